@@ -1,0 +1,63 @@
+# glassbox_bpf_object(NAME SOURCES src1.bpf.c [src2.bpf.c ...])
+#
+# Compiles each .bpf.c with clang -target bpf (CO-RE, against a vmlinux.h dumped from the build
+# host's BTF), links the objects into one with `bpftool gen object`, generates `<NAME>.skel.h`
+# into the build tree and exposes it as the INTERFACE target `<NAME>_skel`.
+# A function, not a macro: nothing leaks into the caller's scope.
+
+find_program(GLASSBOX_CLANG NAMES clang-14 clang REQUIRED)
+find_program(GLASSBOX_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
+
+set(GLASSBOX_VMLINUX_DIR ${CMAKE_BINARY_DIR}/vmlinux)
+set(GLASSBOX_VMLINUX_H ${GLASSBOX_VMLINUX_DIR}/vmlinux.h)
+if(NOT EXISTS /sys/kernel/btf/vmlinux)
+  message(FATAL_ERROR "glassbox needs kernel BTF at /sys/kernel/btf/vmlinux to build its CO-RE BPF programs")
+endif()
+add_custom_command(
+  OUTPUT ${GLASSBOX_VMLINUX_H}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${GLASSBOX_VMLINUX_DIR}
+  COMMAND ${GLASSBOX_BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c > ${GLASSBOX_VMLINUX_H}.tmp
+  COMMAND ${CMAKE_COMMAND} -E rename ${GLASSBOX_VMLINUX_H}.tmp ${GLASSBOX_VMLINUX_H}
+  COMMENT "Dumping vmlinux.h from kernel BTF"
+  VERBATIM)
+add_custom_target(glassbox_vmlinux DEPENDS ${GLASSBOX_VMLINUX_H})
+
+function(glassbox_bpf_object name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;DEPENDS")
+  if(NOT arg_SOURCES)
+    message(FATAL_ERROR "glassbox_bpf_object(${name}): SOURCES is required")
+  endif()
+  set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/${name})
+  set(objects "")
+  foreach(src IN LISTS arg_SOURCES)
+    get_filename_component(abs ${src} ABSOLUTE)
+    get_filename_component(stem ${src} NAME_WE)
+    set(obj ${out_dir}/${stem}.bpf.o)
+    add_custom_command(
+      OUTPUT ${obj}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+      COMMAND ${GLASSBOX_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -mcpu=v3
+              -Wall -Wno-unused-function -Wno-address-of-packed-member
+              -I${GLASSBOX_VMLINUX_DIR} -I${PROJECT_SOURCE_DIR}/include -I${PROJECT_SOURCE_DIR}/bpf
+              -MD -MF ${obj}.d -c ${abs} -o ${obj}
+      DEPENDS ${abs} ${GLASSBOX_VMLINUX_H} ${arg_DEPENDS}
+      DEPFILE ${obj}.d
+      COMMENT "BPF ${name}: ${stem}.bpf.c"
+      VERBATIM)
+    list(APPEND objects ${obj})
+  endforeach()
+  set(linked ${out_dir}/${name}.bpf.o)
+  set(skel ${out_dir}/${name}.skel.h)
+  add_custom_command(
+    OUTPUT ${linked} ${skel}
+    COMMAND ${GLASSBOX_BPFTOOL} gen object ${linked} ${objects}
+    COMMAND ${GLASSBOX_BPFTOOL} gen skeleton ${linked} name ${name} > ${skel}.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${skel}.tmp ${skel}
+    DEPENDS ${objects}
+    COMMENT "BPF ${name}: linking and generating skeleton"
+    VERBATIM)
+  add_custom_target(${name}_skel_gen DEPENDS ${skel})
+  add_library(${name}_skel INTERFACE)
+  add_dependencies(${name}_skel ${name}_skel_gen)
+  target_include_directories(${name}_skel INTERFACE ${out_dir})
+endfunction()

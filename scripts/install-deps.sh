@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every build, test and demo dependency of glassbox from Debian 12 packages.
+# Idempotent and non-interactive: safe to run on every CI run and on a fresh lab machine.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git
+  clang llvm
+  # BPF: libbpf + bpftool (skeletons, vmlinux.h), libelf for libbpf and scan
+  libbpf-dev bpftool libelf-dev zlib1g-dev
+  # enforcement and scan
+  libseccomp-dev libcapstone-dev
+  # C++ libraries
+  libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev catch2
+  # fuzzing runtime for the libFuzzer harnesses (clang -fsanitize=fuzzer)
+  libclang-rt-14-dev
+  # tests, demo and benchmarks: real privileged programs, baselines, namespaces
+  clamav lynis strace iproute2 procps util-linux coreutils python3 curl hyperfine
+)
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: must run as root (apt-get install)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# clamav's package starts a freshclam daemon that would try to reach the internet.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now clamav-freshclam >/dev/null 2>&1 || true
+fi
+echo "install-deps: done"

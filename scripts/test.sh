@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every glassbox test: installs dependencies, configures and builds from scratch into
+# build/, then runs the whole ctest suite (unit tier and, as root, the BPF integration tier).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+build_dir=${GLASSBOX_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLASSBOX_WERROR=ON
+cmake --build "$build_dir" -j "$(nproc)"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "test.sh: not root: the integration tier (label 'root') needs root and BPF; running it will fail" >&2
+fi
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"

@@ -1,0 +1,15 @@
+// glassbox enforce: placeholder registration until the subsystem lands (owned by its issue).
+#include <glassbox/cli.hpp>
+#include <glassbox/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+namespace glassbox {
+
+void register_enforce(CLI::App& app) {
+    auto* cmd = app.add_subcommand("enforce", "(not yet available)");
+    cmd->allow_extras();
+    cmd->callback([] { throw fatal_error(exit_code::internal, "'enforce' is not implemented yet"); });
+}
+
+} // namespace glassbox

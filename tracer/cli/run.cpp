@@ -1,0 +1,15 @@
+// glassbox run: placeholder registration until the subsystem lands (owned by its issue).
+#include <glassbox/cli.hpp>
+#include <glassbox/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+namespace glassbox {
+
+void register_run(CLI::App& app) {
+    auto* cmd = app.add_subcommand("run", "(not yet available)");
+    cmd->allow_extras();
+    cmd->callback([] { throw fatal_error(exit_code::internal, "'run' is not implemented yet"); });
+}
+
+} // namespace glassbox

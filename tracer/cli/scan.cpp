@@ -1,0 +1,15 @@
+// glassbox scan: placeholder registration until the subsystem lands (owned by its issue).
+#include <glassbox/cli.hpp>
+#include <glassbox/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+namespace glassbox {
+
+void register_scan(CLI::App& app) {
+    auto* cmd = app.add_subcommand("scan", "(not yet available)");
+    cmd->allow_extras();
+    cmd->callback([] { throw fatal_error(exit_code::internal, "'scan' is not implemented yet"); });
+}
+
+} // namespace glassbox
