@@ -256,10 +256,12 @@ public:
                 }
                 for (std::size_t src : js->second)
                     after(src, family, out);
-                if (!f_.insns[i - 1].uncond)
+                if (!f_.insns[i - 1].uncond && !dead_padding_before(i))
                     after(i - 1, family, out);
                 return;
             }
+            if (dead_padding_before(i))
+                return; // only alignment padding after a jmp/ret leads here: no path
             if (f_.insns[i - 1].uncond) {
                 out.fail("block reached only by an indirect jump");
                 return;
@@ -277,6 +279,25 @@ public:
     }
 
 private:
+    // True when the instructions just before `i` are alignment padding (nop/int3, none a jump
+    // target) that follows an unconditional jmp/ret: falling through from there is not a path.
+    bool dead_padding_before(std::size_t i) const {
+        std::size_t q = i;
+        bool padding = false;
+        while (q > 0) {
+            const insn& p = f_.insns[q - 1];
+            if (p.uncond)
+                return padding;
+            if (p.id != X86_INS_NOP && p.id != X86_INS_INT3)
+                return false;
+            if (f_.jump_sources.count(p.address))
+                return false;
+            padding = true;
+            --q;
+        }
+        return false;
+    }
+
     bool defines_or_clobbers(const insn& in, int family) const {
         if (in.writes & (1u << family))
             return true;

@@ -345,3 +345,26 @@ TEST_CASE("CLI: exit codes, JSON, profile and --help", "[scan][cli]") {
     auto t = instantiate("against_missing.jsonl.in", fs::canonical(prog("scan_libc_syscall")).string());
     CHECK(run(bin + " scan " + prog("scan_libc_syscall") + " --against " + t).status == 1);
 }
+
+#include <glassbox/profile.hpp>
+
+TEST_CASE("the --profile document parses as a glassbox/v1 profile with the same syscalls", "[scan]") {
+    auto r = scan_one(prog("scan_libc_syscall"));
+    REQUIRE(r.error.empty());
+    std::string yaml = profile_yaml({r}, "scan-test");
+    auto p = glassbox::profile::parse_profile(yaml, "scan-profile");
+    if (!p)
+        FAIL(p.error().message());
+    REQUIRE(p->syscalls);
+    CHECK(p->name == "scan-test");
+    std::set<std::string> listed;
+    for (const auto& n : *p->syscalls)
+        listed.insert(n.pattern);
+    std::set<std::string> expected;
+    for (const auto& [id, ev] : r.all)
+        if (id.table == abi::x86_64)
+            expected.insert(std::string(syscall_name(id.table, id.nr)));
+    CHECK(listed == expected);
+    CHECK(p->allows_syscall("bpf"));
+    CHECK_FALSE(p->allows_syscall("kexec_load"));
+}
