@@ -34,7 +34,8 @@ cmd_result run(const std::string& cmd) {
 }
 
 // Traces `command` and checks `binary` against the trace; returns the --against JSON for it.
-nlohmann::json trace_and_check(const std::string& name, const std::string& binary, const std::string& command) {
+nlohmann::json trace_and_check(const std::string& name, const std::string& binary,
+                               const std::string& command) {
     REQUIRE(geteuid() == 0); // root tier: the recorder needs CAP_BPF/CAP_SYS_ADMIN
     auto trace = fs::temp_directory_path() / ("glassbox-scan-it-" + name + ".jsonl");
     fs::remove(trace);
@@ -66,7 +67,8 @@ std::set<std::string> observed(const nlohmann::json& r) {
 
 } // namespace
 
-TEST_CASE("scan --against a trace of /usr/bin/ls: no observed syscall outside the static surface", "[scan][root]") {
+TEST_CASE("scan --against a trace of /usr/bin/ls: no observed syscall outside the static surface",
+          "[scan][root]") {
     auto r = trace_and_check("ls", "/usr/bin/ls", "/usr/bin/ls -la /etc /tmp");
     CHECK(observed(r).count("openat"));
 }
@@ -80,7 +82,8 @@ TEST_CASE("scan --against a trace of clamscan (large dependency closure)", "[sca
     CHECK(observed(r).count("openat"));
 }
 
-TEST_CASE("scan --against a shell that forks and execs: exec attributed to the caller", "[scan][root]") {
+TEST_CASE("scan --against a shell that forks and execs: exec attributed to the caller",
+          "[scan][root]") {
     auto r = trace_and_check("dash", "/usr/bin/dash",
                              "/usr/bin/dash -c '/usr/bin/ls / > /dev/null; /usr/bin/true; exit 3'");
     auto o = observed(r);
