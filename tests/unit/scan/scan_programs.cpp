@@ -401,3 +401,25 @@ TEST_CASE("the --profile document parses as a glassbox/v1 profile with the same 
     CHECK(p->allows_syscall("bpf"));
     CHECK_FALSE(p->allows_syscall("kexec_load"));
 }
+
+TEST_CASE("socket families and types are recovered at socket() and syscall(SYS_socket) calls",
+          "[scan]") {
+    auto r = scan_one(prog("scan_sockets"), false);
+    REQUIRE(r.error.empty());
+    std::set<std::string> kinds;
+    for (const auto& u : r.sockets)
+        for (const auto& k : socket_kinds(u))
+            kinds.insert(k);
+    CHECK(kinds == std::set<std::string>{"packet/raw", "inet/stream", "netlink/dgram", "inet/raw"});
+    CHECK(socket_kind_sensitive("packet/raw"));
+    CHECK(socket_kind_sensitive("inet/raw"));
+    CHECK(socket_kind_sensitive("netlink/dgram"));
+    CHECK_FALSE(socket_kind_sensitive("inet/stream"));
+    // An update that adds a packet socket is a new capability.
+    auto old_r = scan_one(prog("scan_imports"), false);
+    auto d = diff_reports({old_r}, {"agent"}, {r}, {"agent"});
+    bool packet = false;
+    for (const auto& f : d.findings)
+        packet |= f.kind == "new-socket-kind" && f.subject == "packet/raw" && f.new_capability;
+    CHECK(packet);
+}
