@@ -24,10 +24,11 @@ namespace glassbox::scan {
 
 namespace {
 
-// ---- Capstone RAII -------------------------------------------------------------------------------
+// ---- Capstone RAII
+// -------------------------------------------------------------------------------
 
 class capstone_handle {
-public:
+  public:
     static result<capstone_handle> open() {
         capstone_handle h;
         if (cs_open(CS_ARCH_X86, CS_MODE_64, &h.h_) != CS_ERR_OK)
@@ -49,7 +50,7 @@ public:
     }
     csh get() const { return h_; }
 
-private:
+  private:
     csh h_ = 0;
 };
 
@@ -58,7 +59,8 @@ struct insn_deleter {
 };
 using insn_ptr = std::unique_ptr<cs_insn, insn_deleter>;
 
-// ---- registers -----------------------------------------------------------------------------------
+// ---- registers
+// -----------------------------------------------------------------------------------
 
 // General-purpose register families in encoding order; -1 for everything else.
 enum : int { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -70,23 +72,76 @@ struct reg_info {
 
 reg_info classify(unsigned r) {
     switch (r) {
-    case X86_REG_RAX: return {RAX, 8}; case X86_REG_EAX: return {RAX, 4}; case X86_REG_AX: return {RAX, 2};
-    case X86_REG_AL: case X86_REG_AH: return {RAX, 1};
-    case X86_REG_RCX: return {RCX, 8}; case X86_REG_ECX: return {RCX, 4}; case X86_REG_CX: return {RCX, 2};
-    case X86_REG_CL: case X86_REG_CH: return {RCX, 1};
-    case X86_REG_RDX: return {RDX, 8}; case X86_REG_EDX: return {RDX, 4}; case X86_REG_DX: return {RDX, 2};
-    case X86_REG_DL: case X86_REG_DH: return {RDX, 1};
-    case X86_REG_RBX: return {RBX, 8}; case X86_REG_EBX: return {RBX, 4}; case X86_REG_BX: return {RBX, 2};
-    case X86_REG_BL: case X86_REG_BH: return {RBX, 1};
-    case X86_REG_RSP: return {RSP, 8}; case X86_REG_ESP: return {RSP, 4}; case X86_REG_SP: return {RSP, 2};
-    case X86_REG_SPL: return {RSP, 1};
-    case X86_REG_RBP: return {RBP, 8}; case X86_REG_EBP: return {RBP, 4}; case X86_REG_BP: return {RBP, 2};
-    case X86_REG_BPL: return {RBP, 1};
-    case X86_REG_RSI: return {RSI, 8}; case X86_REG_ESI: return {RSI, 4}; case X86_REG_SI: return {RSI, 2};
-    case X86_REG_SIL: return {RSI, 1};
-    case X86_REG_RDI: return {RDI, 8}; case X86_REG_EDI: return {RDI, 4}; case X86_REG_DI: return {RDI, 2};
-    case X86_REG_DIL: return {RDI, 1};
-    default: break;
+    case X86_REG_RAX:
+        return {RAX, 8};
+    case X86_REG_EAX:
+        return {RAX, 4};
+    case X86_REG_AX:
+        return {RAX, 2};
+    case X86_REG_AL:
+    case X86_REG_AH:
+        return {RAX, 1};
+    case X86_REG_RCX:
+        return {RCX, 8};
+    case X86_REG_ECX:
+        return {RCX, 4};
+    case X86_REG_CX:
+        return {RCX, 2};
+    case X86_REG_CL:
+    case X86_REG_CH:
+        return {RCX, 1};
+    case X86_REG_RDX:
+        return {RDX, 8};
+    case X86_REG_EDX:
+        return {RDX, 4};
+    case X86_REG_DX:
+        return {RDX, 2};
+    case X86_REG_DL:
+    case X86_REG_DH:
+        return {RDX, 1};
+    case X86_REG_RBX:
+        return {RBX, 8};
+    case X86_REG_EBX:
+        return {RBX, 4};
+    case X86_REG_BX:
+        return {RBX, 2};
+    case X86_REG_BL:
+    case X86_REG_BH:
+        return {RBX, 1};
+    case X86_REG_RSP:
+        return {RSP, 8};
+    case X86_REG_ESP:
+        return {RSP, 4};
+    case X86_REG_SP:
+        return {RSP, 2};
+    case X86_REG_SPL:
+        return {RSP, 1};
+    case X86_REG_RBP:
+        return {RBP, 8};
+    case X86_REG_EBP:
+        return {RBP, 4};
+    case X86_REG_BP:
+        return {RBP, 2};
+    case X86_REG_BPL:
+        return {RBP, 1};
+    case X86_REG_RSI:
+        return {RSI, 8};
+    case X86_REG_ESI:
+        return {RSI, 4};
+    case X86_REG_SI:
+        return {RSI, 2};
+    case X86_REG_SIL:
+        return {RSI, 1};
+    case X86_REG_RDI:
+        return {RDI, 8};
+    case X86_REG_EDI:
+        return {RDI, 4};
+    case X86_REG_DI:
+        return {RDI, 2};
+    case X86_REG_DIL:
+        return {RDI, 1};
+    default:
+        break;
     }
     if (r >= X86_REG_R8 && r <= X86_REG_R15)
         return {R8 + int(r - X86_REG_R8), 8};
@@ -115,7 +170,8 @@ bool caller_saved(int family) {
            (family >= R8 && family <= R11);
 }
 
-// ---- decoded instructions ------------------------------------------------------------------------
+// ---- decoded instructions
+// ------------------------------------------------------------------------
 
 struct operand {
     x86_op_type type = X86_OP_INVALID;
@@ -129,8 +185,8 @@ struct insn {
     std::uint64_t address = 0;
     std::uint16_t size = 0;
     unsigned id = 0;
-    std::uint16_t writes = 0;      // bit per GPR family written (explicit or implicit)
-    std::uint16_t partial = 0;     // families written with an 8/16-bit destination (no zero-extension)
+    std::uint16_t writes = 0;  // bit per GPR family written (explicit or implicit)
+    std::uint16_t partial = 0; // families written with an 8/16-bit destination (no zero-extension)
     bool is_call = false, is_jump = false, is_ret = false, uncond = false;
     std::optional<std::uint64_t> target;     // direct branch/call target
     std::optional<std::uint64_t> mem_target; // call/jmp through [rip+disp]: the slot address
@@ -141,8 +197,9 @@ struct insn {
 struct decoded_function {
     std::uint64_t start = 0, end = 0;
     std::vector<insn> insns;
-    std::unordered_map<std::uint64_t, std::size_t> index;                  // address -> insn
-    std::unordered_map<std::uint64_t, std::vector<std::size_t>> jump_sources; // block start -> jumps
+    std::unordered_map<std::uint64_t, std::size_t> index; // address -> insn
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>>
+        jump_sources; // block start -> jumps
 };
 
 void decode_one(csh h, const cs_insn* ci, insn& out) {
@@ -154,14 +211,21 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
         return;
     for (std::uint8_t g = 0; g < d->groups_count; ++g) {
         switch (d->groups[g]) {
-        case CS_GRP_CALL: out.is_call = true; break;
-        case CS_GRP_JUMP: out.is_jump = true; break;
-        case CS_GRP_RET: out.is_ret = true; break;
-        default: break;
+        case CS_GRP_CALL:
+            out.is_call = true;
+            break;
+        case CS_GRP_JUMP:
+            out.is_jump = true;
+            break;
+        case CS_GRP_RET:
+            out.is_ret = true;
+            break;
+        default:
+            break;
         }
     }
-    out.uncond = out.is_ret || ci->id == X86_INS_JMP || ci->id == X86_INS_LJMP || ci->id == X86_INS_UD2 ||
-                 ci->id == X86_INS_HLT;
+    out.uncond = out.is_ret || ci->id == X86_INS_JMP || ci->id == X86_INS_LJMP ||
+                 ci->id == X86_INS_UD2 || ci->id == X86_INS_HLT;
     const cs_x86& x = d->x86;
     out.op_count = x.op_count;
     for (std::uint8_t i = 0; i < x.op_count && i < 2; ++i) {
@@ -181,7 +245,8 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
         const cs_x86_op& o = x.operands[0];
         if (o.type == X86_OP_IMM)
             out.target = static_cast<std::uint64_t>(o.imm);
-        else if (o.type == X86_OP_MEM && o.mem.base == X86_REG_RIP && o.mem.index == X86_REG_INVALID)
+        else if (o.type == X86_OP_MEM && o.mem.base == X86_REG_RIP &&
+                 o.mem.index == X86_REG_INVALID)
             out.mem_target = ci->address + ci->size + static_cast<std::uint64_t>(o.mem.disp);
     }
     cs_regs regs_read, regs_write;
@@ -205,20 +270,38 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
 bool is_noreturn(std::string_view name) {
     if (name.size() > 4 && name.substr(name.size() - 4) == "@plt")
         name.remove_suffix(4);
-    constexpr std::string_view known[] = {"__stack_chk_fail", "abort", "exit", "_exit", "_Exit",
-                                          "__assert_fail", "__fortify_fail", "__chk_fail", "__libc_fatal",
-                                          "err", "errx", "verr", "verrx", "__cxa_throw", "__cxa_rethrow",
-                                          "_Unwind_Resume", "__libc_start_main", "pthread_exit",
-                                          "__malloc_assert", "quick_exit", "longjmp", "siglongjmp"};
+    constexpr std::string_view known[] = {"__stack_chk_fail",
+                                          "abort",
+                                          "exit",
+                                          "_exit",
+                                          "_Exit",
+                                          "__assert_fail",
+                                          "__fortify_fail",
+                                          "__chk_fail",
+                                          "__libc_fatal",
+                                          "err",
+                                          "errx",
+                                          "verr",
+                                          "verrx",
+                                          "__cxa_throw",
+                                          "__cxa_rethrow",
+                                          "_Unwind_Resume",
+                                          "__libc_start_main",
+                                          "pthread_exit",
+                                          "__malloc_assert",
+                                          "quick_exit",
+                                          "longjmp",
+                                          "siglongjmp"};
     return std::find(std::begin(known), std::end(known), name) != std::end(known);
 }
 
-// ---- back-walk -----------------------------------------------------------------------------------
+// ---- back-walk
+// -----------------------------------------------------------------------------------
 
 struct walk_result {
     std::set<std::int64_t> values;
-    std::set<int> params;          // argument indexes the value comes from at function entry
-    std::string unresolved;        // first reason a path could not be resolved
+    std::set<int> params;   // argument indexes the value comes from at function entry
+    std::string unresolved; // first reason a path could not be resolved
     void fail(std::string why) {
         if (unresolved.empty())
             unresolved = std::move(why);
@@ -226,7 +309,7 @@ struct walk_result {
 };
 
 class walker {
-public:
+  public:
     walker(const decoded_function& f, const std::map<std::uint64_t, std::string>& names)
         : f_(f), names_(names) {}
 
@@ -244,7 +327,8 @@ public:
                 if (a >= 0)
                     out.params.insert(a);
                 else
-                    out.fail(fmt::format("{} is set before the function starts", kRegNames[family]));
+                    out.fail(
+                        fmt::format("{} is set before the function starts", kRegNames[family]));
                 return;
             }
             const insn& cur = f_.insns[i];
@@ -256,10 +340,12 @@ public:
                 }
                 for (std::size_t src : js->second)
                     after(src, family, out);
-                if (!f_.insns[i - 1].uncond)
+                if (!f_.insns[i - 1].uncond && !dead_padding_before(i))
                     after(i - 1, family, out);
                 return;
             }
+            if (dead_padding_before(i))
+                return; // only alignment padding after a jmp/ret leads here: no path
             if (f_.insns[i - 1].uncond) {
                 out.fail("block reached only by an indirect jump");
                 return;
@@ -276,7 +362,26 @@ public:
         }
     }
 
-private:
+  private:
+    // True when the instructions just before `i` are alignment padding (nop/int3, none a jump
+    // target) that follows an unconditional jmp/ret: falling through from there is not a path.
+    bool dead_padding_before(std::size_t i) const {
+        std::size_t q = i;
+        bool padding = false;
+        while (q > 0) {
+            const insn& p = f_.insns[q - 1];
+            if (p.uncond)
+                return padding;
+            if (p.id != X86_INS_NOP && p.id != X86_INS_INT3)
+                return false;
+            if (f_.jump_sources.count(p.address))
+                return false;
+            padding = true;
+            --q;
+        }
+        return false;
+    }
+
     bool defines_or_clobbers(const insn& in, int family) const {
         if (in.writes & (1u << family))
             return true;
@@ -300,19 +405,22 @@ private:
             before(p, family, out);
             return;
         }
-        if (in.is_call && !(in.writes & (1u << family)) ) {
-            out.fail(fmt::format("{} is clobbered by the call to {}", kRegNames[family], describe_call(in)));
+        if (in.is_call && !(in.writes & (1u << family))) {
+            out.fail(fmt::format("{} is clobbered by the call to {}", kRegNames[family],
+                                 describe_call(in)));
             return;
         }
         if (in.is_call) {
-            out.fail(fmt::format("{} is the result of a call to {}", kRegNames[family], describe_call(in)));
+            out.fail(fmt::format("{} is the result of a call to {}", kRegNames[family],
+                                 describe_call(in)));
             return;
         }
         if (in.partial & (1u << family)) {
             out.fail(fmt::format("{} is partly written at {:#x}", kRegNames[family], in.address));
             return;
         }
-        bool dst_is_family = in.op_count >= 1 && in.ops[0].type == X86_OP_REG && in.ops[0].reg.family == family;
+        bool dst_is_family =
+            in.op_count >= 1 && in.ops[0].type == X86_OP_REG && in.ops[0].reg.family == family;
         switch (in.id) {
         case X86_INS_MOV:
         case X86_INS_MOVABS:
@@ -330,7 +438,8 @@ private:
                     return;
                 }
                 if (src.type == X86_OP_MEM) {
-                    out.fail(fmt::format("{} is loaded from memory at {:#x}", kRegNames[family], in.address));
+                    out.fail(fmt::format("{} is loaded from memory at {:#x}", kRegNames[family],
+                                         in.address));
                     return;
                 }
             }
@@ -351,7 +460,8 @@ private:
                         out.values.insert(push.ops[0].imm);
                         return;
                     }
-                    if (push.ops[0].type == X86_OP_REG && push.ops[0].reg.family >= 0 && push.ops[0].reg.width == 8) {
+                    if (push.ops[0].type == X86_OP_REG && push.ops[0].reg.family >= 0 &&
+                        push.ops[0].reg.width == 8) {
                         before(p - 1, push.ops[0].reg.family, out);
                         return;
                     }
@@ -361,7 +471,8 @@ private:
         case X86_INS_XCHG:
             if (in.op_count == 2 && in.ops[0].type == X86_OP_REG && in.ops[1].type == X86_OP_REG &&
                 in.ops[0].reg.width >= 4 && in.ops[1].reg.width >= 4) {
-                int other = in.ops[0].reg.family == family ? in.ops[1].reg.family : in.ops[0].reg.family;
+                int other =
+                    in.ops[0].reg.family == family ? in.ops[1].reg.family : in.ops[0].reg.family;
                 if (other >= 0) {
                     before(p, other, out);
                     return;
@@ -382,7 +493,8 @@ private:
         case X86_INS_INT:
             out.fail(fmt::format("{} holds the result of an earlier syscall", kRegNames[family]));
             return;
-        default: break;
+        default:
+            break;
         }
         out.fail(fmt::format("{} is computed at {:#x}", kRegNames[family], in.address));
     }
@@ -394,7 +506,8 @@ private:
     std::size_t merges_ = 0;
 };
 
-// ---- the analysis --------------------------------------------------------------------------------
+// ---- the analysis
+// --------------------------------------------------------------------------------
 
 struct region_ref {
     const code_region* region;
@@ -402,7 +515,7 @@ struct region_ref {
 };
 
 class analyser {
-public:
+  public:
     analyser(const elf_image& img, capstone_handle cs) : img_(img), cs_(std::move(cs)) {
         for (const auto& r : img_.code) {
             if (r.name.rfind(".plt", 0) == 0)
@@ -460,15 +573,16 @@ public:
                 } else if (in.id == X86_INS_SYSENTER) {
                     s.instruction = "sysenter";
                     s.table = abi::i386;
-                } else if (in.id == X86_INS_INT && in.op_count == 1 && in.ops[0].type == X86_OP_IMM &&
-                           in.ops[0].imm == 0x80) {
+                } else if (in.id == X86_INS_INT && in.op_count == 1 &&
+                           in.ops[0].type == X86_OP_IMM && in.ops[0].imm == 0x80) {
                     s.instruction = "int 0x80";
                     s.table = abi::i386;
                 } else if ((in.is_call || in.is_jump) && in.target && targets.count(*in.target)) {
                     const auto& [name, arg] = targets.at(*in.target);
                     s.instruction = fmt::format("{} {}", in.is_call ? "call" : "jmp", name);
                     family = kArgRegs[arg];
-                } else if ((in.is_call || in.is_jump) && in.mem_target && slots.count(*in.mem_target)) {
+                } else if ((in.is_call || in.is_jump) && in.mem_target &&
+                           slots.count(*in.mem_target)) {
                     const auto& [name, arg] = slots.at(*in.mem_target);
                     s.instruction = fmt::format("{} *{}@GOT", in.is_call ? "call" : "jmp", name);
                     family = kArgRegs[arg];
@@ -494,8 +608,9 @@ public:
                 if (!wr.params.empty()) {
                     int a = *wr.params.begin();
                     s.dispatcher = true;
-                    s.note = fmt::format("number is argument {} ({}) of {}: resolved at its call sites", a + 1,
-                                         kRegNames[kArgRegs[a]], function_label(f->start, f->start));
+                    s.note = fmt::format(
+                        "number is argument {} ({}) of {}: resolved at its call sites", a + 1,
+                        kRegNames[kArgRegs[a]], function_label(f->start, f->start));
                     if (!dispatchers_.count(f->start)) {
                         dispatchers_[f->start] = a;
                         new_targets[f->start] = {function_label(f->start, f->start), a};
@@ -513,7 +628,8 @@ public:
             targets = std::move(new_targets);
             slots.clear();
         }
-        std::sort(out.sites.begin(), out.sites.end(), [](const site& a, const site& b) { return a.address < b.address; });
+        std::sort(out.sites.begin(), out.sites.end(),
+                  [](const site& a, const site& b) { return a.address < b.address; });
         for (const auto& [start, arg] : dispatchers_) {
             auto it = img_.functions.find(start);
             if (it != img_.functions.end() && !it->second.empty() &&
@@ -525,9 +641,11 @@ public:
         return out;
     }
 
-private:
-    std::vector<std::uint64_t> prefilter(bool instructions, const std::map<std::uint64_t, std::pair<std::string, int>>& targets,
-                                         const std::map<std::uint64_t, std::pair<std::string, int>>& slots) {
+  private:
+    std::vector<std::uint64_t>
+    prefilter(bool instructions,
+              const std::map<std::uint64_t, std::pair<std::string, int>>& targets,
+              const std::map<std::uint64_t, std::pair<std::string, int>>& slots) {
         std::vector<std::uint64_t> out;
         std::vector<std::uint64_t> tv, sv;
         for (const auto& [a, _] : targets)
@@ -540,7 +658,8 @@ private:
             for (std::size_t i = 0; i + 1 < n; ++i) {
                 std::uint8_t c0 = b[i];
                 if (instructions) {
-                    if ((c0 == 0x0f && (b[i + 1] == 0x05 || b[i + 1] == 0x34)) || (c0 == 0xcd && b[i + 1] == 0x80)) {
+                    if ((c0 == 0x0f && (b[i + 1] == 0x05 || b[i + 1] == 0x34)) ||
+                        (c0 == 0xcd && b[i + 1] == 0x80)) {
                         out.push_back(r.begin + i);
                         continue;
                     }
@@ -551,7 +670,8 @@ private:
                     std::uint64_t t = r.begin + i + 5 + static_cast<std::int64_t>(rel);
                     if (std::binary_search(tv.begin(), tv.end(), t))
                         out.push_back(r.begin + i);
-                } else if (!sv.empty() && c0 == 0xff && (b[i + 1] == 0x15 || b[i + 1] == 0x25) && i + 6 <= n) {
+                } else if (!sv.empty() && c0 == 0xff && (b[i + 1] == 0x15 || b[i + 1] == 0x25) &&
+                           i + 6 <= n) {
                     std::int32_t rel;
                     std::memcpy(&rel, b + i + 2, 4);
                     std::uint64_t t = r.begin + i + 6 + static_cast<std::int64_t>(rel);
@@ -567,7 +687,8 @@ private:
     // (glibc's __restore_rt FDE starts at the nop before it), and a linear decode from there can
     // land on the site through wrong instructions. When nothing was recovered, decode again from
     // the next few byte offsets and keep a walk that recovers values.
-    void retry_misaligned(const decoded_function& f, std::uint64_t at, int family, walk_result& wr) {
+    void retry_misaligned(const decoded_function& f, std::uint64_t at, int family,
+                          walk_result& wr) {
         const region_ref* r = region_of(at);
         if (!r)
             return;
@@ -591,7 +712,9 @@ private:
 
     std::string function_label(std::uint64_t start, std::uint64_t at) const {
         auto it = img_.functions.find(start);
-        std::string base = it != img_.functions.end() && !it->second.empty() ? it->second : fmt::format("fn_{:#x}", start);
+        std::string base = it != img_.functions.end() && !it->second.empty()
+                               ? it->second
+                               : fmt::format("fn_{:#x}", start);
         return at == start ? base : fmt::format("{}+{:#x}", base, at - start);
     }
 
@@ -650,7 +773,8 @@ private:
         }
         for (std::size_t i = 0; i < f.insns.size(); ++i) {
             const insn& in = f.insns[i];
-            if (in.is_jump && in.target && *in.target >= f.start && *in.target < f.end && f.index.count(*in.target))
+            if (in.is_jump && in.target && *in.target >= f.start && *in.target < f.end &&
+                f.index.count(*in.target))
                 f.jump_sources[*in.target].push_back(i);
         }
     }
@@ -667,7 +791,8 @@ private:
 
 } // namespace
 
-result<code_analysis> analyse_code(const elf_image& img, const std::map<std::string, int>& dispatchers) {
+result<code_analysis> analyse_code(const elf_image& img,
+                                   const std::map<std::string, int>& dispatchers) {
     auto cs = capstone_handle::open();
     if (!cs)
         return std::unexpected(cs.error());
