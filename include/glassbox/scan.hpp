@@ -82,6 +82,20 @@ struct site {
     std::string note;        // why unresolved, or which argument carries the number
 };
 
+// A socket() call whose family and type were traced back like syscall numbers: raw and packet
+// sockets (sniffing, spoofing) and netlink (kernel configuration) are what a reviewer must see.
+struct socket_use {
+    std::uint64_t address = 0;
+    std::string function;
+    std::string via;                    // "call socket", "syscall", "call syscall", ...
+    std::vector<std::int64_t> families; // AF_* values recovered (empty: unknown)
+    std::vector<std::int64_t> types;    // SOCK_* values, flags masked off (empty: unknown)
+};
+// "packet/raw", "inet/stream", "netlink/dgram", "unknown/unknown": every family x type pair.
+std::vector<std::string> socket_kinds(const socket_use& s);
+// packet sockets, raw sockets of any family, netlink.
+bool socket_kind_sensitive(std::string_view kind);
+
 struct dependency {
     std::string name;        // as written (DT_NEEDED entry, interpreter path, dlopen string)
     std::string path;        // resolved host path; "" when not found
@@ -114,6 +128,7 @@ struct binary_report {
     std::vector<std::string> warnings;
     std::vector<dependency> dependencies; // transitive closure, resolved like ld.so
     std::vector<site> sites;
+    std::vector<socket_use> sockets; // socket()/socketpair() uses in the binary's own code
     std::vector<std::string>
         dispatchers;                  // exported functions taking the syscall number as argument
     std::size_t unresolved_sites = 0; // sites with unknown numbers (not counting dispatchers)

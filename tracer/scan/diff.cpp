@@ -133,6 +133,18 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports,
                     risk = std::max(risk, syscall_risk(sc));
                 add({risk + 5, "new-sensitive-import", rel, i, "", true});
             }
+        std::set<std::string> ok_kinds, nk_kinds;
+        for (const auto& u : o.sockets)
+            for (auto& k : socket_kinds(u))
+                ok_kinds.insert(k);
+        for (const auto& u : n->sockets)
+            for (auto& k : socket_kinds(u))
+                nk_kinds.insert(k);
+        for (const auto& k : nk_kinds)
+            if (!ok_kinds.count(k)) {
+                bool sens = socket_kind_sensitive(k);
+                add({sens ? 110 : 25, "new-socket-kind", rel, k, "socket() family/type", sens});
+            }
         std::set<std::string> oi(o.imports.begin(), o.imports.end());
         for (const auto& i : n->imports)
             if (!oi.count(i) && !sensitive_import(i))

@@ -155,6 +155,9 @@ reg_info classify(unsigned r) {
 }
 
 constexpr int kArgRegs[] = {RDI, RSI, RDX, RCX, R8, R9};
+// A call target that is socket()/socketpair(): its arguments are traced, it is no syscall site.
+constexpr int kSocketProbe = -1;
+constexpr int kSocketProbeReg = -2;
 constexpr const char* kRegNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                      "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
@@ -545,6 +548,13 @@ class analyser {
         for (const auto& [a, n] : img_.got_slots)
             if (auto it = import_dispatchers.find(n); it != import_dispatchers.end())
                 slots[a] = {n, it->second};
+        // socket()/socketpair() imports: their family and type arguments are traced.
+        for (const auto& [a, n] : img_.plt_stubs)
+            if (n == "socket" || n == "socketpair")
+                targets[a] = {n, kSocketProbe};
+        for (const auto& [a, n] : img_.got_slots)
+            if (n == "socket" || n == "socketpair")
+                slots[a] = {n, kSocketProbe};
 
         std::set<std::uint64_t> done_sites;
         bool first = true;
@@ -566,6 +576,7 @@ class analyser {
                 s.address = c;
                 s.function = function_label(f->start, c);
                 int family = RAX;
+                int dispatcher_arg = -1; // calls to dispatchers: the argument holding the number
                 bool is_site = true;
                 if (in.id == X86_INS_SYSCALL) {
                     s.instruction = "syscall";
@@ -580,18 +591,24 @@ class analyser {
                 } else if ((in.is_call || in.is_jump) && in.target && targets.count(*in.target)) {
                     const auto& [name, arg] = targets.at(*in.target);
                     s.instruction = fmt::format("{} {}", in.is_call ? "call" : "jmp", name);
-                    family = kArgRegs[arg];
+                    family = arg == kSocketProbe ? kSocketProbeReg : kArgRegs[arg];
+                    dispatcher_arg = arg;
                 } else if ((in.is_call || in.is_jump) && in.mem_target &&
                            slots.count(*in.mem_target)) {
                     const auto& [name, arg] = slots.at(*in.mem_target);
                     s.instruction = fmt::format("{} *{}@GOT", in.is_call ? "call" : "jmp", name);
-                    family = kArgRegs[arg];
+                    family = arg == kSocketProbe ? kSocketProbeReg : kArgRegs[arg];
+                    dispatcher_arg = arg;
                 } else {
                     is_site = false;
                 }
                 if (!is_site)
                     continue;
                 done_sites.insert(c);
+                if (family == kSocketProbeReg) {
+                    probe_socket(*f, idx->second, s.instruction, s.function, RDI, RSI, out);
+                    continue;
+                }
                 walker w(*f, names_);
                 walk_result wr;
                 w.before(idx->second, family, wr);
@@ -621,6 +638,17 @@ class analyser {
                 s.resolved = !s.numbers.empty() && wr.unresolved.empty() && wr.params.empty();
                 if (s.numbers.empty() && !s.dispatcher && s.note.empty())
                     s.note = "no value reaches the site";
+                // A socket/socketpair syscall: trace its family and type too.
+                if (s.table == abi::x86_64 &&
+                    std::any_of(s.numbers.begin(), s.numbers.end(),
+                                [](std::int64_t n) { return n == 41 || n == 53; })) {
+                    if (dispatcher_arg < 0)
+                        probe_socket(*f, idx->second, s.instruction, s.function, RDI, RSI, out);
+                    else if (dispatcher_arg + 2 < 6)
+                        probe_socket(*f, idx->second, s.instruction, s.function,
+                                     kArgRegs[dispatcher_arg + 1], kArgRegs[dispatcher_arg + 2],
+                                     out);
+                }
                 out.sites.push_back(std::move(s));
             }
             if (new_targets.empty())
@@ -630,6 +658,8 @@ class analyser {
         }
         std::sort(out.sites.begin(), out.sites.end(),
                   [](const site& a, const site& b) { return a.address < b.address; });
+        std::sort(out.sockets.begin(), out.sockets.end(),
+                  [](const socket_use& a, const socket_use& b) { return a.address < b.address; });
         for (const auto& [start, arg] : dispatchers_) {
             auto it = img_.functions.find(start);
             if (it != img_.functions.end() && !it->second.empty() &&
@@ -681,6 +711,26 @@ class analyser {
             }
         }
         return out;
+    }
+
+    void probe_socket(const decoded_function& f, std::size_t idx, const std::string& via,
+                      const std::string& function, int family_reg, int type_reg,
+                      code_analysis& out) {
+        socket_use u;
+        u.address = f.insns[idx].address;
+        u.function = function;
+        u.via = via;
+        walk_result fam, typ;
+        walker(f, names_).before(idx, family_reg, fam);
+        walker(f, names_).before(idx, type_reg, typ);
+        if (fam.unresolved.empty() && fam.params.empty())
+            u.families.assign(fam.values.begin(), fam.values.end());
+        if (typ.unresolved.empty() && typ.params.empty())
+            for (auto t : typ.values)
+                u.types.push_back(t & 0xf); // SOCK_NONBLOCK / SOCK_CLOEXEC are flags
+        std::sort(u.types.begin(), u.types.end());
+        u.types.erase(std::unique(u.types.begin(), u.types.end()), u.types.end());
+        out.sockets.push_back(std::move(u));
     }
 
     // An unwinder's function start can sit a byte or more before the first real instruction

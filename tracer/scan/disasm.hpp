@@ -17,6 +17,7 @@ namespace glassbox::scan {
 
 struct code_analysis {
     std::vector<site> sites; // sorted by address
+    std::vector<socket_use> sockets;
     std::map<std::string, int>
         exported_dispatchers; // exported name -> argument index of the number
     std::size_t functions_decoded = 0;

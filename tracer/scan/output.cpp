@@ -76,6 +76,18 @@ json report_json(const std::vector<binary_report>& reports, const scan_stats& st
         json sites = json::array();
         for (const auto& s : r.sites)
             sites.push_back(site_json(s));
+        json socks = json::array();
+        std::set<std::string> kinds;
+        for (const auto& u : r.sockets) {
+            auto k = socket_kinds(u);
+            kinds.insert(k.begin(), k.end());
+            socks.push_back({{"address", hex(u.address)},
+                             {"function", u.function},
+                             {"via", u.via},
+                             {"families", u.families},
+                             {"types", u.types},
+                             {"kinds", k}});
+        }
         json sens = json::array();
         for (const auto& i : r.imports)
             if (sensitive_import(i))
@@ -149,6 +161,17 @@ std::string report_text(const std::vector<binary_report>& reports, const scan_st
         if (!sens.empty())
             out += fmt::format("  sensitive imports: {}\n",
                                style(red, fmt::format("{}", fmt::join(sens, ", "))));
+        {
+            std::set<std::string> kinds;
+            for (const auto& u : r.sockets)
+                for (auto& k : socket_kinds(u))
+                    kinds.insert(k);
+            std::vector<std::string> shown;
+            for (const auto& k : kinds)
+                shown.push_back(socket_kind_sensitive(k) ? style(red, k) : k);
+            if (!shown.empty())
+                out += fmt::format("  sockets: {}\n", fmt::join(shown, ", "));
+        }
         if (!r.dlopen_names.empty())
             out += fmt::format("  dlopen candidates: {}\n", fmt::join(r.dlopen_names, ", "));
         std::size_t direct = 0;

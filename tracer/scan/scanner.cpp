@@ -33,6 +33,7 @@ struct file_analysis {
     std::string sha256;
     elf_image img; // code spans are cleared once analysed (the mapping is gone)
     std::vector<site> sites;
+    std::vector<socket_use> sockets;
     std::map<std::string, int> exported_dispatchers;
     std::vector<std::string> warnings;
     surface own;
@@ -120,6 +121,7 @@ struct scanner::impl {
             return a;
         }
         a.sites = std::move(code->sites);
+        a.sockets = std::move(code->sockets);
         a.exported_dispatchers = std::move(code->exported_dispatchers);
         a.warnings = std::move(a.img.warnings);
         for (auto& w : code->warnings)
@@ -171,6 +173,7 @@ struct scanner::impl {
         r.dlopen_names = img.library_strings;
         r.warnings = a.warnings;
         r.sites = a.sites;
+        r.sockets = a.sockets;
         for (const auto& [n, arg] : a.exported_dispatchers)
             r.dispatchers.push_back(fmt::format("{} (argument {})", n, arg + 1));
         r.unresolved_sites = a.unresolved;

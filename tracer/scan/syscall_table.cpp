@@ -324,3 +324,68 @@ int syscall_risk(std::string_view name) {
 }
 
 } // namespace glassbox::scan
+
+namespace glassbox::scan {
+
+namespace {
+
+std::string family_name(std::int64_t f) {
+    switch (f) {
+    case 1:
+        return "unix";
+    case 2:
+        return "inet";
+    case 10:
+        return "inet6";
+    case 16:
+        return "netlink";
+    case 17:
+        return "packet";
+    default:
+        return fmt::format("af_{}", f);
+    }
+}
+
+std::string type_name(std::int64_t t) {
+    switch (t) {
+    case 1:
+        return "stream";
+    case 2:
+        return "dgram";
+    case 3:
+        return "raw";
+    case 4:
+        return "rdm";
+    case 5:
+        return "seqpacket";
+    case 10:
+        return "packet";
+    default:
+        return fmt::format("type_{}", t);
+    }
+}
+
+} // namespace
+
+std::vector<std::string> socket_kinds(const socket_use& s) {
+    std::vector<std::string> fams, types, out;
+    for (auto f : s.families)
+        fams.push_back(family_name(f));
+    for (auto t : s.types)
+        types.push_back(type_name(t));
+    if (fams.empty())
+        fams.push_back("unknown");
+    if (types.empty())
+        types.push_back("unknown");
+    for (const auto& f : fams)
+        for (const auto& t : types)
+            out.push_back(f + "/" + t);
+    return out;
+}
+
+bool socket_kind_sensitive(std::string_view kind) {
+    return kind.rfind("packet/", 0) == 0 || kind.rfind("netlink/", 0) == 0 ||
+           kind.ends_with("/raw") || kind.ends_with("/packet");
+}
+
+} // namespace glassbox::scan
