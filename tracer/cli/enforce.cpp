@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/wait.h>
@@ -76,16 +77,16 @@ void run_enforce(const enforce_args& a) {
     else if (a.supervise == "never")
         so.supervise_opens = false;
 
-    auto log = std::make_shared<enforce::violation_log>(a.out, a.command, a.profile, m);
-    if (!log->ok())
-        throw fatal_error(exit_code::cant_create, log->error());
+    // With --out the recorder writes the full trace (every event + violations); without it the
+    // sandbox runs on its own and violations are only reported here.
+    auto log = std::make_shared<enforce::violation_log>("", a.command, a.profile, m);
     bool quiet = a.quiet;
     so.sink = [log, quiet](const enforce::violation& v) {
         log->add(v);
         if (!quiet)
             fmt::print(stderr, "glassbox: violation [{}] {} -> {} ({})\n", v.section, v.what, v.action, v.mechanism);
     };
-    so.on_started = [log](pid_t root, const std::string& cg) { log->set_root(root, cg); };
+    so.recorded = !a.out.empty();
 
     enforce::sandbox sb(std::move(so));
     const auto& rep = sb.prepare();
@@ -100,15 +101,20 @@ void run_enforce(const enforce_args& a) {
         for (const auto& e : rep.notes)
             fmt::print(stderr, "glassbox:   note: {}\n", e);
     }
-    auto res = sb.run();
-    log->finish(res.wait_status, res.ended_by_signal, res.net_reports_lost);
-    if (!log->error().empty())
-        throw fatal_error(exit_code::cant_create, log->error());
+    enforce::sandbox_result res;
+    if (a.out.empty()) {
+        res = sb.run();
+    } else {
+        nlohmann::json pj{{"path", a.profile}, {"mode", a.mode}};
+        res = sb.run_recorded(a.out, {{"profile", pj.dump()}});
+    }
     if (!a.quiet)
         fmt::print(stderr, "glassbox: {} violation(s), {} denied{}\n", log->count(), log->denied(),
                    a.out.empty() ? "" : fmt::format("; trace written to {}", a.out));
-    int st = res.wait_status;
-    set_command_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+    if (res.trace_lost > 0)
+        fmt::print(stderr, "glassbox: WARNING: the recorder lost {} events: the trace is not complete evidence\n",
+                   res.trace_lost);
+    set_command_exit(res.command_status);
 }
 
 } // namespace

@@ -71,7 +71,6 @@ int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
 result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, int cgroup_fd) {
     libbpf_set_print(libbpf_to_spdlog);
     std::unique_ptr<net_guard> g(new net_guard());
-    g->cgroup_fd_ = cgroup_fd;
     g->mode_ = m;
     g->skel_ = glassbox_enforce_bpf__open();
     if (!g->skel_)
@@ -101,26 +100,34 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
     if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0)
         return std::unexpected(error{"cannot configure the network programs"});
 
+    if (cgroup_fd >= 0)
+        if (auto ok = g->attach(cgroup_fd); !ok)
+            return std::unexpected(ok.error());
+    return g;
+}
+
+result<void> net_guard::attach(int cgroup_fd) {
+    cgroup_fd_ = cgroup_fd;
     struct {
         bpf_program* prog;
         bpf_attach_type type;
     } progs[] = {
-        {g->skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {g->skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
-        {g->skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {g->skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
-        {g->skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {g->skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
-        {g->skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
+        {skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
+        {skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
+        {skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
+        {skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
     };
     for (auto& p : progs) {
         if (bpf_prog_attach(bpf_program__fd(p.prog), cgroup_fd, p.type, BPF_F_ALLOW_MULTI) != 0) {
             int e = errno;
-            g->attached_ = true;
-            g->detach();
+            attached_ = true;
+            detach();
             return std::unexpected(error{fmt::format("cannot attach {} to the sandbox cgroup: {}",
                                                      bpf_program__name(p.prog), std::strerror(e))});
         }
     }
-    g->attached_ = true;
-    return g;
+    attached_ = true;
+    return {};
 }
 
 int net_guard::on_report(void* ctx, void* data, std::size_t len) {

@@ -20,7 +20,9 @@ namespace glassbox::enforce {
 
 class net_guard {
 public:
-    static result<std::unique_ptr<net_guard>> load(const policy& pol, mode m, int cgroup_fd);
+    // Loads and configures the programs; attaches them when cgroup_fd >= 0.
+    static result<std::unique_ptr<net_guard>> load(const policy& pol, mode m, int cgroup_fd = -1);
+    result<void> attach(int cgroup_fd);
     ~net_guard();
     net_guard(const net_guard&) = delete;
     net_guard& operator=(const net_guard&) = delete;

@@ -10,7 +10,14 @@
 //      execs. An exec failure comes back as an errno on the same socket.
 #include "enforce/sandbox.hpp"
 
+#include "enforce/derive.hpp"
 #include "enforce/seccomp_filter.hpp"
+#include "enforce/violation_log.hpp"
+
+#include <glassbox/record.hpp>
+#include <glassbox/trace_writer.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -34,6 +41,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <mutex>
 #include <thread>
 
 namespace glassbox::enforce {
@@ -203,7 +211,17 @@ const mechanism_report& sandbox::prepare() {
 
     // cgroup + network programs.
     std::string root = find_cgroup2_root();
-    if (root.empty()) {
+    if (opts_.recorded && !root.empty()) {
+        // The recorder's session creates the cgroup; load the programs now, attach them later.
+        auto g = net_guard::load(pol, opts_.run_mode);
+        if (!g) {
+            r.missing.push_back("network rules are NOT enforced: " + g.error().message);
+        } else {
+            st_->net = std::move(*g);
+            r.enforced.push_back("cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; "
+                                 "egress backstop for raw and ICMP sockets");
+        }
+    } else if (root.empty()) {
         r.missing.push_back("no cgroup v2 mount: network rules are NOT enforced and the tree cannot be killed as one");
     } else {
         st_->cgroup_path = fmt::format("{}/glassbox-enforce-{}", root, getpid());
@@ -246,8 +264,8 @@ struct child_args {
     sigset_t mask;
 };
 
-// The agent: Landlock + seccomp + hand the listener over + exec. Never returns.
-[[noreturn]] void agent_exec(const child_args& a) {
+// The agent: Landlock + seccomp + hand the listener over, ready to exec. Returns 0, or exits.
+int agent_prepare(const child_args& a) {
     const auto& o = *a.opts;
     if (a.landlock) {
         auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty());
@@ -296,6 +314,12 @@ struct child_args {
     if (read(a.sock, &go, 1) != 1)
         _exit(70);
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    return 0;
+}
+
+[[noreturn]] void agent_exec(const child_args& a) {
+    agent_prepare(a);
+    const auto& o = *a.opts;
     std::vector<char*> argv;
     for (const auto& s : o.argv)
         argv.push_back(const_cast<char*>(s.c_str()));
@@ -362,6 +386,88 @@ int child_main(void* p) {
     }
     _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
 }
+
+// Namespaces for a child launched by the recorder: it returns from here (in the process that
+// will exec the command) with 0, or an errno. With a pid namespace the launched process becomes a
+// waiter for a new init (pid 1) that forks the command and reaps everything; both relay the
+// command's status as their own and hold no descriptor but 0-2 (so the recorder's exec-report
+// pipe closes when the command execs).
+int recorded_child_setup(const child_args& a) {
+    const auto& iso = a.opts->isolate;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!(iso.pid || iso.mount || iso.net))
+        return agent_prepare(a);
+    int flags = CLONE_NEWNS | (iso.net ? CLONE_NEWNET : 0) | (iso.pid ? CLONE_NEWPID : 0);
+    if (unshare(flags) != 0)
+        child_fail(a.sock, 70, fmt::format("unshare: {}", std::strerror(errno)));
+    auto mounts = [&] {
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            child_fail(a.sock, 70, fmt::format("cannot make mounts private: {}", std::strerror(errno)));
+        if (iso.pid && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+            child_fail(a.sock, 70, fmt::format("cannot mount /proc for the pid namespace: {}", std::strerror(errno)));
+        if (iso.mount && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+            child_fail(a.sock, 70, fmt::format("cannot mount a private /tmp: {}", std::strerror(errno)));
+        if (iso.net)
+            loopback_up();
+    };
+    if (!iso.pid) {
+        mounts();
+        return agent_prepare(a);
+    }
+    auto relay = [](pid_t child) {
+        int st = 0;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+        }
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    };
+    pid_t init = fork();
+    if (init < 0)
+        child_fail(a.sock, 70, "fork failed");
+    if (init > 0) {
+        syscall(SYS_close_range, 3, ~0U, 0);
+        relay(init);
+    }
+    // pid 1 of the new namespace.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    mounts();
+    pid_t agent = fork();
+    if (agent < 0)
+        child_fail(a.sock, 70, "fork failed");
+    if (agent == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        return agent_prepare(a);
+    }
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_IGN);
+    int agent_status = 0;
+    for (;;) {
+        int st = 0;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (w == agent)
+            agent_status = st;
+    }
+    _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
+}
+
+// The cgroup v2 directory a process is in (from /proc/PID/cgroup).
+std::string cgroup_of(pid_t pid) {
+    std::ifstream f(fmt::format("/proc/{}/cgroup", pid));
+    std::string line;
+    while (std::getline(f, line))
+        if (line.starts_with("0::"))
+            return find_cgroup2_root() + line.substr(3);
+    return {};
+}
+
+struct json_line_sink {
+    json_line& l;
+    void str(const char* k, const std::string& v) { l.str(k, v); }
+    void num(const char* k, long v) { l.num(k, v); }
+};
 
 } // namespace
 
@@ -512,10 +618,177 @@ sandbox_result sandbox::run() {
         res.emulated_opens = st_->sup->stats().emulated_opens;
     }
     res.wait_status = wstatus;
+    res.command_status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
     if (exec_errno)
         throw fatal_error(exec_errno == ENOENT ? exit_code::not_found : exit_code::not_executable,
                           fmt::format("cannot execute {}: {}", opts_.argv.empty() ? "" : opts_.argv[0],
                                       std::strerror(exec_errno)));
+    return res;
+}
+
+
+sandbox_result sandbox::run_recorded(const std::string& out,
+                                     std::vector<std::pair<std::string, std::string>> header_extra) {
+    // The recorder creates the cgroup; the network programs are attached to it in on_started.
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        throw fatal_error(exit_code::internal, "cannot create the launch channel");
+    st_->sock_parent = sv[0];
+    st_->sock_child = sv[1];
+    int one = 1;
+    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], -1, -1, {}};
+
+    std::mutex sink_mu;
+    record::recorder* rec = nullptr;
+    std::thread receiver;
+    std::string session_cgroup;
+    sandbox_result res;
+    std::vector<violation> derived;
+    std::mutex derived_mu;
+
+    auto kill_fn = [this, &session_cgroup] {
+        if (!session_cgroup.empty())
+            write_file(session_cgroup + "/cgroup.kill", "1");
+    };
+    auto sink = [&](const violation& v) {
+        std::lock_guard lk(sink_mu);
+        if (opts_.sink)
+            opts_.sink(v);
+        if (rec)
+            rec->append_event("violation", v.pid, [&](json_line& l) {
+                json_line_sink js{l};
+                visit_violation_fields(v, js);
+            });
+    };
+
+    record::session_options so;
+    so.out = out;
+    so.mode = "enforce";
+    so.progress = false;
+    so.header_extra = std::move(header_extra);
+    so.child_setup = [&args] { return recorded_child_setup(args); };
+    so.on_started = [&](record::recorder& r, const record::child_process* child) {
+        close(st_->sock_child);
+        st_->sock_child = -1;
+        {
+            std::lock_guard lk(sink_mu);
+            rec = &r;
+        }
+        res.root_pid = child ? child->pid() : 0;
+        session_cgroup = child ? cgroup_of(child->pid()) : std::string();
+        res.cgroup = session_cgroup;
+        if (st_->net && !session_cgroup.empty()) {
+            st_->cgroup_fd.reset(open(session_cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (auto ok = st_->net->attach(st_->cgroup_fd.get()); !ok) {
+                spdlog::error("network rules are NOT enforced: {}", ok.error().message);
+                if (opts_.require_all)
+                    throw fatal_error(exit_code::environment, "--require-all: " + ok.error().message);
+            } else {
+                st_->net->start(sink, kill_fn);
+            }
+        }
+        bool supervised = st_->supervise_opens;
+        r.on_event([&, supervised](const record::event_view& ev) {
+            if (!ev.json || ev.type == "violation")
+                return;
+            static constexpr std::string_view kinds[] = {"exec", "open", "unlink", "rmdir", "mkdir",
+                                                         "mknod", "rename", "link"};
+            if (std::find(std::begin(kinds), std::end(kinds), ev.type) == std::end(kinds))
+                return;
+            if (!ev.failed && opts_.run_mode != mode::complain)
+                return;
+            auto j = nlohmann::json::parse(*ev.json, nullptr, false);
+            if (j.is_discarded())
+                return;
+            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised)) {
+                v->ts_ns = 0;
+                std::lock_guard lk(derived_mu);
+                derived.push_back(*v); // appended from on_tick: on_event runs under the recorder's lock
+            }
+        });
+        receiver = std::thread([&, kill_fn] {
+            child_msg m{};
+            char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+            iovec iov{&m, sizeof m};
+            msghdr mh{};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = cbuf;
+            mh.msg_controllen = sizeof cbuf;
+            ssize_t n = recvmsg(st_->sock_parent, &mh, MSG_CMSG_CLOEXEC);
+            if (n != sizeof m || m.kind != msg_kind::listener) {
+                if (n == sizeof m)
+                    spdlog::error("sandbox setup failed: {}", m.text);
+                kill_fn();
+                return;
+            }
+            unique_fd listener;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                    listener.reset(fd);
+                }
+            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn};
+            st_->sup = std::make_unique<supervisor>(std::move(listener), sup_opts);
+            st_->sup->start();
+            if (opts_.on_started)
+                opts_.on_started(res.root_pid, session_cgroup);
+            char go = 'g';
+            if (write(st_->sock_parent, &go, 1) != 1) {
+            }
+        });
+    };
+    so.on_tick = [&] {
+        std::vector<violation> batch;
+        {
+            std::lock_guard lk(derived_mu);
+            batch.swap(derived);
+        }
+        for (const auto& v : batch) {
+            sink(v);
+            if (opts_.run_mode == mode::kill)
+                kill_fn();
+        }
+    };
+
+    record::session_result sr;
+    try {
+        sr = record::run_session(opts_.argv, so);
+    } catch (...) {
+        {
+            std::lock_guard lk(sink_mu);
+            rec = nullptr;
+        }
+        shutdown(st_->sock_parent, SHUT_RDWR);
+        if (receiver.joinable())
+            receiver.join();
+        throw;
+    }
+    {
+        std::lock_guard lk(sink_mu);
+        rec = nullptr; // the recorder is gone: violations from here on only reach the tally
+    }
+    shutdown(st_->sock_parent, SHUT_RDWR);
+    if (receiver.joinable())
+        receiver.join();
+    if (st_->net)
+        st_->net->stop();
+    if (st_->sup) {
+        st_->sup->stop();
+        res.notifications = st_->sup->stats().notifications;
+        res.emulated_opens = st_->sup->stats().emulated_opens;
+    }
+    if (st_->net) {
+        res.net_reports_lost = st_->net->lost();
+        st_->net->detach();
+    }
+    res.trace_events = sr.events;
+    res.trace_lost = sr.lost.total;
+    res.command_status = sr.command_status();
+    res.ended_by_signal = sr.ended_by == "signal";
+    res.wait_status = sr.exit_signal ? *sr.exit_signal : (sr.exit_code.value_or(0) << 8);
     return res;
 }
 

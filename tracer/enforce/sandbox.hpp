@@ -36,6 +36,7 @@ struct sandbox_options {
     std::optional<bool> supervise_opens; // nullopt: only when Landlock cannot be exact (or complain)
     violation_sink sink;                 // may be called from several threads at once
     std::function<void(pid_t root_pid, const std::string& cgroup)> on_started;
+    bool recorded = false; // run_recorded() will be used: the recorder creates the cgroup
 };
 
 // What will and will not be enforced on this kernel, decided before anything runs.
@@ -55,6 +56,9 @@ struct sandbox_result {
     std::uint64_t net_reports_lost = 0;
     std::uint64_t notifications = 0;
     std::uint64_t emulated_opens = 0;
+    std::uint64_t trace_events = 0;
+    std::uint64_t trace_lost = 0;  // recorder: kernel events lost (the trace is then incomplete)
+    int command_status = 0;        // what glassbox exits with (128+N for signal N)
 };
 
 // The cgroup v2 mount point (from /proc/self/mountinfo), empty when there is none.
@@ -72,6 +76,10 @@ public:
     const mechanism_report& prepare();
     // Launches and waits for the whole tree. Throws fatal_error for launch failures (127/126).
     sandbox_result run();
+    // The same, recorded by the recorder (glassbox run's session): the trace at `out` holds every
+    // kernel event plus the violations. `header_extra` are raw JSON header fields.
+    sandbox_result run_recorded(const std::string& out,
+                                std::vector<std::pair<std::string, std::string>> header_extra);
     // Kills every process in the sandbox (cgroup.kill).
     void kill_tree();
 
