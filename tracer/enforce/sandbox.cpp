@@ -463,6 +463,38 @@ std::string cgroup_of(pid_t pid) {
     return {};
 }
 
+pid_t tgid_of(pid_t tid) {
+    std::ifstream f(fmt::format("/proc/{}/status", tid));
+    std::string line;
+    while (std::getline(f, line))
+        if (line.starts_with("Tgid:"))
+            return static_cast<pid_t>(std::atoi(line.c_str() + 5));
+    return tid;
+}
+
+// The `open` event (docs/trace-format.md) for an open the supervisor emulated.
+void write_open_fields(json_line& l, const emulated_open& o) {
+    if (o.ret >= 0 && !o.path.empty())
+        l.str("path", o.path);
+    else
+        l.null("path");
+    l.str("raw_path", o.raw_path);
+    l.num("flags", static_cast<std::int64_t>(o.flags));
+    int acc = static_cast<int>(o.flags & O_ACCMODE);
+    l.str("access", (o.flags & O_PATH) ? "path" : acc == O_WRONLY ? "write" : acc == O_RDWR ? "read-write" : "read");
+    l.boolean("create", o.flags & O_CREAT);
+    l.boolean("truncate", o.flags & O_TRUNC);
+    if (o.flags & O_CREAT)
+        l.num("mode", static_cast<std::int64_t>(o.mode));
+    l.num("ret", o.ret);
+    if (o.ret < 0) {
+        const char* name = strerrorname_np(static_cast<int>(-o.ret));
+        l.str("errno", name ? name : "EUNKNOWN");
+    }
+    l.str("syscall", o.syscall);
+    l.boolean("supervised", true);
+}
+
 struct json_line_sink {
     json_line& l;
     void str(const char* k, const std::string& v) { l.str(k, v); }
@@ -558,7 +590,7 @@ sandbox_result sandbox::run() {
     }
     res.root_pid = agent_pid;
     auto kill_fn = [this] { kill_tree(); };
-    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn};
+    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}};
     st_->sup = std::make_unique<supervisor>(std::move(listener), so);
     st_->sup->start();
     if (st_->net)
@@ -730,7 +762,12 @@ sandbox_result sandbox::run_recorded(const std::string& out,
                     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
                     listener.reset(fd);
                 }
-            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn};
+            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}};
+            sup_opts.on_open = [&](const emulated_open& o) {
+                std::lock_guard lk(sink_mu);
+                if (rec)
+                    rec->append_event("open", tgid_of(o.tid), [&](json_line& l) { write_open_fields(l, o); });
+            };
             st_->sup = std::make_unique<supervisor>(std::move(listener), sup_opts);
             st_->sup->start();
             if (opts_.on_started)

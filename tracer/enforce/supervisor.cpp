@@ -291,7 +291,11 @@ struct supervisor::impl {
             sup.opts_.kill_tree();
     }
 
+    std::optional<emulated_open> cur_open; // the open being emulated (for on_open)
+
     void respond(std::uint64_t id, std::int64_t val, int err, bool cont) {
+        if (cur_open)
+            cur_open->ret = err ? err : val;
         seccomp_notif_resp r{};
         r.id = id;
         r.val = val;
@@ -474,6 +478,17 @@ struct supervisor::impl {
 
     void handle_open(const seccomp_notif& n, const std::string& name) {
         ++sup.stats_.emulated_opens;
+        cur_open.emplace();
+        cur_open->tid = static_cast<int>(n.pid);
+        cur_open->syscall = name;
+        cur_open->ret = -EACCES;
+        handle_open_inner(n, name);
+        if (cur_open && sup.opts_.on_open && !cur_open->raw_path.empty())
+            sup.opts_.on_open(*cur_open);
+        cur_open.reset();
+    }
+
+    void handle_open_inner(const seccomp_notif& n, const std::string& name) {
         const auto& a = n.data.args;
         open_req rq;
         rq.sys = name;
@@ -511,6 +526,9 @@ struct supervisor::impl {
             return;
         }
         std::string raw = rq.path;
+        cur_open->raw_path = raw;
+        cur_open->flags = rq.flags;
+        cur_open->mode = rq.mode;
         if (rq.path.empty()) {
             respond(n.id, 0, -ENOENT, false);
             return;
@@ -611,6 +629,7 @@ struct supervisor::impl {
             }
             std::string real_dir = fd_real_path(proc_fd, dfd.get());
             std::string real = real_dir == "/" ? "/" + leaf : real_dir + "/" + leaf;
+            cur_open->path = real;
             std::uint32_t cneed = need | acc_write;
             if (!check(n, rq.sys.c_str(), raw, real, cneed))
                 return;
@@ -666,6 +685,8 @@ struct supervisor::impl {
         struct stat st{};
         fstat(opath.get(), &st);
         std::string real = fd_real_path(proc_fd, opath.get());
+        if (cur_open)
+            cur_open->path = real;
         // Its own pipe/socket/memfd reopened through /proc/self/fd: it holds that object already.
         bool allowed_special = own_fd && (!real.starts_with("/") || real.starts_with("/memfd:"));
         if (!allowed_special) {
@@ -691,6 +712,7 @@ struct supervisor::impl {
         snprintf(reopen, sizeof reopen, "thread-self/fd/%d", opath.get());
         int oflags = static_cast<int>((flags & ~std::uint64_t(O_CREAT | O_EXCL | O_NOFOLLOW)) | O_CLOEXEC);
         if (S_ISFIFO(st.st_mode)) {
+            cur_open.reset(); // answered later from another thread; not written as an event
             // Opening a FIFO blocks until the other end shows up: do it off the loop.
             auto listener_ref = sup.listener_;
             int pfd = openat(proc_fd, "self", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -731,7 +753,10 @@ struct supervisor::impl {
         add.flags = SECCOMP_ADDFD_FLAG_SEND;
         add.srcfd = static_cast<std::uint32_t>(fd.get());
         add.newfd_flags = static_cast<std::uint32_t>(orig_flags & O_CLOEXEC);
-        if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0) {
+        int remote = ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add);
+        if (cur_open)
+            cur_open->ret = remote >= 0 ? remote : -errno;
+        if (remote < 0) {
             if (errno == ENOENT)
                 ++sup.stats_.target_gone;
             else
@@ -764,7 +789,7 @@ void supervisor::loop() {
     if (unshare(CLONE_FS) != 0)
         spdlog::warn("supervisor: unshare(CLONE_FS) failed: {}", std::strerror(errno));
     unique_fd proc(open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    impl im{*this, listener_->get(), proc.get()};
+    impl im{*this, listener_->get(), proc.get(), 0, std::nullopt};
     {
         struct stat st{};
         if (stat("/proc/thread-self/ns/mnt", &st) == 0)

@@ -11,17 +11,32 @@
 #include "enforce/unique_fd.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <memory>
 #include <thread>
 
 namespace glassbox::enforce {
+
+// An open the supervisor performed for the target: the kernel's tracepoints never see the
+// target's own syscall (seccomp skipped it), so the sandbox writes this as the trace's `open`.
+struct emulated_open {
+    int tid = 0;
+    std::string syscall;  // open, openat, openat2, creat
+    std::string raw_path; // as the target passed it
+    std::string path;     // real path of the object reached; empty when nothing was opened
+    std::uint64_t flags = 0, mode = 0;
+    std::int64_t ret = 0; // the fd number installed in the target, or -errno
+};
 
 struct supervisor_options {
     mode run_mode = mode::enforce;
     const policy* pol = nullptr;
     violation_sink sink;              // called from the supervisor thread
     std::function<void()> kill_tree;  // kill mode: kill every process of the sandbox
+    std::function<void(const emulated_open&)> on_open; // every emulated open, allowed or not
 };
 
 struct supervisor_stats {

@@ -73,6 +73,18 @@ TEST_CASE("enforce blocks forbidden reads by every path trick", "[enforce][files
                         ++n;
                     }
                 CHECK(n >= 5); // absolute, relative, dirfd, openat2, symlink, ..
+                // The emulated opens are in the trace as `open` events (the kernel's tracepoints
+                // never saw the command's own call).
+                bool allowed_open = false, denied_open = false;
+                for (const auto& e : r.trace)
+                    if (e.value("type", "") == "open" && e.value("supervised", false)) {
+                        if (e["path"] == d + "/allowed/a.txt" && e["ret"].get<long>() >= 0)
+                            allowed_open = true;
+                        if (e["raw_path"] == d + "/secret/s.txt" && e["path"].is_null() && e["errno"] == "EACCES")
+                            denied_open = true;
+                    }
+                CHECK(allowed_open);
+                CHECK(denied_open);
             }
         }
     }
@@ -127,6 +139,11 @@ TEST_CASE("enforce blocks forbidden exec directly, through a script and from a m
     CHECK(ex[1] == "EACCES");  // the script runs, the binary it execs does not (sh exits 126)
     CHECK(r.first("exec_memfd") != "ok");
     CHECK(ex[2] == "ok");      // an allowed program still runs
+    // Landlock refused these; the recorder saw the refused execs and they became violations.
+    CHECK(r.has_violation("processes.exec", "path", "/usr/bin/id"));
+    for (const auto& v : r.violations())
+        if (v["section"] == "processes.exec")
+            CHECK(v["mechanism"] == "landlock");
 }
 
 TEST_CASE("enforce blocks forbidden connect, sendto, IPv6-mapped and bind", "[enforce][net]") {
@@ -247,6 +264,7 @@ TEST_CASE("complain mode allows everything and records each violation", "[enforc
     CHECK(r.has_violation("network.connect", "port", "40002"));
     CHECK(r.has_violation("privileged", "syscall", "mount"));
     CHECK(r.has_violation("privileged", "syscall", "ptrace"));
+    CHECK(r.has_violation("processes.exec", "path", "/usr/bin/true"));
     for (const auto& v : r.violations())
         CHECK(v["action"] == "allowed");
     CHECK(r.trace.front()["profile"]["mode"] == "complain");
