@@ -99,57 +99,6 @@ result<bool> looks_like_trace(const std::filesystem::path& file) {
     return false;
 }
 
-namespace {
-
-// One normalised behaviour on its way from the reading thread to the aggregating one.
-struct collected {
-    section sec;
-    std::string pattern;
-    std::string example; // raw subject when it differs from the pattern
-    std::uint64_t line;
-    std::int64_t ts, pid;
-    std::uint32_t comm, chain, detail;
-};
-
-// A bounded hand-off of batches between the two threads of collect().
-class batch_queue {
-public:
-    void push(std::vector<collected>&& b) {
-        std::unique_lock lock(m_);
-        room_.wait(lock, [&] { return q_.size() < 8 || stop_; });
-        q_.push_back(std::move(b));
-        ready_.notify_one();
-    }
-    bool pop(std::vector<collected>& out) {
-        std::unique_lock lock(m_);
-        ready_.wait(lock, [&] { return !q_.empty() || done_; });
-        if (q_.empty())
-            return false;
-        out = std::move(q_.front());
-        q_.pop_front();
-        room_.notify_one();
-        return true;
-    }
-    void finish() {
-        std::lock_guard lock(m_);
-        done_ = true;
-        ready_.notify_all();
-    }
-    void stop() { // the consumer gave up: unblock the producer
-        std::lock_guard lock(m_);
-        stop_ = true;
-        room_.notify_all();
-    }
-
-private:
-    std::mutex m_;
-    std::condition_variable ready_, room_;
-    std::deque<std::vector<collected>> q_;
-    bool done_ = false, stop_ = false;
-};
-
-} // namespace
-
 result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
                            std::vector<std::string>& warnings,
                            const std::function<bool(const behaviour&, const trace::event&)>& visit,
@@ -158,54 +107,23 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
     if (!opened)
         return std::unexpected(opened.error());
     auto& rd = **opened;
-    // Two stages on two threads: this one parses, maps events to behaviours and normalises
-    // them (pure work, in file order, with the process tree); the other aggregates them into
-    // the set. Only the reading thread touches set.pool until both are done.
-    batch_queue queue;
-    const std::uint32_t source = set.pool.id(rd.name());
-    std::thread aggregator([&] {
-        std::vector<collected> batch;
-        while (queue.pop(batch)) {
-            for (auto& c : batch) {
-                if (against) {
-                    auto& idx = against->index[static_cast<int>(c.sec)];
-                    if (auto it = idx.find(c.pattern); it != idx.end()) {
-                        (*seen)[it->second] = true;
-                        continue;
-                    }
-                }
-                auto& e = set.add(c.sec, std::move(c.pattern), trace_bit);
-                if (e.count == 0) { // first occurrence: remember where and who
-                    e.example = std::move(c.example);
-                    e.first_line = c.line;
-                    e.first_ts = c.ts;
-                    e.pid = c.pid;
-                    e.comm = c.comm;
-                    e.chain = c.chain;
-                    e.detail = c.detail;
-                    e.source = source;
-                }
-                ++e.count;
-            }
-        }
-    });
-
     extractor ex;
     process_tree tree;
     const trace::event* cur = nullptr;
     // Repeated subjects (libraries, config files) skip normalisation: a small direct-mapped
-    // cache of (section, raw subject) -> pattern, bounded so memory stays proportional to the
+    // cache of (section, raw subject) -> entry, bounded so memory stays proportional to the
     // number of distinct behaviours.
     struct slot {
-        std::string key, pattern;
+        std::string key;
+        behaviour_set::entry* entry = nullptr;
+        bool in_against = false;
     };
     std::vector<slot> cache(4096);
     std::string key;
-    std::int64_t who_pid = -1;
-    std::uint32_t chain_id = 0, comm_id = 0;
-    std::unordered_map<std::string, std::uint32_t> detail_ids; // details repeat: open for read, ...
-    std::vector<collected> batch;
-    batch.reserve(2048);
+    const std::uint32_t source = set.pool.id(rd.name());
+    std::int64_t chain_pid = -1;
+    std::uint32_t chain_id = 0;
+    std::unordered_map<std::uint64_t, std::uint32_t> simple_detail_ids;
     std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
         if (visit && !visit(b, *cur))
             return;
@@ -213,53 +131,75 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
         key.push_back(static_cast<char>(b.sec));
         key.append(b.subject);
         auto& sl = cache[std::hash<std::string>{}(key) & (cache.size() - 1)];
-        if (sl.key != key) {
+        behaviour_set::entry* e;
+        if (sl.key == key && (sl.entry || sl.in_against)) {
+            if (sl.in_against)
+                return;
+            e = sl.entry;
+            e->traces |= trace_bit;
+        } else {
+            std::string pattern = normalise_subject(b.sec, b.subject);
             sl.key = key;
-            sl.pattern = normalise_subject(b.sec, b.subject);
+            if (against) {
+                auto& idx = against->index[static_cast<int>(b.sec)];
+                if (auto it = idx.find(pattern); it != idx.end()) {
+                    (*seen)[it->second] = true;
+                    sl.entry = nullptr;
+                    sl.in_against = true;
+                    return;
+                }
+            }
+            e = &set.add(b.sec, std::move(pattern), trace_bit);
+            sl.entry = e;
+            sl.in_against = false;
         }
-        if (cur->pid != who_pid) { // chains repeat: compute once per process until it changes
-            who_pid = cur->pid;
-            chain_id = set.pool.id(sanitise(tree.chain(cur->pid)));
-            comm_id = set.pool.id(sanitise(cur->comm));
+        if (e->count == 0) { // first occurrence: remember where and who
+            if (b.subject != std::string_view(e->subject))
+                e->example = sanitise(b.subject);
+            e->first_line = cur->line;
+            e->first_ts = cur->ts;
+            e->pid = cur->pid;
+            e->comm = set.pool.id(sanitise(cur->comm));
+            if (cur->pid != chain_pid) { // chains repeat: compute once per process until it changes
+                chain_pid = cur->pid;
+                chain_id = set.pool.id(sanitise(tree.chain(cur->pid)));
+            }
+            e->chain = chain_id;
+            // The detail of ordinary events depends on a few small fields only: look it up by
+            // them instead of formatting it (exec argv, priv targets and DNS types vary).
+            bool simple = cur->kind != GB_EV_EXEC && cur->kind != GB_EV_PRIV && cur->kind != GB_EV_DNS &&
+                          cur->via.empty() && cur->succeeded();
+            if (simple) {
+                std::uint64_t k = static_cast<std::uint64_t>(cur->kind) << 56 | std::uint64_t(cur->create) << 55 |
+                                  std::uint64_t(cur->truncate) << 54;
+                for (std::size_t i = 0; i < cur->access.size() && i < 6; ++i)
+                    k |= std::uint64_t(static_cast<unsigned char>(cur->access[i])) << (8 * i);
+                auto [it, inserted] = simple_detail_ids.try_emplace(k, 0);
+                if (inserted)
+                    it->second = set.pool.id(event_detail(*cur));
+                e->detail = it->second;
+            } else {
+                e->detail = set.pool.id(event_detail(*cur));
+            }
+            e->source = source;
         }
-        std::string detail = event_detail(*cur);
-        auto [it, inserted] = detail_ids.try_emplace(std::move(detail), 0);
-        if (inserted)
-            it->second = set.pool.id(it->first);
-        collected c{b.sec, sl.pattern, {}, cur->line, cur->ts, cur->pid, comm_id, chain_id, it->second};
-        if (b.subject != std::string_view(sl.pattern))
-            c.example = sanitise(b.subject);
-        batch.push_back(std::move(c));
-        if (batch.size() == 2048) {
-            queue.push(std::move(batch));
-            batch = {};
-            batch.reserve(2048);
-        }
+        ++e->count;
     };
-    result<input_info> outcome = std::unexpected(error{"not read"});
     while (true) {
         auto ev = rd.next();
-        if (!ev) {
-            outcome = std::unexpected(ev.error());
+        if (!ev)
+            return std::unexpected(ev.error());
+        if (!*ev)
             break;
-        }
-        if (!*ev) {
-            outcome = info_of(rd);
-            break;
-        }
         cur = *ev;
         tree.observe(*cur);
         if (cur->kind == GB_EV_EXEC || cur->kind == GB_EV_FORK)
-            who_pid = -1; // the tree changed
+            chain_pid = -1; // the tree changed
         ex.extract(*cur, cb);
     }
-    if (!batch.empty())
-        queue.push(std::move(batch));
-    queue.finish();
-    aggregator.join();
     for (const auto& w : rd.warnings())
         warnings.push_back(w);
-    return outcome;
+    return info_of(rd);
 }
 
 // ---------------------------------------------------------------------------------------------
