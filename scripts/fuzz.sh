@@ -5,10 +5,10 @@
 # (tests/fuzz/corpus/<name>/). New crashes are written to $out/<name>/crash-*: reduce one, add it
 # to the committed corpus, fix the bug; ctest replays the corpus on every build.
 # Usage: scripts/fuzz.sh [SECONDS=60] [NAME...]   (default: every harness)
-# Known limit (2026-11): Debian 12's clang 14 cannot compile code using libstdc++ 12's
-# std::expected (it lacks P0848, conditionally trivial destructors), which glassbox uses
-# throughout; until a newer clang is available the build step fails and says so. The committed
-# corpora are still replayed by ctest in the normal g++ build (fuzz-replay/*).
+# Compiler: Debian 12's default clang 14 cannot compile libstdc++ 12's std::expected (no P0848,
+# conditionally trivial destructors), which glassbox uses throughout, so this script uses Debian
+# 12's clang-19 with its libFuzzer runtime (libclang-rt-19-dev), installing them when missing.
+# The normal g++ build replays the committed corpora in ctest (fuzz-replay/*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -19,13 +19,17 @@ names=("$@")
 if ((${#names[@]} == 0)); then
   for f in tests/fuzz/*.cpp; do names+=("$(basename "$f" .cpp)"); done
 fi
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required (scripts/install-deps.sh)" >&2; exit 2; }
+if ! command -v clang++-19 >/dev/null || [[ ! -d /usr/lib/llvm-19/lib/clang/19/lib/linux ]]; then
+  [[ $(id -u) -eq 0 ]] || { echo "fuzz.sh: needs clang-19 and libclang-rt-19-dev (run as root to install them)" >&2; exit 2; }
+  echo "fuzz.sh: installing clang-19 and libclang-rt-19-dev (Debian 12)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-19 libclang-rt-19-dev >/dev/null
+fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DGLASSBOX_FUZZ=ON >/dev/null
+  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DGLASSBOX_FUZZ=ON >/dev/null
 status=0
 for name in "${names[@]}"; do
   if ! cmake --build "$build" --target "fuzz_$name" -j 2; then
-    echo "fuzz.sh: cannot build fuzz_$name with $(clang++ --version | head -1) (see the note at the top)" >&2
+    echo "fuzz.sh: cannot build fuzz_$name with $(clang++-19 --version | head -1)" >&2
     exit 2
   fi
   work=$out/$name
