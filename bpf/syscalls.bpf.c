@@ -48,6 +48,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_PREADV2 327
 #define NR_PWRITEV2 328
 #define NR_OPENAT2 437
+#define NR_UNLINKAT 263
+#define GB_AT_REMOVEDIR 0x200
 
 #define GB_AT_FDCWD -100
 #define GB_PROT_EXEC 0x4
@@ -518,6 +520,8 @@ __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
     else
         pos += n2;
     d->payload.len = pos - data_off;
+    if (d->payload.len < 12 && !(d->payload.flags & GB_STR_FAULT))
+        return 0; /* shorter than a DNS header: a TCP length prefix written on its own */
     gb_submit(ev, pos, GB_EV_DNS);
     return 0;
 }
@@ -612,6 +616,9 @@ struct gb_sys_req {
     __u32 raw_nr;  /* number as entered */
     __u32 kind;
     __u32 via;
+    __u8 kstr[2];  /* io_uring: 1 + index of the args holding kernel string pointers */
+    __u8 kdir[2];  /* io_uring: 1 + index of their dirfd args (0: not a path) */
+    __u32 pad;
 };
 
 /* Builds and emits the generic record of one syscall as described by its spec. */
@@ -749,7 +756,7 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
             spec = s;
     }
     __u32 kind = spec->kind ? spec->kind : GB_EV_ABI32;
-    struct gb_sys_req r = {ret, xnr, (__u32)nr, kind, GB_VIA_ABI32};
+    struct gb_sys_req r = {.ret = ret, .spec_nr = xnr, .raw_nr = (__u32)nr, .kind = kind, .via = GB_VIA_ABI32};
     gb_cov_emit_sys(spec, &args, &r);
 }
 
@@ -852,9 +859,409 @@ int BPF_PROG(gb_cov_sys_exit, struct pt_regs* regs, long ret) {
         if (!gb_signal_leaves_tree(nr, a, task))
             return 0;
     }
-    struct gb_sys_req r = {ret, (__u32)nr, (__u32)nr, spec->kind, GB_VIA_SYSCALL};
+    __u32 kind = spec->kind;
+    if (nr == NR_UNLINKAT && (a[2] & GB_AT_REMOVEDIR))
+        kind = GB_EV_RMDIR;
+    struct gb_sys_req r = {.ret = ret, .spec_nr = (__u32)nr, .raw_nr = (__u32)nr, .kind = kind,
+                           .via = GB_VIA_SYSCALL};
     gb_cov_emit_sys(spec, &args, &r);
     if ((spec->flags & GB_SPEC_TRACK_FD) && ret >= 0)
         gb_track_fd(task, tgid, ret);
+    return 0;
+}
+
+/* ---- io_uring --------------------------------------------------------------------------------
+ * Operations submitted through an io_uring never pass through the syscall tracepoints. At
+ * io_uring_submit_req the request is prepared (io_kiocb: opcode, its per-op command with the
+ * kernel copies of paths and addresses), so the record is built there in the submitter's context
+ * and kept in gb_uring_pending by request; io_uring_complete adds the result (and, for opens, the
+ * path resolved from the new descriptor) and emits it with via = io_uring. Whatever the request
+ * does not carry (a fixed-file slot instead of a descriptor) stays null in the record. */
+
+#define IOU_OP_SENDMSG 9
+#define IOU_OP_ACCEPT 13
+#define IOU_OP_CONNECT 16
+#define IOU_OP_OPENAT 18
+#define IOU_OP_SEND 26
+#define IOU_OP_OPENAT2 28
+#define IOU_OP_RENAMEAT 35
+#define IOU_OP_UNLINKAT 36
+#define IOU_OP_MKDIRAT 37
+#define IOU_OP_SYMLINKAT 38
+#define IOU_OP_LINKAT 39
+#define IOU_OP_SOCKET 45
+#define IOU_OP_SEND_ZC 47
+
+#define NR_RENAMEAT2 316
+#define NR_MKDIRAT 258
+#define NR_SYMLINKAT 266
+#define NR_LINKAT 265
+#define NR_SOCKET 41
+#define GB_URING_REC_MAX 16384
+#define GB_RET_UNKNOWN ((__s64)0x8000000000000000ULL) /* the trace writes `ret: null` */
+
+struct gb_uring_pend {
+    __u32 size;   /* bytes of rec */
+    __u32 opcode;
+    __u32 kptr_args; /* bit i: args[i] of the gb_sys_event is a kernel pointer, cleared at completion */
+    __u32 pad;
+    __u64 accept_addr;    /* ACCEPT: user buffer the peer address is written to */
+    __u64 accept_addrlen; /* ACCEPT: user int* */
+    __u8 rec[GB_URING_REC_MAX];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 512); /* requests in flight at once; more are counted as lost */
+    __type(key, __u64); /* struct io_kiocb * */
+    __type(value, struct gb_uring_pend);
+} gb_uring_pending SEC(".maps");
+
+/* Zeroed template for inserting a pending entry (too large for the stack). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_uring_pend);
+} gb_uring_zero SEC(".maps");
+
+/* Copies a kernel string into the pending record; returns the new pos. */
+static __always_inline __u32 gb_uring_kstr(__u8* rec, __u32 pos, __u32 data_off, struct gb_str* s,
+                                           const void* kptr) {
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+    if (!kptr)
+        return pos;
+    if (pos > GB_URING_REC_MAX - GB_RAW_MAX) {
+        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
+        return pos;
+    }
+    long n = bpf_probe_read_kernel_str(rec + pos, GB_RAW_MAX, kptr);
+    if (n <= 0) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    s->flags = GB_STR_PRESENT;
+    s->len = n - 1;
+    return pos + (__u32)n;
+}
+
+static __always_inline const char* gb_filename(struct filename* f) {
+    return f ? BPF_CORE_READ(f, name) : NULL;
+}
+
+/* A file-change op as the generic record of its syscall twin, with the twin's argument layout.
+ * Paths are the kernel's copies (struct filename); relative ones get their dirfd resolved now
+ * (the dirfd may be closed before completion). */
+__noinline int gb_uring_sys(struct gb_uring_pend* p, struct gb_args* args, struct gb_sys_req* r) {
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!p || !args || !r || !ev)
+        return 0;
+    struct gb_sys_event* e = (struct gb_sys_event*)ev;
+    const __u32 data_off = sizeof(*e);
+    gb_fill_header(&e->hdr, r->kind, 0);
+    e->hdr.via = GB_VIA_IO_URING;
+    e->ret = GB_RET_UNKNOWN;
+    e->syscall = r->spec_nr;
+    e->raw_nr = r->raw_nr; /* the io_uring opcode */
+    for (int i = 0; i < 6; i++)
+        e->args[i] = args->a[i];
+    e->target_pid = 0;
+    e->flags = 0;
+    struct task_struct* task = bpf_get_current_task_btf();
+    __u32 pos = data_off;
+    p->kptr_args = 0;
+    for (int i = 0; i < 2; i++) {
+        __u8 k = r->kstr[i];
+        if (k) {
+            pos = gb_put_kernel_str(ev->b, pos, data_off, &e->str[i], (const void*)gb_arg(args, k));
+            p->kptr_args |= 1u << ((k - 1) & 7);
+        } else {
+            gb_cov_str_none(&e->str[i], pos, data_off);
+        }
+    }
+    gb_cov_str_none(&e->str[2], pos, data_off);
+    for (int i = 0; i < 2; i++) {
+        struct gb_str* s = &e->str[i];
+        __u32 at = data_off + s->off;
+        bool relative = r->kdir[i] && (s->flags & GB_STR_PRESENT) && !(s->flags & GB_STR_FAULT) &&
+                        (s->len == 0 || (at < GB_EVENT_MAX && ev->b[at & (GB_EVENT_MAX - 1)] != '/'));
+        if (relative)
+            pos = gb_cov_put_dir(ev, pos, data_off, &e->dir[i], task, (int)gb_arg(args, r->kdir[i]));
+        else
+            gb_cov_str_none(&e->dir[i], pos, data_off);
+    }
+    gb_cov_str_none(&e->fd_path, pos, data_off);
+    gb_cov_str_none(&e->target_exe, pos, data_off);
+    gb_cov_str_none(&e->bytes, pos, data_off);
+    __u32 size = pos >= GB_URING_REC_MAX ? GB_URING_REC_MAX - 1 : pos;
+    p->size = size;
+    bpf_probe_read_kernel(p->rec, size & (GB_URING_REC_MAX - 1), ev->b);
+    return 0;
+}
+
+static __always_inline void gb_uring_fill_sock(struct gb_net_event* n, int fd) {
+    struct file* f = gb_fd_file(bpf_get_current_task_btf(), fd);
+    struct socket* sock = f ? BPF_CORE_READ(f, private_data) : NULL;
+    struct sock* sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+    if (sk) {
+        n->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+        n->sock_type = BPF_CORE_READ(sk, sk_type);
+        n->protocol = BPF_CORE_READ(sk, sk_protocol);
+    }
+}
+
+/* Fills a net record's address from a sockaddr (kernel copy `k` or user pointer `u`). */
+static __always_inline void gb_uring_addr(struct gb_net_event* n, const void* k, const void* u, __u32 alen) {
+    struct sockaddr_in6 sa = {};
+    if (k)
+        bpf_probe_read_kernel(&sa, sizeof(sa), k);
+    else if (u)
+        bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), u);
+    else
+        return;
+    if (sa.sin6_family == GB_AF_INET) {
+        struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
+        n->family = GB_AF_INET;
+        n->port = bpf_ntohs(in4->sin_port);
+        __builtin_memcpy(n->addr, &in4->sin_addr, 4);
+        n->flags |= GB_NET_HAVE_ADDR;
+    } else if (sa.sin6_family == GB_AF_INET6) {
+        n->family = GB_AF_INET6;
+        n->port = bpf_ntohs(sa.sin6_port);
+        __builtin_memcpy(n->addr, &sa.sin6_addr, 16);
+        n->flags |= GB_NET_HAVE_ADDR;
+    }
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
+    __u8 op = BPF_CORE_READ(req, opcode);
+    switch (op) {
+    case IOU_OP_OPENAT:
+    case IOU_OP_OPENAT2:
+    case IOU_OP_CONNECT:
+    case IOU_OP_ACCEPT:
+    case IOU_OP_SEND:
+    case IOU_OP_SEND_ZC:
+    case IOU_OP_SENDMSG:
+    case IOU_OP_RENAMEAT:
+    case IOU_OP_UNLINKAT:
+    case IOU_OP_MKDIRAT:
+    case IOU_OP_SYMLINKAT:
+    case IOU_OP_LINKAT:
+    case IOU_OP_SOCKET:
+        break;
+    default:
+        return 0;
+    }
+    if (!gb_in_scope())
+        return 0;
+    int fd = BPF_CORE_READ(req, cqe.fd); /* the sqe's fd: files are assigned at issue, not prep */
+    void* cmd = &req->cmd;
+
+    if (op == IOU_OP_SEND || op == IOU_OP_SEND_ZC || op == IOU_OP_SENDMSG) {
+        /* Only DNS matters here (the destination of other sends is not a kind of its own); the
+         * payload is in user memory now, so the record goes out now, with ret unknown. */
+        struct gb_sock_info si = {};
+        if (!gb_inet_socket(bpf_get_current_task_btf(), fd, &si))
+            return 0;
+        struct io_sr_msg* sr = cmd;
+        struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
+        if (am && BPF_CORE_READ(am, msg.msg_name)) {
+            struct sockaddr_in6 sa = {};
+            bpf_probe_read_kernel(&sa, sizeof(sa), &am->addr);
+            if (sa.sin6_family == GB_AF_INET) {
+                si.port = bpf_ntohs(((struct sockaddr_in*)&sa)->sin_port);
+                __builtin_memset(si.addr, 0, 16);
+                __builtin_memcpy(si.addr, &((struct sockaddr_in*)&sa)->sin_addr, 4);
+            } else if (sa.sin6_family == GB_AF_INET6) {
+                si.port = bpf_ntohs(sa.sin6_port);
+                __builtin_memcpy(si.addr, &sa.sin6_addr, 16);
+            }
+        }
+        if (si.port != GB_DNS_PORT)
+            return 0;
+        struct gb_dns_req r = {.ret = GB_RET_UNKNOWN, .nr = op, .fd = fd, .via = GB_VIA_IO_URING};
+        if (op == IOU_OP_SENDMSG) {
+            struct user_msghdr m = {};
+            bpf_probe_read_user(&m, sizeof(m), BPF_CORE_READ(sr, umsg));
+            r.iov = (__u64)m.msg_iov;
+            r.iovcnt = m.msg_iovlen;
+        } else {
+            r.buf = (__u64)BPF_CORE_READ(sr, buf);
+            r.len = (__u32)BPF_CORE_READ(sr, len);
+        }
+        gb_cov_emit_dns(&si, &r);
+        return 0;
+    }
+
+    __u32 zk = 0;
+    struct gb_uring_pend* zero = bpf_map_lookup_elem(&gb_uring_zero, &zk);
+    if (!zero)
+        return 0;
+    __u64 key = (__u64)req;
+    if (bpf_map_update_elem(&gb_uring_pending, &key, zero, BPF_ANY) != 0) {
+        gb_count_lost(GB_EV_OPEN);
+        return 0;
+    }
+    struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
+    if (!p)
+        return 0;
+    p->opcode = op;
+
+    if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2) {
+        struct io_open* o = cmd;
+        struct gb_open_event* e = (struct gb_open_event*)p->rec;
+        const __u32 data_off = sizeof(*e);
+        gb_fill_header(&e->hdr, GB_EV_OPEN, 0);
+        e->hdr.via = GB_VIA_IO_URING;
+        e->ret = GB_RET_UNKNOWN;
+        e->syscall = op == IOU_OP_OPENAT ? NR_OPENAT : NR_OPENAT2;
+        e->flags = BPF_CORE_READ(o, how.flags);
+        e->mode = BPF_CORE_READ(o, how.mode);
+        e->pad = 0;
+        e->resolve = BPF_CORE_READ(o, how.resolve);
+        e->path.off = 0;
+        e->path.len = 0;
+        e->path.flags = 0; /* filled at completion */
+        p->size = gb_uring_kstr(p->rec, data_off, data_off, &e->raw_path, gb_filename(BPF_CORE_READ(o, filename)));
+        /* a fixed-file slot (file_slot != 0) installs no descriptor: path stays null */
+        e->pad = BPF_CORE_READ(o, file_slot);
+        return 0;
+    }
+    if (op == IOU_OP_CONNECT || op == IOU_OP_ACCEPT) {
+        struct gb_net_event* n = (struct gb_net_event*)p->rec;
+        gb_fill_header(&n->hdr, op == IOU_OP_CONNECT ? GB_EV_CONNECT : GB_EV_ACCEPT, 0);
+        n->hdr.via = GB_VIA_IO_URING;
+        n->ret = GB_RET_UNKNOWN;
+        n->syscall = op == IOU_OP_CONNECT ? 42 : 288;
+        n->fd = fd;
+        gb_uring_fill_sock(n, fd);
+        if (op == IOU_OP_CONNECT) {
+            struct io_connect* c = cmd;
+            struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
+            gb_uring_addr(n, am ? (const void*)&am->addr : NULL, BPF_CORE_READ(c, addr), BPF_CORE_READ(c, addr_len));
+        } else {
+            struct io_accept* a = cmd;
+            p->accept_addr = (__u64)BPF_CORE_READ(a, addr);
+            p->accept_addrlen = (__u64)BPF_CORE_READ(a, addr_len);
+        }
+        n->path.off = 0;
+        n->path.len = 0;
+        n->path.flags = 0;
+        p->size = sizeof(*n);
+        return 0;
+    }
+    if (op == IOU_OP_SOCKET) {
+        struct io_socket* so = cmd;
+        struct gb_args args = {};
+        args.a[0] = BPF_CORE_READ(so, domain);
+        args.a[1] = BPF_CORE_READ(so, type);
+        args.a[2] = BPF_CORE_READ(so, protocol);
+        struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .spec_nr = NR_SOCKET, .raw_nr = op,
+                               .kind = GB_EV_SOCKET, .via = GB_VIA_IO_URING};
+        gb_uring_sys(p, &args, &r);
+        return 0;
+    }
+    /* File changes, laid out as the arguments of their syscall twins. */
+    struct gb_args args = {};
+    struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .raw_nr = op, .via = GB_VIA_IO_URING};
+    if (op == IOU_OP_UNLINKAT) { /* unlinkat(dfd, path, flags) */
+        struct io_unlink* u = cmd;
+        args.a[0] = BPF_CORE_READ(u, dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(u, filename));
+        args.a[2] = BPF_CORE_READ(u, flags);
+        r.spec_nr = NR_UNLINKAT;
+        r.kind = (args.a[2] & GB_AT_REMOVEDIR) ? GB_EV_RMDIR : GB_EV_UNLINK;
+        r.kstr[0] = 2;
+        r.kdir[0] = 1;
+    } else if (op == IOU_OP_MKDIRAT) { /* mkdirat(dfd, path, mode) */
+        struct io_mkdir* m = cmd;
+        args.a[0] = BPF_CORE_READ(m, dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(m, filename));
+        args.a[2] = BPF_CORE_READ(m, mode);
+        r.spec_nr = NR_MKDIRAT;
+        r.kind = GB_EV_MKDIR;
+        r.kstr[0] = 2;
+        r.kdir[0] = 1;
+    } else if (op == IOU_OP_SYMLINKAT) { /* symlinkat(target, newdfd, linkpath) */
+        struct io_rename* rn = cmd; /* io_link has the same layout */
+        args.a[0] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args.a[1] = BPF_CORE_READ(rn, new_dfd);
+        args.a[2] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        r.spec_nr = NR_SYMLINKAT;
+        r.kind = GB_EV_SYMLINK;
+        r.kstr[0] = 1;
+        r.kstr[1] = 3;
+        r.kdir[1] = 2;
+    } else { /* renameat2 / linkat(olddfd, old, newdfd, new, flags) */
+        struct io_rename* rn = cmd;
+        args.a[0] = BPF_CORE_READ(rn, old_dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args.a[2] = BPF_CORE_READ(rn, new_dfd);
+        args.a[3] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        args.a[4] = BPF_CORE_READ(rn, flags);
+        r.spec_nr = op == IOU_OP_RENAMEAT ? NR_RENAMEAT2 : NR_LINKAT;
+        r.kind = op == IOU_OP_RENAMEAT ? GB_EV_RENAME : GB_EV_LINK;
+        r.kstr[0] = 2;
+        r.kstr[1] = 4;
+        r.kdir[0] = 1;
+        r.kdir[1] = 3;
+    }
+    gb_uring_sys(p, &args, &r);
+    return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_uring_cqe* cqe) {
+    __u64 key = (__u64)req;
+    struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
+    if (!p)
+        return 0;
+    __s32 res = BPF_CORE_READ(cqe, res);
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!ev) {
+        bpf_map_delete_elem(&gb_uring_pending, &key);
+        return 0;
+    }
+    __u32 size = p->size;
+    if (size < sizeof(struct gb_event_header) || size >= GB_URING_REC_MAX) {
+        bpf_map_delete_elem(&gb_uring_pending, &key);
+        return 0;
+    }
+    bpf_probe_read_kernel(ev->b, size & (GB_URING_REC_MAX - 1), p->rec);
+    __u32 op = p->opcode;
+    __u32 pos = size;
+    struct gb_event_header* h = (struct gb_event_header*)ev->b;
+    __u32 kind = h->kind;
+    if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2) {
+        struct gb_open_event* e = (struct gb_open_event*)ev->b;
+        e->ret = res;
+        if (res >= 0 && e->pad == 0) { /* a real descriptor (not a fixed-file slot) */
+            pos = gb_cov_put_file(ev, pos, sizeof(*e), &e->path, gb_fd_file(bpf_get_current_task_btf(), res));
+            __u32 tgid = h->pid;
+            gb_track_fd(bpf_get_current_task_btf(), tgid, res);
+        }
+        e->pad = 0;
+    } else if (op == IOU_OP_CONNECT || op == IOU_OP_ACCEPT) {
+        struct gb_net_event* n = (struct gb_net_event*)ev->b;
+        n->ret = res;
+        if (op == IOU_OP_ACCEPT && res >= 0 && p->accept_addr) {
+            int alen = 0;
+            bpf_probe_read_user(&alen, sizeof(alen), (const void*)p->accept_addrlen);
+            gb_uring_addr(n, NULL, (const void*)p->accept_addr, alen);
+        }
+    } else {
+        struct gb_sys_event* e = (struct gb_sys_event*)ev->b;
+        e->ret = res;
+        for (int i = 0; i < 6; i++) /* kernel pointers: not evidence, not for the trace */
+            if (p->kptr_args & (1u << i))
+                e->args[i] = 0;
+    }
+    bpf_map_delete_elem(&gb_uring_pending, &key);
+    gb_submit(ev, pos, kind);
     return 0;
 }
