@@ -134,6 +134,20 @@ static long gb_cov_walk_step(__u64 index, void* data) {
         struct mount* mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
         if (mnt_parent == mnt) { /* the root of this mount namespace */
             c->done = 1;
+            if (c->off == GB_PATH_MAX - 1) {
+                /* Nothing above: the object is the root of an internal filesystem (nsfs
+                 * "uts:[4026531838]", ...). Keep its name unless it is the real "/". */
+                struct qstr rn = BPF_CORE_READ(dentry, d_name);
+                __u32 n = rn.len;
+                char first = 0;
+                bpf_probe_read_kernel(&first, 1, rn.name);
+                if (n > 0 && n < GB_PATH_MASK && !(n == 1 && first == '/')) {
+                    __u32 off = c->off - n;
+                    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], n & GB_PATH_MASK, rn.name);
+                    c->off = off;
+                    c->flags |= GB_STR_RELATIVE;
+                }
+            }
             return 1;
         }
         c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -279,6 +293,18 @@ __noinline __u32 gb_cov_put_exe(struct gb_cov_buf* ev, struct gb_str* s, __u32 p
     __u64 m = exe ? (__u64)BPF_CORE_READ(exe, f_path.mnt) : 0;
     bpf_task_release(t);
     return gb_cov_put_path(ev, s, GB_PD(pos, data_off), d, m);
+}
+
+/* The pid number behind a pidfd: pidfs keeps the struct pid in the inode (6.9+), older kernels
+ * in the file's private data. */
+static __always_inline __s32 gb_pidfd_nr(struct task_struct* task, int fd) {
+    struct file* f = gb_fd_file(task, fd);
+    if (!f)
+        return 0;
+    struct pid* p = BPF_CORE_READ(f, f_inode, i_private);
+    if (!p)
+        p = BPF_CORE_READ(f, private_data);
+    return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
 }
 
 /* ---- per-descriptor I/O totals -------------------------------------------------------------- */
@@ -680,9 +706,7 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
     if (spec->pid_arg) {
         __s32 pid;
         if (spec->pid_arg & GB_SPEC_PID_PIDFD) {
-            struct file* f = gb_fd_file(task, (int)gb_arg(a, spec->pid_arg));
-            struct pid* p = f ? BPF_CORE_READ(f, private_data) : NULL;
-            pid = p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+            pid = gb_pidfd_nr(task, (int)gb_arg(a, spec->pid_arg));
         } else {
             pid = (__s32)gb_arg(a, spec->pid_arg);
         }
@@ -716,9 +740,7 @@ static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task
     } else if (nr == NR_TKILL || nr == NR_TGKILL) {
         pid = (__s32)a[0];
     } else { /* pidfd_send_signal */
-        struct file* f = gb_fd_file(task, (int)a[0]);
-        struct pid* p = f ? BPF_CORE_READ(f, private_data) : NULL;
-        pid = p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+        pid = gb_pidfd_nr(task, (int)a[0]);
     }
     if (pid <= 0)
         return true;
@@ -754,6 +776,14 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
         struct gb_sys_spec* s = bpf_map_lookup_elem(&gb_sys_specs, &xnr);
         if (s)
             spec = s;
+    }
+    if (!spec->kind) {
+        /* Not in the table: an `abi32` record, with the path string of the calls the recorder
+         * decodes only for the 64-bit ABI (open, creat, execve, openat). */
+        if (xnr == NR_OPEN || xnr == NR_CREAT || xnr == 59)
+            none.str_arg[0] = 1;
+        else if (xnr == NR_OPENAT)
+            none.str_arg[0] = 2;
     }
     __u32 kind = spec->kind ? spec->kind : GB_EV_ABI32;
     struct gb_sys_req r = {.ret = ret, .spec_nr = xnr, .raw_nr = (__u32)nr, .kind = kind, .via = GB_VIA_ABI32};
@@ -1013,15 +1043,14 @@ static __always_inline void gb_uring_fill_sock(struct gb_net_event* n, int fd) {
     }
 }
 
-/* Fills a net record's address from a sockaddr (kernel copy `k` or user pointer `u`). */
+/* Fills a net record's address from a sockaddr: the caller's buffer (readable at submission, in
+ * the submitter's memory), else the kernel's copy `k` when the request made one. */
 static __always_inline void gb_uring_addr(struct gb_net_event* n, const void* k, const void* u, __u32 alen) {
     struct sockaddr_in6 sa = {};
-    if (k)
-        bpf_probe_read_kernel(&sa, sizeof(sa), k);
-    else if (u)
+    if (u)
         bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), u);
-    else
-        return;
+    if (sa.sin6_family == 0 && k)
+        bpf_probe_read_kernel(&sa, sizeof(sa), k);
     if (sa.sin6_family == GB_AF_INET) {
         struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
         n->family = GB_AF_INET;

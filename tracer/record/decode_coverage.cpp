@@ -225,6 +225,10 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
         line.raw("args", args + "]");
         if (auto s = record_string(in, ev.str[0]))
             line.str("raw_path", *s);
+        else if (spec)
+            for (int i = 0; i < GB_SYS_STRS; ++i) // a table-known call whose kind was not decoded
+                if (auto t = record_string(in, ev.str[i]); t && spec->strs[i])
+                    line.str(spec->strs[i][0] == '@' ? spec->strs[i] + 1 : spec->strs[i], *t);
         write_ret(d, line, ev.ret);
         human = fmt::format("abi32 syscall {} ({}) = {}", ev.raw_nr,
                             ev.syscall < GB_SYS_NR_MAX ? syscall_name(ev.syscall) : "?", ev.ret);
@@ -441,8 +445,13 @@ void dns_body(decoder& d, const decode_input& in, json_line& line, std::string& 
     if (ev.index)
         line.unum("message_index", ev.index);
     write_ret(d, line, ev.ret);
-    line.str("syscall", in.hdr.via == GB_VIA_IO_URING ? fmt::format("io_uring_op_{}", ev.syscall)
-                                                       : syscall_name(ev.syscall));
+    std::string sc;
+    if (in.hdr.via == GB_VIA_IO_URING)
+        sc = ev.syscall == 9 ? "IORING_OP_SENDMSG" : ev.syscall == 26 ? "IORING_OP_SEND"
+           : ev.syscall == 47 ? "IORING_OP_SEND_ZC" : fmt::format("IORING_OP_{}", ev.syscall);
+    else
+        sc = ev.syscall == 1 ? "write" : ev.syscall == 20 ? "writev" : syscall_name(ev.syscall);
+    line.str("syscall", sc);
     human += via_suffix(in.hdr);
 }
 
