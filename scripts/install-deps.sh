@@ -13,6 +13,8 @@ packages=(
   libseccomp-dev libcapstone-dev
   # C++ libraries
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev catch2
+  # trace reading on the analysis hot path (On-Demand JSON parser)
+  libsimdjson-dev
   # fuzzing runtime for the libFuzzer harnesses (clang -fsanitize=fuzzer)
   libclang-rt-14-dev
   # tests, demo and benchmarks: real privileged programs, baselines, namespaces

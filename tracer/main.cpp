@@ -36,6 +36,27 @@ void print_error(const std::string& message) {
     fmt::print(stderr, "{}\n", message);
 }
 
+// CLI11 reports an unknown command as "A subcommand is required"; name it instead.
+void check_command_name(const CLI::App& app, int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--log-level") {
+            ++i;
+            continue;
+        }
+        if (arg.starts_with("-"))
+            continue;
+        for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+            if (sub->get_name() == arg)
+                return;
+        std::string names;
+        for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+        throw glassbox::fatal_error(glassbox::exit_code::usage,
+                                    "unknown command '" + arg + "' (commands: " + names + ")");
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -62,6 +83,7 @@ int main(int argc, char** argv) {
     glassbox::register_scan(app);
 
     try {
+        check_command_name(app, argc, argv);
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);

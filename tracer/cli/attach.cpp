@@ -1,15 +1,83 @@
-// glassbox attach: placeholder registration until the subsystem lands (owned by its issue).
+// glassbox attach: records processes that are already running (a daemon started by the init
+// system) and everything they spawn from then on, or everything in a cgroup. Thin layer over
+// record::attach_session.
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
+#include <glassbox/record.hpp>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
 
 namespace glassbox {
 
+namespace {
+
+struct attach_args {
+    std::vector<int> pids;
+    std::string cgroup;
+    double duration = 0;
+    std::string out;
+    bool follow = false;
+    bool allow_loss = false;
+    unsigned ringbuf_mb = 64;
+    bool quiet = false;
+};
+
+constexpr const char* attach_footer = R"(
+Traces the given processes and all their future descendants (wherever they move), or everything
+running under a cgroup v2 directory. Recording ends after --duration, on Ctrl-C/SIGTERM, or (with
+--pid) when every traced process is gone. Already-running children of a --pid target are not
+traced unless listed too; the trace header records the target.
+
+Exit status: 0, or 3 events were lost (without --allow-loss), 2 bad pid/cgroup, 69, 73, 77
+(see 'glassbox --help').
+
+Examples:
+  glassbox attach --pid $(pidof clamd) --duration 60 --out clamd.jsonl
+  glassbox attach --cgroup /sys/fs/cgroup/unified/system.slice/clamav-daemon.service --out d.jsonl
+  glassbox attach --pid 1234 --pid 1240 --follow --out agent.jsonl
+)";
+
+} // namespace
+
 void register_attach(CLI::App& app) {
-    auto* cmd = app.add_subcommand("attach", "(not yet available)");
-    cmd->allow_extras();
-    cmd->callback([] { throw fatal_error(exit_code::internal, "'attach' is not implemented yet"); });
+    auto args = std::make_shared<attach_args>();
+    auto* cmd = app.add_subcommand("attach", "Record running processes (by pid or cgroup) and what they spawn");
+    cmd->footer(attach_footer);
+    auto* pid_opt = cmd->add_option("-p,--pid", args->pids, "Process id to trace (repeatable)");
+    auto* cg_opt = cmd->add_option("-c,--cgroup", args->cgroup, "cgroup v2 directory to trace");
+    pid_opt->excludes(cg_opt);
+    cmd->add_option("-d,--duration", args->duration, "Stop after S seconds")->check(CLI::NonNegativeNumber);
+    cmd->add_option("-o,--out", args->out, "Trace file to write (JSON Lines)")->required();
+    cmd->add_flag("-f,--follow", args->follow, "Show a live view of the events on stderr");
+    cmd->add_flag("--allow-loss", args->allow_loss, "Exit 0 even if events were lost");
+    cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 4096u));
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->callback([args] {
+        if (args->pids.empty() && args->cgroup.empty())
+            throw fatal_error(exit_code::usage, "attach needs --pid PID (repeatable) or --cgroup PATH");
+        record::session_options o;
+        o.out = args->out;
+        o.mode = "attach";
+        o.follow = args->follow;
+        o.progress = !args->quiet;
+        if (args->duration > 0)
+            o.timeout = std::chrono::milliseconds(static_cast<long long>(args->duration * 1000));
+        std::size_t rb = static_cast<std::size_t>(args->ringbuf_mb) << 20;
+        if ((rb & (rb - 1)) != 0)
+            throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
+        o.recorder_opts.ringbuf_bytes = rb;
+        std::vector<pid_t> pids(args->pids.begin(), args->pids.end());
+        auto res = record::attach_session(pids, args->cgroup, o);
+        if (!args->quiet)
+            fmt::print(stderr, "glassbox: {} events written to {} (ended by {}, lost {})\n", res.events,
+                       res.trace_path, res.ended_by, res.lost.total);
+        set_command_exit(res.lost.total > 0 && !args->allow_loss ? to_int(exit_code::events_lost) : 0);
+    });
 }
 
 } // namespace glassbox

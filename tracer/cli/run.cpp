@@ -1,15 +1,84 @@
-// glassbox run: placeholder registration until the subsystem lands (owned by its issue).
+// glassbox run: launches a command in a fresh cgroup and records everything it and its
+// descendants do into a trace (docs/trace-format.md). Thin layer over record::run_session.
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
+#include <glassbox/record.hpp>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <memory>
 
 namespace glassbox {
 
+namespace {
+
+struct run_args {
+    std::string out = "glassbox-trace.jsonl";
+    bool follow = false;
+    double timeout = 0;
+    bool allow_loss = false;
+    unsigned ringbuf_mb = 64;
+    bool quiet = false;
+    std::vector<std::string> command;
+};
+
+constexpr const char* run_footer = R"(
+The command runs in a new cgroup v2 directory (removed afterwards) and every descendant is traced,
+including ones that double-fork, setsid, daemonize, run as threads or move themselves out of the
+cgroup. Recording ends when the command and all its descendants are gone, at --timeout (the tree is
+then killed), or on Ctrl-C/SIGTERM; every ending writes a complete trace (FILE.partial until done).
+
+Exit status: the command's own (128+N if killed by signal N), or glassbox's codes:
+  3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup2, BPF),
+  73 output not writable, 77 not root, 126 command not executable, 127 command not found.
+
+Examples:
+  glassbox run -- ls /tmp
+  glassbox run --out clamscan.jsonl -- clamscan -r /srv/samples
+  glassbox run --follow --timeout 30 -- /opt/agent/bin/agentd --foreground
+  glassbox run --ringbuf-mb 256 --out scan.jsonl -- find /usr -name '*.so'
+)";
+
+} // namespace
+
 void register_run(CLI::App& app) {
-    auto* cmd = app.add_subcommand("run", "(not yet available)");
-    cmd->allow_extras();
-    cmd->callback([] { throw fatal_error(exit_code::internal, "'run' is not implemented yet"); });
+    auto args = std::make_shared<run_args>();
+    auto* cmd = app.add_subcommand("run", "Launch a command and record everything it does (eBPF)");
+    cmd->footer(run_footer);
+    cmd->add_option("-o,--out", args->out, "Trace file to write (JSON Lines)")->capture_default_str();
+    cmd->add_flag("-f,--follow", args->follow, "Show a live view of the events on stderr");
+    cmd->add_option("-t,--timeout", args->timeout, "Stop after S seconds (kills the traced tree)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--allow-loss", args->allow_loss, "Exit with the command's status even if events were lost");
+    cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 4096u));
+    cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_option("command", args->command, "The command to run, after --")->required();
+    cmd->callback([args] {
+        record::session_options o;
+        o.out = args->out;
+        o.follow = args->follow;
+        o.progress = !args->quiet;
+        if (args->timeout > 0)
+            o.timeout = std::chrono::milliseconds(static_cast<long long>(args->timeout * 1000));
+        std::size_t rb = static_cast<std::size_t>(args->ringbuf_mb) << 20;
+        if ((rb & (rb - 1)) != 0)
+            throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
+        o.recorder_opts.ringbuf_bytes = rb;
+        auto res = record::run_session(args->command, o);
+        if (!args->quiet)
+            fmt::print(stderr, "glassbox: {} events written to {} ({}, lost {})\n", res.events, res.trace_path,
+                       res.exit_code ? fmt::format("exit {}", *res.exit_code)
+                                     : res.exit_signal ? fmt::format("killed by signal {}", *res.exit_signal)
+                                                       : res.ended_by,
+                       res.lost.total);
+        if (res.lost.total > 0 && !args->allow_loss)
+            set_command_exit(to_int(exit_code::events_lost));
+        else
+            set_command_exit(res.command_status());
+    });
 }
 
 } // namespace glassbox

@@ -1,0 +1,275 @@
+/* Shared by every recorder BPF program (bpf/<family>.bpf.c): the maps, the scope test, the per-thread
+ * syscall stash, and building/emitting a record (common header, strings, ring buffer output, loss
+ * accounting). Data path: tracepoint -> gb_in_scope -> (stash at sys_enter) -> build the record in
+ * this CPU's scratch buffer at sys_exit -> gb_submit -> ring buffer -> user space decoder.
+ *
+ * Maps are defined __weak so that every .bpf.c can include this header and `bpftool gen object`
+ * merges the identical definitions into one map each. */
+#ifndef GLASSBOX_BPF_COMMON_H
+#define GLASSBOX_BPF_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include <glassbox/events.h>
+
+#define GB_MAX_SCOPE_PIDS 65536
+#define GB_MAX_INFLIGHT 16384
+#define GB_LOST_SLOTS 64 /* >= GB_EV_MAX: lost records are counted per kind and per CPU */
+
+/* The ring buffer. Its size is set by user space before load (--ringbuf-mb). */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 64 << 20);
+} gb_events SEC(".maps") __weak;
+
+/* Processes in scope (by tgid): seeded by user space with the launched/attached pids, inherited
+ * on fork, removed when the whole process exits. A process that leaves the cgroup stays here. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, GB_MAX_SCOPE_PIDS);
+    __type(key, __u32);
+    __type(value, __u8);
+} gb_scope_pids SEC(".maps") __weak;
+
+/* The cgroup v2 directory whose subtree is in scope (slot 0; empty when tracing by pid only). */
+struct {
+    __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} gb_scope_cgroup SEC(".maps") __weak;
+
+/* Syscall arguments stashed at sys_enter, by tid, consumed at sys_exit. */
+struct gb_inflight {
+    __u64 args[6];
+    __u32 nr;
+    __u32 addrlen;       /* bytes of sockaddr copied (network syscalls) */
+    __u8 sockaddr[128];  /* the address as the caller passed it, copied at entry */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, GB_MAX_INFLIGHT);
+    __type(key, __u32);
+    __type(value, struct gb_inflight);
+} gb_inflight_map SEC(".maps") __weak;
+
+/* Per-CPU scratch: one record under construction, and one path being resolved. ARRAY indexed by
+ * CPU (user space sets max_entries to the number of possible CPUs) because per-CPU map values are
+ * limited to 32 KiB. Tracepoint programs run with preemption disabled, so a CPU's slot has one
+ * user at a time. */
+struct gb_path_buf {
+    char buf[GB_PATH_MAX * 2];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 256);
+    __type(key, __u32);
+    __type(value, __u8[GB_EVENT_MAX]);
+} gb_event_scratch SEC(".maps") __weak;
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 256);
+    __type(key, __u32);
+    __type(value, struct gb_path_buf);
+} gb_path_scratch SEC(".maps") __weak;
+
+/* Records that could not be delivered, per kind (slot = enum gb_event_kind) and per CPU. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, GB_LOST_SLOTS);
+    __type(key, __u32);
+    __type(value, __u64);
+} gb_lost SEC(".maps") __weak;
+
+static __always_inline void gb_count_lost(__u32 kind) {
+    __u32 slot = kind < GB_LOST_SLOTS ? kind : 0;
+    __u64* n = bpf_map_lookup_elem(&gb_lost, &slot);
+    if (n)
+        __sync_fetch_and_add(n, 1);
+}
+
+/* ---- scope --------------------------------------------------------------------------------- */
+
+static __always_inline bool gb_pid_in_scope(__u32 tgid) {
+    return bpf_map_lookup_elem(&gb_scope_pids, &tgid) != NULL;
+}
+
+/* True when the current task is traced: its process is in the pid set, or it runs anywhere under
+ * the scoped cgroup (then its pid joins the set, so leaving the cgroup later does not hide it). */
+static __always_inline bool gb_in_scope(void) {
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (gb_pid_in_scope(tgid))
+        return true;
+    if (bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) == 1) {
+        __u8 one = 1;
+        bpf_map_update_elem(&gb_scope_pids, &tgid, &one, BPF_NOEXIST);
+        return true;
+    }
+    return false;
+}
+
+/* A task that entered the kernel through the 32-bit ABI (int 0x80): its syscall numbers are the
+ * i386 ones, so the x86-64 handlers must not interpret them. */
+#define GB_TS_COMPAT 0x0002
+static __always_inline bool gb_is_compat(struct task_struct* task) {
+    return (BPF_CORE_READ(task, thread_info.status) & GB_TS_COMPAT) != 0;
+}
+
+/* ---- stash --------------------------------------------------------------------------------- */
+
+static __always_inline struct gb_inflight* gb_stash(struct pt_regs* regs, long nr, __u32 kind) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    struct gb_inflight zero = {};
+    if (bpf_map_update_elem(&gb_inflight_map, &tid, &zero, BPF_ANY) != 0) {
+        gb_count_lost(kind); /* table full: the exit handler will not find it */
+        return NULL;
+    }
+    struct gb_inflight* in = bpf_map_lookup_elem(&gb_inflight_map, &tid);
+    if (!in)
+        return NULL;
+    in->nr = (__u32)nr;
+    in->args[0] = BPF_CORE_READ(regs, di);
+    in->args[1] = BPF_CORE_READ(regs, si);
+    in->args[2] = BPF_CORE_READ(regs, dx);
+    in->args[3] = BPF_CORE_READ(regs, r10);
+    in->args[4] = BPF_CORE_READ(regs, r8);
+    in->args[5] = BPF_CORE_READ(regs, r9);
+    return in;
+}
+
+static __always_inline struct gb_inflight* gb_stash_lookup(void) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    return bpf_map_lookup_elem(&gb_inflight_map, &tid);
+}
+
+static __always_inline void gb_stash_drop(void) {
+    __u32 tid = (__u32)bpf_get_current_pid_tgid();
+    bpf_map_delete_elem(&gb_inflight_map, &tid);
+}
+
+/* The syscall number of the current sys_exit (the tracepoint passes only the return value). */
+static __always_inline long gb_exit_nr(struct pt_regs* regs) { return BPF_CORE_READ(regs, orig_ax); }
+
+/* ---- building a record ----------------------------------------------------------------------- */
+
+static __always_inline __u8* gb_event_buf(void) {
+    __u32 cpu = bpf_get_smp_processor_id();
+    return bpf_map_lookup_elem(&gb_event_scratch, &cpu);
+}
+
+static __always_inline struct gb_path_buf* gb_path_buf(void) {
+    __u32 cpu = bpf_get_smp_processor_id();
+    return bpf_map_lookup_elem(&gb_path_scratch, &cpu);
+}
+
+static __always_inline void gb_fill_header_task(struct gb_event_header* h, __u32 kind, __u32 size,
+                                                struct task_struct* task) {
+    h->kind = kind;
+    h->via = GB_VIA_SYSCALL;
+    h->size = size;
+    h->ts = bpf_ktime_get_ns();
+    h->pid = BPF_CORE_READ(task, tgid);
+    h->tid = BPF_CORE_READ(task, pid);
+    h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+    h->uid = BPF_CORE_READ(task, cred, uid.val);
+    h->euid = BPF_CORE_READ(task, cred, euid.val);
+    h->cpu = bpf_get_smp_processor_id();
+    BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+}
+
+static __always_inline void gb_fill_header(struct gb_event_header* h, __u32 kind, __u32 size) {
+    gb_fill_header_task(h, kind, size, (struct task_struct*)bpf_get_current_task_btf());
+}
+
+/* Emits the record at `ev` whose size is `size`; counts it as lost when the ring buffer is full. */
+static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
+    if (size > GB_EVENT_MAX)
+        size = GB_EVENT_MAX;
+    ((struct gb_event_header*)ev)->size = size;
+    if (bpf_ringbuf_output(&gb_events, ev, size, 0) != 0)
+        gb_count_lost(kind);
+}
+
+/* Record strings are appended after the fixed part: `pos` is the record's current size and
+ * `data_off` where its data[] starts. Each append keeps pos within GB_EVENT_MAX. */
+static __always_inline __u32 gb_put_user_str(__u8* ev, __u32 pos, __u32 data_off, struct gb_str* s,
+                                             const void* uptr) {
+    s->flags = 0;
+    s->len = 0;
+    s->off = pos - data_off;
+    if (!uptr)
+        return pos;
+    if (pos > GB_STR_ROOM) {
+        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
+        return pos;
+    }
+    long n = bpf_probe_read_user_str(ev + pos, GB_RAW_MAX, uptr);
+    if (n <= 0) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    s->flags = GB_STR_PRESENT;
+    s->len = n - 1;
+    if (n == GB_RAW_MAX)
+        s->flags |= GB_STR_TRUNCATED;
+    return pos + (__u32)n;
+}
+
+static __always_inline __u32 gb_put_kernel_str(__u8* ev, __u32 pos, __u32 data_off,
+                                               struct gb_str* s, const void* kptr) {
+    s->flags = 0;
+    s->len = 0;
+    s->off = pos - data_off;
+    if (!kptr)
+        return pos;
+    if (pos > GB_STR_ROOM) {
+        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
+        return pos;
+    }
+    long n = bpf_probe_read_kernel_str(ev + pos, GB_RAW_MAX, kptr);
+    if (n <= 0) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    s->flags = GB_STR_PRESENT;
+    s->len = n - 1;
+    if (n == GB_RAW_MAX)
+        s->flags |= GB_STR_TRUNCATED;
+    return pos + (__u32)n;
+}
+
+/* Copies `len` user bytes (not NUL-terminated, e.g. argv) bounded by `max` (<= GB_PATH_MAX). */
+static __always_inline __u32 gb_put_user_bytes(__u8* ev, __u32 pos, __u32 data_off,
+                                               struct gb_str* s, const void* uptr, __u64 len,
+                                               __u32 max) {
+    s->flags = GB_STR_PRESENT;
+    s->len = 0;
+    s->off = pos - data_off;
+    if (pos > GB_STR_ROOM) {
+        s->flags |= GB_STR_TRUNCATED;
+        return pos;
+    }
+    if (max > GB_PATH_MAX)
+        max = GB_PATH_MAX;
+    if (len > max) {
+        len = max;
+        s->flags |= GB_STR_TRUNCATED;
+    }
+    __u32 n = (__u32)len & (GB_PATH_MAX * 2 - 1);
+    if (n > GB_PATH_MAX)
+        n = GB_PATH_MAX;
+    if (n && bpf_probe_read_user(ev + pos, n, uptr) != 0) {
+        s->flags |= GB_STR_FAULT;
+        return pos;
+    }
+    s->len = n;
+    return pos + n;
+}
+
+#endif

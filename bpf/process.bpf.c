@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process events of the recorder: fork (process or thread), exec (successful and failed) and
+ * exit, plus the scope bookkeeping that follows a traced tree through forks whatever cgroup it
+ * moves to. Data path: sched_process_fork/exec/exit and sys_enter/sys_exit(execve, execveat)
+ * -> gb_event_scratch -> gb_events ring buffer. */
+#include "helpers/common.h"
+#include "helpers/path.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+#define GB_AT_EMPTY_PATH 0x1000
+
+/* Fork: the child inherits its parent's scope. Runs in the parent's context. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(gb_sched_fork, struct task_struct* parent, struct task_struct* child) {
+    __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+    if (!gb_pid_in_scope(parent_tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
+        return 0;
+    __u32 child_tgid = BPF_CORE_READ(child, tgid);
+    __u8 one = 1;
+    if (bpf_map_update_elem(&gb_scope_pids, &child_tgid, &one, BPF_ANY) != 0)
+        gb_count_lost(GB_EV_FORK); /* scope table full: the child is only followed by cgroup */
+
+    __u8* buf = gb_event_buf();
+    if (!buf) {
+        gb_count_lost(GB_EV_FORK);
+        return 0;
+    }
+    struct gb_fork_event* ev = (struct gb_fork_event*)buf;
+    gb_fill_header_task(&ev->hdr, GB_EV_FORK, sizeof(*ev), parent);
+    ev->child_pid = child_tgid;
+    ev->child_tid = BPF_CORE_READ(child, pid);
+    ev->flags = child_tgid == parent_tgid ? GB_FORK_THREAD : 0;
+    ev->syscall = -1;
+    struct task_struct* cur = bpf_get_current_task_btf();
+    if (!(BPF_CORE_READ(cur, flags) & 0x00200000 /* PF_KTHREAD */)) {
+        struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(cur);
+        if (regs)
+            ev->syscall = (__s32)BPF_CORE_READ(regs, orig_ax);
+    }
+    gb_submit(ev, sizeof(*ev), GB_EV_FORK);
+    return 0;
+}
+
+/* Successful exec: the new program's file, argv as the kernel laid it out for the new program,
+ * the cwd. Emitted here rather than at sys_exit because a non-leader thread that execs changes
+ * its tid and the old memory (with the caller's argv pointers) is gone by then. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linux_binprm* bprm) {
+    if (!gb_in_scope())
+        return 0;
+    __u32 key = (__u32)old_pid;
+    struct gb_inflight* in = bpf_map_lookup_elem(&gb_inflight_map, &key);
+    __u32 nr = NR_EXECVE;
+    __u64 at_flags = 0;
+    if (in) {
+        nr = in->nr;
+        at_flags = in->args[4];
+    }
+
+    __u8* buf = gb_event_buf();
+    if (!buf) {
+        gb_count_lost(GB_EV_EXEC);
+        goto out;
+    }
+    struct gb_exec_event* ev = (struct gb_exec_event*)buf;
+    const __u32 data_off = sizeof(*ev);
+    __u32 pos = data_off;
+    gb_fill_header_task(&ev->hdr, GB_EV_EXEC, 0, task);
+    ev->ret = 0;
+    ev->syscall = nr;
+    ev->flags = 0;
+    ev->old_pid = old_pid;
+
+    const char* filename = BPF_CORE_READ(bprm, filename);
+    const char* interp = BPF_CORE_READ(bprm, interp);
+    struct file* file = BPF_CORE_READ(bprm, file);
+    if (interp != filename)
+        ev->flags |= GB_EXEC_SCRIPT;
+    if (nr == NR_EXECVEAT && (at_flags & GB_AT_EMPTY_PATH))
+        ev->flags |= GB_EXEC_FILELESS_FD;
+
+    if (ev->flags & GB_EXEC_SCRIPT) {
+        /* The script's struct file is already released here; its name is the string the kernel
+         * opened (bprm->filename), made absolute with cwd in user space. The interpreter is the
+         * file actually running. */
+        pos = gb_put_kernel_str(buf, pos, data_off, &ev->path, filename);
+        pos = gb_put_file_path(buf, pos, data_off, &ev->interpreter, file);
+    } else {
+        pos = gb_put_file_path(buf, pos, data_off, &ev->path, file);
+        ev->interpreter.off = pos - data_off;
+        ev->interpreter.len = 0;
+        ev->interpreter.flags = 0;
+    }
+    pos = gb_put_kernel_str(buf, pos, data_off, &ev->raw_path, filename);
+    struct fs_struct* fs = BPF_CORE_READ(task, fs);
+    struct dentry* cwd_d = BPF_CORE_READ(fs, pwd.dentry);
+    struct vfsmount* cwd_m = BPF_CORE_READ(fs, pwd.mnt);
+    pos = gb_put_dentry_path(buf, pos, data_off, &ev->cwd, cwd_d, cwd_m);
+
+    struct mm_struct* mm = BPF_CORE_READ(task, mm);
+    unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
+    unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+    __u64 arg_len = arg_end > arg_start ? arg_end - arg_start : 0;
+    pos = gb_put_user_bytes(buf, pos, data_off, &ev->argv, (const void*)arg_start, arg_len,
+                            GB_ARGV_MAX);
+    ev->argc = 0; /* counted in user space from the NUL separators */
+    gb_submit(ev, pos, GB_EV_EXEC);
+out:
+    if (in)
+        bpf_map_delete_elem(&gb_inflight_map, &key);
+    return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(gb_process_sys_enter, struct pt_regs* regs, long id) {
+    if (id != NR_EXECVE && id != NR_EXECVEAT)
+        return 0;
+    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
+        return 0;
+    gb_stash(regs, id, GB_EV_EXEC);
+    return 0;
+}
+
+/* A failed exec returns to the caller: record what it tried, argv read from its memory. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(gb_process_sys_exit, struct pt_regs* regs, long ret) {
+    long nr = gb_exit_nr(regs);
+    if (nr != NR_EXECVE && nr != NR_EXECVEAT)
+        return 0;
+    struct gb_inflight* in = gb_stash_lookup();
+    if (!in)
+        return 0;
+    if (in->nr != nr || ret >= 0) {
+        gb_stash_drop();
+        return 0;
+    }
+    __u8* buf = gb_event_buf();
+    if (!buf) {
+        gb_count_lost(GB_EV_EXEC);
+        gb_stash_drop();
+        return 0;
+    }
+    struct gb_exec_event* ev = (struct gb_exec_event*)buf;
+    const __u32 data_off = sizeof(*ev);
+    __u32 pos = data_off;
+    gb_fill_header(&ev->hdr, GB_EV_EXEC, 0);
+    ev->ret = ret;
+    ev->syscall = nr;
+    ev->flags = 0;
+    ev->old_pid = ev->hdr.tid;
+    const char* upath = (const char*)(nr == NR_EXECVE ? in->args[0] : in->args[1]);
+    const char* const* uargv = (const char* const*)(nr == NR_EXECVE ? in->args[1] : in->args[2]);
+    if (nr == NR_EXECVEAT && (in->args[4] & GB_AT_EMPTY_PATH))
+        ev->flags |= GB_EXEC_FILELESS_FD;
+
+    ev->path.off = 0;
+    ev->path.len = 0;
+    ev->path.flags = 0;
+    ev->interpreter = ev->path;
+    pos = gb_put_user_str(buf, pos, data_off, &ev->raw_path, upath);
+    struct task_struct* task = bpf_get_current_task_btf();
+    struct dentry* cwd_d = BPF_CORE_READ(task, fs, pwd.dentry);
+    struct vfsmount* cwd_m = BPF_CORE_READ(task, fs, pwd.mnt);
+    pos = gb_put_dentry_path(buf, pos, data_off, &ev->cwd, cwd_d, cwd_m);
+
+    /* argv: each element NUL-terminated, back to back, like the kernel's layout. */
+    ev->argv.off = pos - data_off;
+    ev->argv.flags = GB_STR_PRESENT;
+    __u32 start = pos;
+    __u32 argc = 0;
+    for (int i = 0; i < GB_ARGV_FAILED_MAX; i++) {
+        const char* arg = NULL;
+        if (!uargv || bpf_probe_read_user(&arg, sizeof(arg), &uargv[i]) != 0) {
+            if (uargv)
+                ev->argv.flags |= GB_STR_FAULT;
+            break;
+        }
+        if (!arg)
+            break;
+        if (pos > GB_STR_ROOM || pos - start >= GB_ARGV_MAX) {
+            ev->argv.flags |= GB_STR_TRUNCATED;
+            break;
+        }
+        long n = bpf_probe_read_user_str(buf + pos, GB_RAW_MAX, arg);
+        if (n <= 0) {
+            ev->argv.flags |= GB_STR_FAULT;
+            break;
+        }
+        pos += n;
+        argc++;
+        if (i == GB_ARGV_FAILED_MAX - 1)
+            ev->argv.flags |= GB_STR_TRUNCATED;
+    }
+    ev->argv.len = pos - start;
+    ev->argc = argc;
+    gb_submit(ev, pos, GB_EV_EXEC);
+    gb_stash_drop();
+    return 0;
+}
+
+/* Exit of a thread or (group_dead) of the whole process; the process leaves the scope set. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
+    __u32 tgid = BPF_CORE_READ(task, tgid);
+    __u32 tid = BPF_CORE_READ(task, pid);
+    if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
+        return 0;
+    bpf_map_delete_elem(&gb_inflight_map, &tid);
+    __u8* buf = gb_event_buf();
+    if (buf) {
+        struct gb_exit_event* ev = (struct gb_exit_event*)buf;
+        gb_fill_header_task(&ev->hdr, GB_EV_EXIT, sizeof(*ev), task);
+        ev->exit_code = BPF_CORE_READ(task, exit_code);
+        ev->flags = group_dead ? GB_EXIT_GROUP_DEAD : 0;
+        gb_submit(ev, sizeof(*ev), GB_EV_EXIT);
+    } else {
+        gb_count_lost(GB_EV_EXIT);
+    }
+    if (group_dead)
+        bpf_map_delete_elem(&gb_scope_pids, &tgid);
+    return 0;
+}

@@ -1,0 +1,202 @@
+// The recording core as a library, used by `glassbox run`, `glassbox attach` and by enforcement
+// (which launches the child itself with its sandbox applied and writes the same trace).
+//
+// Data path: cgroup_dir (scope) + launch() (child born in the cgroup, paused until released)
+//   -> recorder (loads the BPF skeleton, scopes it to the cgroup and root pids, attaches)
+//   -> recorder::poll() (ring buffer -> decoder -> trace_writer, one JSON line per record)
+//   -> recorder::finish() (drain, read loss counters, summary line, rename).
+// session::run()/attach() wire these together with timeouts, signals and the live view; enforce
+// can use session with launch_options::child_setup, or the pieces directly.
+#pragma once
+
+#include <glassbox/error.hpp>
+#include <glassbox/trace_writer.hpp>
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace glassbox::record {
+
+// ---- cgroup v2 -------------------------------------------------------------------------------
+
+// The cgroup2 mount point from /proc/self/mountinfo; mounts one under /run/glassbox/cgroup2 when
+// there is none. Errors: exit_code::environment.
+result<std::string> cgroup2_root();
+
+// A cgroup v2 directory: created by create() and removed (after killing what is left) on
+// destruction, or an existing one opened by open_existing() and left alone.
+class cgroup_dir {
+public:
+    static result<cgroup_dir> create(const std::string& prefix = "glassbox");
+    static result<cgroup_dir> open_existing(const std::string& path);
+
+    cgroup_dir(cgroup_dir&& o) noexcept;
+    cgroup_dir& operator=(cgroup_dir&& o) noexcept;
+    cgroup_dir(const cgroup_dir&) = delete;
+    ~cgroup_dir();
+
+    const std::string& path() const { return path_; }
+    int fd() const { return fd_; }              // O_DIRECTORY fd (CLONE_INTO_CGROUP, BPF map)
+    std::uint64_t id() const { return id_; }    // the kernel's cgroup id (inode number)
+    bool populated() const;                     // cgroup.events "populated 1"
+    std::vector<pid_t> pids() const;            // cgroup.procs, recursively
+    void kill() const;                          // cgroup.kill, or SIGKILL to every pid
+
+private:
+    cgroup_dir() = default;
+    void reset();
+    std::string path_;
+    int fd_ = -1;
+    std::uint64_t id_ = 0;
+    bool owned_ = false;
+};
+
+// ---- launching ---------------------------------------------------------------------------------
+
+struct launch_options {
+    std::vector<std::string> argv;  // argv[0] is searched in PATH like execvp, in the parent
+    const cgroup_dir* cgroup = nullptr; // the child is born inside it (clone3 CLONE_INTO_CGROUP)
+    // Runs in the child after it is in the cgroup and released, right before execve. Return 0,
+    // or an errno value to abort (the parent's release() then fails with that reason). Must be
+    // async-signal-safe in spirit: the child is a fresh fork of this process.
+    std::function<int()> child_setup;
+};
+
+// A launched command, stopped before execve until release().
+class child_process {
+public:
+    child_process(child_process&& o) noexcept;
+    child_process& operator=(child_process&&) = delete;
+    child_process(const child_process&) = delete;
+    ~child_process(); // never released: killed and reaped
+
+    pid_t pid() const { return pid_; }
+    // Lets the child run child_setup and exec. Errors: exec failed (not found -> not_found,
+    // permission -> not_executable) or child_setup failed; the child has then exited.
+    std::expected<void, fatal_error> release();
+
+private:
+    friend std::expected<child_process, fatal_error> launch(const launch_options& opts);
+    child_process(pid_t pid, int go_fd, int err_fd) : pid_(pid), go_fd_(go_fd), err_fd_(err_fd) {}
+    pid_t pid_ = -1;
+    int go_fd_ = -1;
+    int err_fd_ = -1;
+    bool released_ = false;
+};
+
+// Resolves argv[0] like execvp (PATH search) in the parent. Errors: not_found / not_executable.
+std::expected<std::string, fatal_error> resolve_command(const std::string& name);
+
+std::expected<child_process, fatal_error> launch(const launch_options& opts);
+
+// ---- the recorder ------------------------------------------------------------------------------
+
+struct recorder_options {
+    std::size_t ringbuf_bytes = 64u << 20; // power of two
+};
+
+struct loss_counts {
+    std::uint64_t total = 0;
+    std::vector<std::uint64_t> by_cpu;
+    std::map<std::string, std::uint64_t> by_type;
+};
+
+// A decoded record, for live views (the trace line itself is already written).
+struct event_view {
+    std::string_view type;
+    std::int64_t ts = 0;
+    std::uint32_t pid = 0;
+    std::uint32_t tid = 0;
+    std::string_view comm;
+    const std::string* text = nullptr; // short human description ("open /etc/passwd = 3")
+    bool failed = false;               // ret < 0
+};
+
+class recorder {
+public:
+    // Checks privileges and kernel support, loads the BPF programs (not attached yet).
+    // Throws fatal_error (no_permission, environment).
+    static std::unique_ptr<recorder> create(const recorder_options& opts = {});
+    ~recorder();
+
+    // Scope: everything under this cgroup (and its sub-cgroups), plus these processes and all
+    // their descendants, wherever they move.
+    void scope_cgroup(const cgroup_dir& cg);
+    void scope_pid(pid_t pid);
+
+    // Attaches the programs; events are written to `out` from now on. `start_mono_ns` is ts = 0.
+    void start(trace_writer& out, std::int64_t start_mono_ns);
+    // Consumes the ring buffer for up to timeout_ms; returns the number of records handled.
+    int poll(int timeout_ms);
+    // Consumes whatever is left without waiting.
+    void drain();
+    // Processes in scope (the kernel's scope set), used to know when a traced tree is gone.
+    std::size_t scope_size() const;
+    std::vector<pid_t> scope_pids() const;
+    loss_counts lost() const;
+    std::uint64_t truncated_paths() const;
+    std::uint64_t truncated_argv() const;
+    std::uint64_t records() const;
+    std::int64_t last_ts() const; // ts of the latest record (ns since start)
+    // Called after each record is written (live view); keep it cheap.
+    void on_event(std::function<void(const event_view&)> cb);
+
+    // Appends an extra line (e.g. enforcement's `violation`) with the common fields of `pid`
+    // (comm and exe from the recorder's process table) and `ts` = now; `fill` adds the rest.
+    void append_event(std::string_view type, pid_t pid, const std::function<void(json_line&)>& fill);
+
+    struct impl;
+
+private:
+    explicit recorder(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+// ---- a whole recording ------------------------------------------------------------------------
+
+struct session_options {
+    std::string out;                       // trace file
+    std::string mode = "run";              // header "mode"
+    bool follow = false;                   // live view on stderr
+    bool progress = true;                  // one-line status on a TTY (without follow)
+    std::optional<std::chrono::milliseconds> timeout; // run: --timeout; attach: --duration
+    recorder_options recorder_opts;
+    std::vector<std::pair<std::string, std::string>> header_extra; // raw JSON fields
+    std::function<int()> child_setup;      // run: see launch_options
+    // Called once the recorder is started (before the child is released); enforce attaches its
+    // own programs / supervisor here. The recorder stays valid until run()/attach() returns.
+    std::function<void(recorder&, const child_process*)> on_started;
+    // Called about every 100 ms in the loop (enforce can service its own fds here).
+    std::function<void()> on_tick;
+};
+
+struct session_result {
+    std::optional<int> exit_code;   // root command
+    std::optional<int> exit_signal;
+    std::string ended_by;           // exit, timeout, signal, duration
+    loss_counts lost;
+    std::uint64_t events = 0;
+    std::string trace_path;
+    // The status glassbox should exit with: the command's (128+N for a signal), or
+    // events_lost (3) when lost > 0 (the caller decides about --allow-loss).
+    int command_status() const;
+};
+
+// glassbox run: launch argv in a fresh cgroup and record until the tree is gone.
+session_result run_session(const std::vector<std::string>& argv, const session_options& opts);
+
+// glassbox attach: record already-running processes (and their future descendants) or a cgroup.
+session_result attach_session(const std::vector<pid_t>& pids, const std::string& cgroup_path,
+                              const session_options& opts);
+
+} // namespace glassbox::record

@@ -1,0 +1,119 @@
+// Writing a glassbox trace (docs/trace-format.md): a JSON line builder that applies the format's
+// string rules (valid UTF-8 as is; otherwise U+FFFD plus a lossless `<field>_hex` sidecar), and the
+// trace file writer (header, event lines, summary; `.partial` name until the summary is fsynced).
+// Data path: decoder (record) or enforcement -> json_line -> trace_writer -> FILE.partial -> FILE.
+#pragma once
+
+#include <glassbox/error.hpp>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace glassbox {
+
+// Appends `bytes` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD;
+// returns false when that happened (the caller then adds a `_hex` sidecar).
+bool append_json_string(std::string& out, std::string_view bytes);
+bool is_valid_utf8(std::string_view bytes);
+std::string to_hex(std::string_view bytes);
+
+// One JSON object on one line, built field by field in order.
+class json_line {
+public:
+    json_line() { text_.reserve(256); text_ += '{'; }
+
+    json_line& str(std::string_view key, std::string_view bytes); // + key_hex when not UTF-8
+    json_line& str_or_null(std::string_view key, const std::optional<std::string>& bytes);
+    json_line& num(std::string_view key, std::int64_t v);
+    json_line& unum(std::string_view key, std::uint64_t v);
+    json_line& boolean(std::string_view key, bool v);
+    json_line& null(std::string_view key);
+    json_line& raw(std::string_view key, std::string_view json); // json must be valid JSON
+    // An array of strings; when any element is not UTF-8, also key_hex: an array as long as the
+    // first with null for the valid elements.
+    json_line& str_array(std::string_view key, const std::vector<std::string>& items);
+
+    // The finished line (with the closing brace, without a newline).
+    const std::string& finish();
+    const std::string& text() const { return text_; }
+
+private:
+    void key(std::string_view k);
+    std::string text_;
+    bool first_ = true;
+    bool done_ = false;
+};
+
+struct trace_header {
+    std::string mode;                 // run, attach, enforce
+    std::vector<std::string> command; // argv (run, enforce)
+    std::string cwd;
+    std::string host;
+    std::string kernel;
+    std::int64_t start_realtime_ns = 0; // Unix-epoch ns at ts = 0
+    std::optional<int> root_pid;
+    std::string cgroup;
+    // Extra top-level fields as raw JSON (e.g. {"target", "{\"pids\":[1]}"}, {"profile", ...}).
+    std::vector<std::pair<std::string, std::string>> extra;
+};
+
+struct trace_summary {
+    std::uint64_t duration_ns = 0;
+    std::uint64_t lost = 0;
+    std::vector<std::uint64_t> lost_by_cpu;
+    std::map<std::string, std::uint64_t> lost_by_type; // only non-zero entries
+    std::uint64_t truncated_paths = 0;
+    std::uint64_t truncated_argv = 0;
+    std::optional<int> exit_code;   // the launched command exited normally
+    std::optional<int> exit_signal; // ... or was killed by this signal
+    std::string ended_by;           // exit, timeout, signal, duration
+};
+
+// Writes FILE.partial, renamed to FILE by finish(). Thread-safe: enforcement appends `violation`
+// lines from its supervisor while the recorder appends kernel events.
+class trace_writer {
+public:
+    // Creates (truncating) FILE.partial; the error names the path and the reason.
+    static result<trace_writer> open(const std::string& path);
+
+    trace_writer(trace_writer&& other) noexcept;
+    trace_writer& operator=(trace_writer&&) = delete;
+    trace_writer(const trace_writer&) = delete;
+    ~trace_writer(); // not finished: the partial file is removed (a crash leaves it behind)
+
+    void write_header(const trace_header& h);
+    // One event line; `type` is its "type" value, counted for the summary.
+    void write_event(std::string_view type, const std::string& line);
+    // Writes the summary, flushes, fsyncs and renames to the final name.
+    result<void> finish(const trace_summary& s);
+
+    std::uint64_t events() const;
+    const std::string& path() const { return path_; }
+
+private:
+    trace_writer(std::string path, int fd);
+    void flush_locked();
+
+    std::string path_;
+    std::string partial_;
+    int fd_ = -1;
+    bool finished_ = false;
+    bool write_failed_ = false;
+    std::string buf_;
+    std::uint64_t events_ = 0;
+    std::map<std::string, std::uint64_t, std::less<>> counts_;
+    mutable std::mutex mu_;
+};
+
+// Current time helpers shared by the recorder and enforcement.
+std::int64_t monotonic_ns();
+std::int64_t realtime_ns();
+std::string rfc3339_utc(std::int64_t unix_ns);
+
+} // namespace glassbox

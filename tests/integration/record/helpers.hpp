@@ -1,0 +1,88 @@
+// Helpers for the recorder's root integration tests: run the real glassbox binary on a fixture,
+// read the produced JSON Lines trace, and find events in it by their fields.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace gbtest {
+
+using nlohmann::json;
+
+struct temp_dir {
+    std::filesystem::path path;
+    temp_dir() {
+        char tmpl[] = "/tmp/glassbox-rec-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+// Runs argv (no shell); returns the exit status (128+N for a signal), stdout in *out if given.
+inline int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
+    int pipefd[2];
+    if (::pipe(pipefd) != 0)
+        return -1;
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipefd[1], 1);
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        std::vector<char*> a;
+        for (const auto& s : argv)
+            a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    std::string captured;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
+        captured.append(buf, static_cast<std::size_t>(n));
+    ::close(pipefd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (out)
+        *out = captured;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+}
+
+inline std::vector<json> load_trace(const std::string& path) {
+    std::vector<json> lines;
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line))
+        lines.push_back(json::parse(line));
+    return lines;
+}
+
+inline std::vector<json> find_all(const std::vector<json>& trace, const std::function<bool(const json&)>& pred) {
+    std::vector<json> out;
+    for (const auto& e : trace)
+        if (pred(e))
+            out.push_back(e);
+    return out;
+}
+
+inline std::string fixture(const std::string& name) { return std::string(GLASSBOX_FIXTURES) + "/" + name; }
+
+inline std::string str_or(const json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
+} // namespace gbtest

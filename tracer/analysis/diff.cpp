@@ -1,0 +1,283 @@
+// diff: what NEW does that OLD did not, and what OLD did that NEW no longer does. Inputs are
+// traces or profiles. Traces are compared as sets of normalised behaviours (the learn
+// normaliser), so run-to-run noise (pids, temp names, versions) does not show; a trace against a
+// profile is compared with the profile's matchers; two profiles rule by rule.
+#include "engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace glassbox::analysis {
+
+namespace {
+
+struct rule_ref {
+    section sec;
+    std::string text;
+    int line;
+};
+
+// Every rule of a profile with its section.
+std::vector<rule_ref> rules_of(const profile::profile& p) {
+    std::vector<rule_ref> out;
+    auto globs = [&](section s, const std::vector<profile::path_rule>& v) {
+        for (const auto& r : v)
+            out.push_back({s, r.pattern.text(), r.pos.line});
+    };
+    auto eps = [&](section s, const std::vector<profile::endpoint_rule>& v) {
+        for (const auto& r : v)
+            out.push_back({s, r.pattern.text(), r.pos.line});
+    };
+    auto names = [&](section s, const std::vector<profile::name_rule>& v) {
+        for (const auto& r : v)
+            out.push_back({s, r.pattern, r.pos.line});
+    };
+    globs(section::file_read, p.files.read);
+    globs(section::file_write, p.files.write);
+    globs(section::file_exec, p.files.exec);
+    globs(section::file_delete, p.files.remove);
+    globs(section::file_metadata, p.files.metadata);
+    globs(section::proc_exec, p.processes.exec);
+    globs(section::proc_memfd, p.processes.memfd);
+    globs(section::proc_signal, p.processes.signal);
+    names(section::proc_cred, p.processes.cred);
+    names(section::proc_prctl, p.processes.prctl);
+    eps(section::net_connect, p.network.connect);
+    eps(section::net_bind, p.network.bind);
+    eps(section::net_accept, p.network.accept);
+    for (const auto& r : p.network.dns)
+        out.push_back({section::net_dns, r.pattern.text(), r.pos.line});
+    globs(section::net_sockets, p.network.sockets);
+    names(section::privileged, p.privileged);
+    return out;
+}
+
+finding rule_finding(const rule_ref& r, const std::string& source, const char* what) {
+    finding f;
+    f.sec = r.sec;
+    f.subject = sanitise(r.text);
+    f.example = f.subject;
+    f.first_line = static_cast<std::uint64_t>(r.line);
+    f.detail = fmt::format("{} (profile line {})", what, r.line);
+    f.source = source;
+    return f;
+}
+
+// Groups many findings in one directory of a file section into one "area" finding.
+void group_areas(std::vector<finding>& v, std::size_t threshold = 8) {
+    std::map<std::pair<section, std::string>, std::vector<std::size_t>> by_dir;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!is_path_section(v[i].sec) || v[i].sec == section::proc_exec)
+            continue;
+        auto slash = v[i].subject.rfind('/');
+        if (slash == std::string::npos || slash == 0)
+            continue;
+        by_dir[{v[i].sec, v[i].subject.substr(0, slash)}].push_back(i);
+    }
+    std::vector<bool> dead(v.size(), false);
+    std::vector<finding> areas;
+    for (auto& [key, members] : by_dir) {
+        if (members.size() < threshold)
+            continue;
+        finding a = v[members.front()];
+        a.subject = key.second + "/*";
+        a.count = 0;
+        for (auto i : members) {
+            a.count += v[i].count;
+            dead[i] = true;
+        }
+        a.detail = fmt::format("{} distinct paths in this directory, e.g. {}", members.size(), v[members.front()].example);
+        areas.push_back(std::move(a));
+    }
+    std::vector<finding> kept;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!dead[i])
+            kept.push_back(std::move(v[i]));
+    for (auto& a : areas)
+        kept.push_back(std::move(a));
+    v = std::move(kept);
+}
+
+// Drops added/removed pairs that differ only by a volatile-looking run (docs/learning.md).
+void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed) {
+    std::vector<bool> used(removed.size(), false);
+    std::vector<finding> kept;
+    for (auto& a : added) {
+        bool paired = false;
+        if (is_path_section(a.sec)) {
+            for (std::size_t j = 0; j < removed.size(); ++j)
+                if (!used[j] && removed[j].sec == a.sec && looks_volatile_pair(a.subject, removed[j].subject)) {
+                    used[j] = true;
+                    paired = true;
+                    break;
+                }
+        }
+        if (!paired)
+            kept.push_back(std::move(a));
+    }
+    added = std::move(kept);
+    std::vector<finding> rest;
+    for (std::size_t j = 0; j < removed.size(); ++j)
+        if (!used[j])
+            rest.push_back(std::move(removed[j]));
+    removed = std::move(rest);
+}
+
+struct loaded_profile {
+    profile::profile p;
+    input_info info;
+};
+
+result<loaded_profile> load_side_profile(const std::filesystem::path& file) {
+    auto p = profile::load_profile(file);
+    if (!p)
+        return std::unexpected(error{p.error().message()});
+    loaded_profile lp{std::move(*p), {}};
+    lp.info.name = file.string();
+    lp.info.kind = "profile";
+    return lp;
+}
+
+// A trace side streamed against the other side's profile: behaviours it has that the profile
+// does not allow, and the profile rules it never used.
+result<input_info> trace_against_profile(const std::filesystem::path& trace_file, const profile::profile& p,
+                                         std::vector<finding>& outside, std::set<const void*>& used_rules,
+                                         std::vector<std::string>& warnings) {
+    behaviour_set set;
+    auto info = collect(trace_file, set, 1, warnings, [&](const behaviour& b, const trace::event&) {
+        const void* rule = nullptr;
+        if (allowed_by(p, b, &rule)) {
+            used_rules.insert(rule);
+            return false;
+        }
+        return true;
+    });
+    if (!info)
+        return info;
+    for (auto& e : set.entries)
+        outside.push_back(std::move(e.f));
+    return info;
+}
+
+// Profile rules never used, as findings.
+std::vector<finding> unused_rules(const profile::profile& p, const std::set<const void*>& used,
+                                  const std::string& source, const char* what) {
+    std::vector<finding> out;
+    auto visit = [&](section s, const auto& rules) {
+        for (const auto& r : rules)
+            if (!used.contains(static_cast<const void*>(&r))) {
+                rule_ref ref{s, {}, r.pos.line};
+                if constexpr (std::is_same_v<std::decay_t<decltype(r.pattern)>, std::string>)
+                    ref.text = r.pattern;
+                else
+                    ref.text = r.pattern.text();
+                out.push_back(rule_finding(ref, source, what));
+            }
+    };
+    visit(section::file_read, p.files.read);
+    visit(section::file_write, p.files.write);
+    visit(section::file_exec, p.files.exec);
+    visit(section::file_delete, p.files.remove);
+    visit(section::file_metadata, p.files.metadata);
+    visit(section::proc_exec, p.processes.exec);
+    visit(section::proc_memfd, p.processes.memfd);
+    visit(section::proc_signal, p.processes.signal);
+    visit(section::proc_cred, p.processes.cred);
+    visit(section::proc_prctl, p.processes.prctl);
+    visit(section::net_connect, p.network.connect);
+    visit(section::net_bind, p.network.bind);
+    visit(section::net_accept, p.network.accept);
+    visit(section::net_dns, p.network.dns);
+    visit(section::net_sockets, p.network.sockets);
+    visit(section::privileged, p.privileged);
+    return out;
+}
+
+} // namespace
+
+result<diff_report> diff_inputs(const std::filesystem::path& old_input, const std::filesystem::path& new_input) {
+    auto old_is_trace = looks_like_trace(old_input);
+    if (!old_is_trace)
+        return std::unexpected(old_is_trace.error());
+    auto new_is_trace = looks_like_trace(new_input);
+    if (!new_is_trace)
+        return std::unexpected(new_is_trace.error());
+    diff_report rep;
+
+    if (*old_is_trace && *new_is_trace) {
+        behaviour_set set;
+        auto o = collect(old_input, set, 1, rep.warnings);
+        if (!o)
+            return std::unexpected(o.error());
+        auto n = collect(new_input, set, 2, rep.warnings);
+        if (!n)
+            return std::unexpected(n.error());
+        rep.old_input = *o;
+        rep.new_input = *n;
+        for (auto& e : set.entries) {
+            if (e.traces == 2) {
+                e.f.source = rep.new_input.name;
+                rep.added.push_back(std::move(e.f));
+            } else if (e.traces == 1) {
+                e.f.source = rep.old_input.name;
+                rep.removed.push_back(std::move(e.f));
+            }
+        }
+        sort_findings(rep.added);
+        sort_findings(rep.removed);
+        cancel_volatile_pairs(rep.added, rep.removed);
+    } else if (!*old_is_trace && *new_is_trace) {
+        auto op = load_side_profile(old_input);
+        if (!op)
+            return std::unexpected(op.error());
+        std::set<const void*> used;
+        auto n = trace_against_profile(new_input, op->p, rep.added, used, rep.warnings);
+        if (!n)
+            return std::unexpected(n.error());
+        rep.old_input = op->info;
+        rep.new_input = *n;
+        rep.removed = unused_rules(op->p, used, op->info.name, "allowed by OLD, not used by NEW");
+    } else if (*old_is_trace && !*new_is_trace) {
+        auto np = load_side_profile(new_input);
+        if (!np)
+            return std::unexpected(np.error());
+        std::set<const void*> used;
+        auto o = trace_against_profile(old_input, np->p, rep.removed, used, rep.warnings);
+        if (!o)
+            return std::unexpected(o.error());
+        rep.old_input = *o;
+        rep.new_input = np->info;
+        rep.added = unused_rules(np->p, used, np->info.name, "allowed by NEW, never done by OLD");
+    } else {
+        auto op = load_side_profile(old_input);
+        if (!op)
+            return std::unexpected(op.error());
+        auto np = load_side_profile(new_input);
+        if (!np)
+            return std::unexpected(np.error());
+        rep.old_input = op->info;
+        rep.new_input = np->info;
+        auto old_rules = rules_of(op->p), new_rules = rules_of(np->p);
+        std::set<std::pair<section, std::string>> old_set, new_set;
+        for (const auto& r : old_rules)
+            old_set.insert({r.sec, r.text});
+        for (const auto& r : new_rules)
+            new_set.insert({r.sec, r.text});
+        for (const auto& r : new_rules)
+            if (!old_set.contains({r.sec, r.text}))
+                rep.added.push_back(rule_finding(r, np->info.name, "rule only in NEW"));
+        for (const auto& r : old_rules)
+            if (!new_set.contains({r.sec, r.text}))
+                rep.removed.push_back(rule_finding(r, op->info.name, "rule only in OLD"));
+    }
+    group_areas(rep.added);
+    group_areas(rep.removed);
+    sort_findings(rep.added);
+    sort_findings(rep.removed);
+    return rep;
+}
+
+} // namespace glassbox::analysis

@@ -1,0 +1,610 @@
+// learn: traces -> the smallest readable profile that allows everything they did. Collects the
+// normalised behaviours of every trace, generalises what varies between runs (docs/learning.md:
+// volatile components, large directories, subsumed rules) and writes deterministic, sorted,
+// commented YAML that parses back with parse_profile.
+#include "engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace glassbox::analysis {
+
+bool is_path_section(section s) {
+    switch (s) {
+    case section::file_read:
+    case section::file_write:
+    case section::file_exec:
+    case section::file_delete:
+    case section::file_metadata:
+    case section::proc_exec:
+    case section::proc_signal:
+        return true;
+    default:
+        return false;
+    }
+}
+
+behaviour_set::entry& behaviour_set::add(section s, std::string pattern, std::uint64_t trace_bit, bool* inserted) {
+    std::string key;
+    key.reserve(pattern.size() + 1);
+    key.push_back(static_cast<char>(s));
+    key.append(pattern);
+    auto [it, ins] = index.try_emplace(std::move(key), entries.size());
+    if (ins) {
+        entry e;
+        e.f.sec = s;
+        e.f.subject = std::move(pattern);
+        entries.push_back(std::move(e));
+    }
+    if (inserted)
+        *inserted = ins;
+    auto& e = entries[it->second];
+    e.traces |= trace_bit;
+    return e;
+}
+
+result<bool> looks_like_trace(const std::filesystem::path& file) {
+    if (file == "-")
+        return true;
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return std::unexpected(error{file.string() + ": cannot open"});
+    char c;
+    while (in.get(c))
+        if (!(c == ' ' || c == '\n' || c == '\r' || c == '\t'))
+            return c == '{';
+    return false;
+}
+
+result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
+                           std::vector<std::string>& warnings,
+                           const std::function<bool(const behaviour&, const trace::event&)>& visit) {
+    auto opened = trace::reader::open(file);
+    if (!opened)
+        return std::unexpected(opened.error());
+    auto& rd = **opened;
+    extractor ex;
+    process_tree tree;
+    const trace::event* cur = nullptr;
+    // Repeated subjects (libraries, config files) skip normalisation: a small direct-mapped
+    // cache of (section, raw subject) -> entry, bounded so memory stays proportional to the
+    // number of distinct behaviours.
+    struct slot {
+        std::string key;
+        std::size_t entry = 0;
+    };
+    std::vector<slot> cache(4096);
+    std::string key;
+    std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
+        if (visit && !visit(b, *cur))
+            return;
+        key.clear();
+        key.push_back(static_cast<char>(b.sec));
+        key.append(b.subject);
+        auto& sl = cache[std::hash<std::string>{}(key) & (cache.size() - 1)];
+        behaviour_set::entry* e;
+        bool inserted = false;
+        if (sl.key == key) {
+            e = &set.entries[sl.entry];
+            e->traces |= trace_bit;
+        } else {
+            e = &set.add(b.sec, normalise_subject(b.sec, b.subject), trace_bit, &inserted);
+            sl.key = key;
+            sl.entry = static_cast<std::size_t>(e - set.entries.data());
+        }
+        if (e->f.count == 0) {
+            e->f.example = sanitise(b.subject);
+            e->f.first_line = cur->line;
+            e->f.first_ts = cur->ts;
+            e->f.pid = cur->pid;
+            e->f.comm = sanitise(cur->comm);
+            e->f.chain = sanitise(tree.chain(cur->pid));
+            e->f.detail = event_detail(*cur);
+            e->f.source = rd.name();
+        }
+        ++e->f.count;
+    };
+    while (true) {
+        auto ev = rd.next();
+        if (!ev)
+            return std::unexpected(ev.error());
+        if (!*ev)
+            break;
+        cur = *ev;
+        tree.observe(*cur);
+        ex.extract(*cur, cb);
+    }
+    for (const auto& w : rd.warnings())
+        warnings.push_back(w);
+    return info_of(rd);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generaliser
+
+namespace {
+
+std::vector<std::string_view> split_components(std::string_view p) {
+    std::vector<std::string_view> out;
+    std::size_t i = 0;
+    while (i <= p.size()) {
+        auto slash = p.find('/', i);
+        if (slash == std::string_view::npos)
+            slash = p.size();
+        out.push_back(p.substr(i, slash - i));
+        i = slash + 1;
+    }
+    return out; // "/a/b" -> "", "a", "b"
+}
+
+std::string join_components(const std::vector<std::string_view>& c, std::size_t k, std::string_view replacement) {
+    std::string out;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+        if (i)
+            out.push_back('/');
+        out += i == k ? replacement : c[i];
+    }
+    return out;
+}
+
+
+// The common generalisation of several literal components: common prefix + '*' + common suffix.
+std::string merge_components(const std::vector<std::string_view>& names) {
+    for (auto n : names)
+        if (n.find_first_of("[{\\") != std::string_view::npos)
+            return "*";
+    std::string_view first = names.front();
+    std::size_t pre = first.size(), suf = first.size();
+    for (auto n : names) {
+        std::size_t k = 0;
+        while (k < pre && k < n.size() && n[k] == first[k])
+            ++k;
+        pre = k;
+        std::size_t s = 0;
+        while (s < suf && s < n.size() && n[n.size() - 1 - s] == first[first.size() - 1 - s])
+            ++s;
+        suf = s;
+    }
+    std::size_t shortest = first.size();
+    for (auto n : names)
+        shortest = std::min(shortest, n.size());
+    if (pre + suf > shortest)
+        suf = shortest - pre;
+    std::string out(first.substr(0, pre));
+    out += '*';
+    out += first.substr(first.size() - suf);
+    // "a**b" -> "a*b": the parts may already hold '*'.
+    std::string clean;
+    for (char c : out)
+        if (!(c == '*' && !clean.empty() && clean.back() == '*'))
+            clean.push_back(c);
+    if (clean == "**")
+        clean = "*";
+    return clean;
+}
+
+void merge_into(behaviour_set::entry& into, behaviour_set::entry& from) {
+    if (from.f.count && (into.f.count == 0 || from.f.first_line < into.f.first_line) && into.f.example.empty())
+        into.f.example = from.f.example;
+    if (into.f.example.empty()) {
+        into.f.example = from.f.example;
+        into.f.first_line = from.f.first_line;
+        into.f.chain = from.f.chain;
+        into.f.detail = from.f.detail;
+        into.f.source = from.f.source;
+    }
+    into.f.count += from.f.count;
+    into.traces |= from.traces;
+}
+
+void compact(std::vector<behaviour_set::entry>& entries, const std::vector<bool>& dead) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        if (!dead[i]) {
+            if (w != i)
+                entries[w] = std::move(entries[i]);
+            ++w;
+        }
+    entries.resize(w);
+}
+
+// Merges entries with equal patterns (after a rewrite) into one.
+void dedupe(std::vector<behaviour_set::entry>& entries) {
+    std::unordered_map<std::string, std::size_t> seen;
+    std::vector<bool> dead(entries.size(), false);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        auto [it, ins] = seen.try_emplace(entries[i].f.subject, i);
+        if (!ins) {
+            merge_into(entries[it->second], entries[i]);
+            dead[i] = true;
+        }
+    }
+    compact(entries, dead);
+}
+
+std::size_t depth_of(std::string_view dir) {
+    return static_cast<std::size_t>(std::count(dir.begin(), dir.end(), '/'));
+}
+
+bool collapsible(std::string_view dir) {
+    // Never turn a whole top-level tree, or the big shared system directories, into one rule:
+    // a reviewer must see which files there are used.
+    static const std::set<std::string_view> protected_dirs = {
+        "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib64", "/usr/share", "/usr/local", "/usr/libexec",
+        "/var/lib", "/var/log", "/var/cache", "/var/spool", "/run/user", "/etc/ssh", "/etc/sudoers.d",
+        "/etc/pam.d", "/etc/security", "/root/.ssh", "/proc/[0-9]*", "/sys/kernel", "/home/*"};
+    return depth_of(dir) >= 2 && !protected_dirs.contains(dir);
+}
+
+} // namespace
+
+void generalise_volatile(std::vector<behaviour_set::entry>& entries, std::uint64_t all_traces) {
+    if (std::popcount(all_traces) < 2)
+        return;
+    // Entries not seen in every trace are candidates; those that differ from each other in one
+    // component, across different traces, name the same thing with a volatile part.
+    std::map<std::string, std::vector<std::size_t>> buckets;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].traces == all_traces || entries[i].f.subject.empty() || entries[i].f.subject[0] != '/')
+            continue;
+        auto comps = split_components(entries[i].f.subject);
+        for (std::size_t k = 1; k < comps.size(); ++k)
+            buckets[join_components(comps, k, std::string_view("\x01", 1)) + '\x02' + std::to_string(k)].push_back(i);
+    }
+    std::vector<bool> dead(entries.size(), false);
+    for (auto& [key, members] : buckets) {
+        std::vector<std::size_t> live;
+        std::uint64_t mask = 0;
+        for (auto i : members)
+            if (!dead[i]) {
+                live.push_back(i);
+                mask |= entries[i].traces;
+            }
+        if (live.size() < 2 || std::popcount(mask) < 2)
+            continue;
+        std::size_t k = std::stoul(key.substr(key.rfind('\x02') + 1));
+        std::vector<std::string_view> names;
+        std::vector<std::vector<std::string_view>> split;
+        for (auto i : live)
+            split.push_back(split_components(entries[i].f.subject));
+        for (auto& c : split)
+            names.push_back(c[k]);
+        std::string merged = join_components(split[0], k, merge_components(names));
+        std::size_t keep = live[0];
+        for (std::size_t j = 1; j < live.size(); ++j) {
+            merge_into(entries[keep], entries[live[j]]);
+            dead[live[j]] = true;
+        }
+        entries[keep].f.subject = std::move(merged);
+    }
+    compact(entries, dead);
+    dedupe(entries);
+}
+
+void collapse_directories(std::vector<behaviour_set::entry>& entries, std::size_t threshold) {
+    if (threshold == 0)
+        return;
+    std::map<std::string, std::vector<std::size_t>> under; // dir -> entries below it
+    auto add_ancestors = [&](std::size_t i) {
+        const std::string& p = entries[i].f.subject;
+        if (p.empty() || p[0] != '/')
+            return;
+        for (std::size_t pos = p.find('/', 1); pos != std::string::npos; pos = p.find('/', pos + 1))
+            under[p.substr(0, pos)].push_back(i);
+    };
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        add_ancestors(i);
+    std::vector<std::string> dirs;
+    for (auto& [d, _] : under)
+        dirs.push_back(d);
+    std::stable_sort(dirs.begin(), dirs.end(), [](const std::string& a, const std::string& b) {
+        return depth_of(a) > depth_of(b);
+    });
+    std::vector<bool> dead(entries.size(), false);
+    for (const auto& d : dirs) {
+        if (!collapsible(d))
+            continue;
+        std::vector<std::size_t> live;
+        for (auto i : under[d])
+            if (i < dead.size() && !dead[i])
+                live.push_back(i);
+        if (live.size() < threshold)
+            continue;
+        bool direct = true;
+        for (auto i : live) {
+            const auto& p = entries[i].f.subject;
+            if (p.rfind('/') != d.size() || p == d + "/**")
+                direct = false;
+        }
+        behaviour_set::entry merged;
+        merged.f = entries[live[0]].f;
+        merged.f.count = 0;
+        merged.f.subject = d + (direct ? "/*" : "/**");
+        for (auto i : live) {
+            merge_into(merged, entries[i]);
+            dead[i] = true;
+        }
+        entries.push_back(std::move(merged));
+        dead.push_back(false);
+        add_ancestors(entries.size() - 1);
+    }
+    compact(entries, dead);
+    dedupe(entries);
+}
+
+namespace {
+
+// The subject a literal pattern stands for (escapes removed).
+std::string unescape(std::string_view p) {
+    std::string out;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '\\' && i + 1 < p.size())
+            ++i;
+        out.push_back(p[i]);
+    }
+    return out;
+}
+
+bool is_literal_pattern(std::string_view p) {
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '\\') {
+            ++i;
+            continue;
+        }
+        if (p[i] == '*' || p[i] == '?' || p[i] == '[' || p[i] == '{')
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+void drop_subsumed(std::vector<behaviour_set::entry>& entries) {
+    std::vector<std::pair<std::size_t, profile::glob>> wild;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        if (!is_literal_pattern(entries[i].f.subject))
+            if (auto g = profile::glob::compile(entries[i].f.subject))
+                wild.emplace_back(i, std::move(*g));
+    if (wild.empty())
+        return;
+    std::vector<bool> dead(entries.size(), false);
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (!is_literal_pattern(entries[i].f.subject))
+            continue;
+        std::string subject = unescape(entries[i].f.subject);
+        for (auto& [w, g] : wild)
+            if (g.matches(subject)) {
+                merge_into(entries[w], entries[i]);
+                dead[i] = true;
+                break;
+            }
+    }
+    compact(entries, dead);
+}
+
+bool looks_volatile_pair(std::string_view a, std::string_view b) {
+    if (a.size() != b.size() || a == b)
+        return false;
+    std::size_t first = std::string_view::npos, last = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == b[i])
+            continue;
+        bool an = std::isalnum(static_cast<unsigned char>(a[i])) != 0;
+        bool bn = std::isalnum(static_cast<unsigned char>(b[i])) != 0;
+        if (!an || !bn)
+            return false; // punctuation differs: a different name, not a different random part
+        if (first == std::string_view::npos)
+            first = i;
+        last = i;
+    }
+    // The differing run must stay within one component and be long enough to be random.
+    if (first == std::string_view::npos)
+        return false;
+    if (a.substr(first, last - first + 1).find('/') != std::string_view::npos)
+        return false;
+    return last - first + 1 >= 4;
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML output
+
+namespace {
+
+std::string yaml_quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\')
+            out.push_back('\\');
+        out.push_back(c);
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::string comment_text(std::string_view s) {
+    std::string out = sanitise(s);
+    if (out.size() > 160)
+        out = out.substr(0, 157) + "...";
+    return out;
+}
+
+bool valid_name(std::string_view s) {
+    if (s.empty())
+        return false;
+    for (unsigned char c : s)
+        if (!(std::isalnum(c) || c == '_'))
+            return false;
+    return true;
+}
+
+// Would the profile parser accept this rule in this section? (Anything learn cannot express is
+// written as a comment instead, with a warning, so the output always loads.)
+std::string rule_problem(section s, const std::string& rule) {
+    switch (s) {
+    case section::net_connect:
+    case section::net_bind:
+    case section::net_accept:
+        if (auto p = profile::endpoint_pattern::compile(rule); !p)
+            return p.error();
+        return {};
+    case section::net_dns:
+        if (auto p = profile::dns_pattern::compile(rule); !p)
+            return p.error();
+        return {};
+    case section::privileged: {
+        const auto& k = profile::known_privileged_ops();
+        return std::find(k.begin(), k.end(), rule) == k.end() ? "not a known privileged operation" : "";
+    }
+    case section::proc_cred: {
+        const auto& k = profile::known_cred_syscalls();
+        return std::find(k.begin(), k.end(), rule) == k.end() ? "not a known credential syscall" : "";
+    }
+    case section::proc_prctl:
+        return valid_name(rule) ? "" : "not a plain option name";
+    case section::unknown:
+        return "event type unknown to this glassbox";
+    default:
+        if (auto g = profile::glob::compile(rule); !g)
+            return g.error();
+        return {};
+    }
+}
+
+} // namespace
+
+result<learn_result> learn_profile(const std::vector<std::filesystem::path>& traces, const learn_options& opts) {
+    if (traces.empty())
+        return std::unexpected(error{"no trace given"});
+    learn_result out;
+    behaviour_set set;
+    std::vector<input_info> infos;
+    std::uint64_t all = 0;
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+        std::uint64_t bit = 1ull << std::min<std::size_t>(i, 63);
+        all |= bit;
+        auto info = collect(traces[i], set, bit, out.warnings);
+        if (!info)
+            return std::unexpected(info.error());
+        infos.push_back(*info);
+    }
+    // Relative subjects (attempts refused before the kernel resolved them) cannot be rules as
+    // they are: anchor them anywhere.
+    std::vector<behaviour_set::entry> by_section[kSectionCount];
+    for (auto& e : set.entries) {
+        if (is_path_section(e.f.sec) && !e.f.subject.empty() && e.f.subject[0] != '/' &&
+            e.f.subject.find(':') == std::string::npos)
+            e.f.subject = "**/" + e.f.subject;
+        by_section[static_cast<int>(e.f.sec)].push_back(std::move(e));
+    }
+    set = {};
+    for (int s = 0; s < kSectionCount; ++s) {
+        auto sec = static_cast<section>(s);
+        auto& v = by_section[s];
+        if (is_path_section(sec)) {
+            generalise_volatile(v, all);
+            if (sec != section::proc_exec && sec != section::proc_signal)
+                collapse_directories(v, opts.collapse_threshold);
+            drop_subsumed(v);
+        }
+        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.f.subject < b.f.subject; });
+    }
+
+    std::string y;
+    std::string command;
+    for (const auto& c : infos.front().command) {
+        if (!command.empty())
+            command += ' ';
+        command += c;
+    }
+    y += "# glassbox allowed-behaviour profile, written by `glassbox learn` from:\n";
+    for (const auto& i : infos)
+        y += fmt::format("#   {} ({} events{})\n", comment_text(i.name), i.events,
+                         i.complete ? "" : ", INCOMPLETE: no summary line");
+    y += "# Every rule allows what the traces did, generalised as docs/learning.md describes; the\n"
+         "# comment after each rule says how many events it covers and gives one example.\n"
+         "# Review it before use: anything not listed here is a violation for `glassbox check`.\n";
+    y += "apiVersion: glassbox/v1\nkind: Profile\nmetadata:\n";
+    std::string name = opts.name;
+    if (name.empty() && !infos.front().command.empty()) {
+        name = infos.front().command.front();
+        name = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
+    }
+    y += "  name: " + yaml_quote(sanitise(name.empty() ? "unnamed" : name)) + "\n";
+    y += "  description: " +
+         yaml_quote(sanitise(fmt::format("learned from {} trace{}{}", infos.size(), infos.size() == 1 ? "" : "s",
+                                         command.empty() ? "" : " of: " + command))) +
+         "\n";
+
+    auto emit_list = [&](std::string_view key, section sec, int indent) {
+        auto& v = by_section[static_cast<int>(sec)];
+        std::string pad(indent, ' ');
+        std::vector<const behaviour_set::entry*> ok;
+        std::vector<std::pair<const behaviour_set::entry*, std::string>> bad;
+        for (const auto& e : v) {
+            auto problem = rule_problem(sec, e.f.subject);
+            if (problem.empty())
+                ok.push_back(&e);
+            else
+                bad.emplace_back(&e, problem);
+        }
+        y += pad + std::string(key) + ":";
+        if (ok.empty() && bad.empty()) {
+            y += " []\n";
+            return;
+        }
+        if (ok.empty())
+            y += " []";
+        y += "\n";
+        for (const auto* e : ok) {
+            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}\n", pad, yaml_quote(e->f.subject), e->f.count,
+                             e->f.count == 1 ? "" : "s", comment_text(e->f.example),
+                             e->f.chain.empty() ? "" : " (" + comment_text(e->f.chain) + ")");
+            ++out.rules;
+        }
+        for (const auto& [e, problem] : bad) {
+            std::string w = fmt::format("{}: cannot write '{}' as a rule ({}); it is left as a comment and "
+                                        "stays a violation",
+                                        section_name(sec), comment_text(e->f.subject), problem);
+            out.warnings.push_back(w);
+            y += fmt::format("{}  # NOT EXPRESSIBLE ({}): {}  # {} events\n", pad, comment_text(problem),
+                             comment_text(e->f.subject), e->f.count);
+        }
+    };
+    y += "files:\n";
+    emit_list("read", section::file_read, 2);
+    emit_list("write", section::file_write, 2);
+    emit_list("exec", section::file_exec, 2);
+    emit_list("delete", section::file_delete, 2);
+    emit_list("metadata", section::file_metadata, 2);
+    y += "processes:\n";
+    emit_list("exec", section::proc_exec, 2);
+    emit_list("memfd", section::proc_memfd, 2);
+    emit_list("signal", section::proc_signal, 2);
+    emit_list("cred", section::proc_cred, 2);
+    emit_list("prctl", section::proc_prctl, 2);
+    y += "network:\n";
+    emit_list("connect", section::net_connect, 2);
+    emit_list("bind", section::net_bind, 2);
+    emit_list("accept", section::net_accept, 2);
+    emit_list("dns", section::net_dns, 2);
+    emit_list("sockets", section::net_sockets, 2);
+    emit_list("privileged", section::privileged, 0);
+    if (!by_section[static_cast<int>(section::unknown)].empty()) {
+        y += "# Events of types this glassbox does not know (they stay violations):\n";
+        for (const auto& e : by_section[static_cast<int>(section::unknown)])
+            y += fmt::format("#   {}: {} events\n", comment_text(e.f.subject), e.f.count);
+    }
+
+    // Learn must never write a profile it cannot read back.
+    if (auto p = profile::parse_profile(y, "<learned profile>"); !p)
+        return std::unexpected(error{"internal error: the learned profile does not parse: " + p.error().message()});
+    out.yaml = std::move(y);
+    return out;
+}
+
+} // namespace glassbox::analysis

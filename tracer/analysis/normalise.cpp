@@ -1,0 +1,264 @@
+// Normaliser: rewrites one observed subject (a path, a file name, an endpoint) into the pattern
+// learn writes and diff compares, replacing the parts that change from run to run with globs.
+// The rules are documented (with examples) in docs/learning.md and pinned by the normalisation
+// tables in tests/unit/analysis/normalise_test.cpp.
+#include <glassbox/analysis.hpp>
+
+#include <array>
+#include <cctype>
+
+namespace glassbox::analysis {
+
+namespace {
+
+bool is_glob_meta(char c) {
+    return c == '*' || c == '?' || c == '[' || c == ']' || c == '{' || c == '}' || c == '\\';
+}
+
+// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size())
+        return 0;
+    for (std::size_t k = 1; k < n; ++k)
+        if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80)
+            return 0;
+    if (n == 2 && b < 0xc2)
+        return 0; // overlong
+    return n;
+}
+
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+
+// Marks volatile byte ranges of a component.
+struct spans {
+    std::vector<std::pair<std::size_t, std::size_t>> v; // [begin, end)
+    void add(std::size_t b, std::size_t e) { v.emplace_back(b, e); }
+    bool covered(std::size_t i) const {
+        for (auto [b, e] : v)
+            if (i >= b && i < e)
+                return true;
+        return false;
+    }
+};
+
+bool match_uuid(std::string_view s, std::size_t i) {
+    static constexpr std::array<int, 5> groups = {8, 4, 4, 4, 12};
+    std::size_t p = i;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        for (int k = 0; k < groups[g]; ++k, ++p)
+            if (p >= s.size() || !is_hex(s[p]))
+                return false;
+        if (g + 1 < groups.size()) {
+            if (p >= s.size() || s[p] != '-')
+                return false;
+            ++p;
+        }
+    }
+    return p == s.size() || !is_hex(s[p]);
+}
+
+} // namespace
+
+std::string escape_glob(std::string_view literal) {
+    std::string out;
+    out.reserve(literal.size() + 4);
+    for (std::size_t i = 0; i < literal.size();) {
+        std::size_t n = utf8_len(literal, i);
+        if (n == 0) {
+            out.push_back('?');
+            ++i;
+            continue;
+        }
+        if (n == 1 && is_glob_meta(literal[i]))
+            out.push_back('\\');
+        if (n == 1 && static_cast<unsigned char>(literal[i]) < 0x20) {
+            out.push_back('?'); // control bytes cannot be written plainly in YAML either
+            ++i;
+            continue;
+        }
+        out.append(literal.substr(i, n));
+        i += n;
+    }
+    return out;
+}
+
+std::string normalise_component(std::string_view c) {
+    spans sp;
+    const std::size_t n = c.size();
+    // Python tempfile names: "tmp" + 6-12 random [A-Za-z0-9_] (then end or an extension).
+    if (c.starts_with("tmp")) {
+        std::size_t k = 3;
+        while (k < n && (is_alnum(c[k]) || c[k] == '_'))
+            ++k;
+        if (k - 3 >= 6 && k - 3 <= 12 && (k == n || c[k] == '.'))
+            sp.add(3, k);
+    }
+    // Alphanumeric runs.
+    std::size_t i = 0;
+    while (i < n) {
+        if (!is_alnum(c[i])) {
+            ++i;
+            continue;
+        }
+        // UUIDs span several runs.
+        if ((i == 0 || !is_hex(c[i - 1])) && match_uuid(c, i)) {
+            sp.add(i, i + 36);
+            i += 36;
+            continue;
+        }
+        std::size_t j = i;
+        bool upper = false, lower = false, digit = false, all_hex = true;
+        std::size_t inner_upper = 0;
+        while (j < n && is_alnum(c[j])) {
+            char ch = c[j];
+            bool up = ch >= 'A' && ch <= 'Z';
+            upper |= up;
+            inner_upper += up && j > i;
+            lower |= ch >= 'a' && ch <= 'z';
+            digit |= is_digit(ch);
+            all_hex &= is_hex(ch);
+            ++j;
+        }
+        std::size_t len = j - i;
+        bool all_digits = digit && !upper && !lower;
+        char before = i > 0 ? c[i - 1] : '\0';
+        bool after_sep = before == '.' || before == '-' || before == '_' || before == '#' || before == '~';
+        bool is_volatile = false;
+        // Hashes and hex ids: long hex runs with digits in them.
+        if (all_hex && ((len >= 8 && digit && !all_digits) || len >= 16))
+            is_volatile = true;
+        // Pids, timestamps, counters: five digits or more.
+        if (all_digits && len >= 5)
+            is_volatile = true;
+        // mkstemp/mktemp suffixes: a random-looking run after a separator (letters mixed with
+        // digits, or case changing inside the run: "Xa9Bq2", "AbCdEf"; not "GlobalSign").
+        if (after_sep && len >= 6 && ((digit && (upper || lower)) || (inner_upper >= 2 && lower)))
+            is_volatile = true;
+        if (is_volatile)
+            sp.add(i, j);
+        i = j;
+    }
+    // Versions: digits(.digits)+ not inside a longer alnum word on the left of the first digit
+    // run ("python3.11" -> "python*", "libclamav.so.11.0.2" -> "libclamav.so.*").
+    for (std::size_t k = 0; k < n; ++k) {
+        if (!is_digit(c[k]) || (k > 0 && is_digit(c[k - 1])))
+            continue;
+        std::size_t p = k, parts = 0;
+        std::size_t end = k;
+        while (p < n && is_digit(c[p])) {
+            while (p < n && is_digit(c[p]))
+                ++p;
+            ++parts;
+            end = p;
+            if (p + 1 < n && c[p] == '.' && is_digit(c[p + 1]))
+                ++p;
+            else
+                break;
+        }
+        if (parts >= 2 && (end == n || !is_alnum(c[end]) || c[end] == '.')) {
+            sp.add(k, end);
+            k = end;
+        }
+    }
+    // Rebuild: volatile bytes become one '*' per run; the rest is escaped.
+    std::string out;
+    std::string literal;
+    for (std::size_t k = 0; k < n;) {
+        if (sp.covered(k)) {
+            out += escape_glob(literal);
+            literal.clear();
+            if (out.empty() || out.back() != '*')
+                out.push_back('*');
+            while (k < n && sp.covered(k))
+                ++k;
+            continue;
+        }
+        literal.push_back(c[k]);
+        ++k;
+    }
+    out += escape_glob(literal);
+    return out;
+}
+
+std::string normalise_path(std::string_view path) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (path.ends_with(kDeleted))
+        path.remove_suffix(kDeleted.size());
+    // Kernel object names: pipe:[123], socket:[456], anon_inode:[eventfd], memfd:NAME.
+    for (std::string_view kind : {"pipe:", "socket:", "anon_inode:"})
+        if (path.starts_with(kind))
+            return std::string(kind) + "*";
+    if (path.starts_with("memfd:"))
+        return "memfd:" + normalise_component(path.substr(6));
+    if (path.empty() || path.front() != '/')
+        return escape_glob(path);
+
+    std::vector<std::string_view> comps;
+    std::size_t i = 1;
+    while (i <= path.size()) {
+        auto slash = path.find('/', i);
+        if (slash == std::string_view::npos)
+            slash = path.size();
+        comps.push_back(path.substr(i, slash - i));
+        i = slash + 1;
+    }
+    auto all_digits = [](std::string_view s) {
+        if (s.empty())
+            return false;
+        for (char ch : s)
+            if (!is_digit(ch))
+                return false;
+        return true;
+    };
+    std::string out;
+    bool in_proc = !comps.empty() && comps[0] == "proc";
+    for (std::size_t k = 0; k < comps.size(); ++k) {
+        auto c = comps[k];
+        out.push_back('/');
+        if (in_proc && all_digits(c)) {
+            out += "[0-9]*"; // /proc/<pid>, /proc/<pid>/task/<tid>, /proc/<pid>/fd/<n>
+        } else if (k == 1 && comps[0] == "home" && !c.empty()) {
+            out += "*"; // user homes
+        } else if (k == 2 && comps[0] == "run" && comps[1] == "user" && all_digits(c)) {
+            out += "[0-9]*";
+        } else if (k == 1 && comps[0] == "tmp" && c.starts_with("systemd-private-")) {
+            out += "systemd-private-*";
+        } else {
+            out += normalise_component(c);
+        }
+    }
+    return out;
+}
+
+std::string normalise_subject(section s, std::string_view subject) {
+    switch (s) {
+    case section::file_read:
+    case section::file_write:
+    case section::file_exec:
+    case section::file_delete:
+    case section::file_metadata:
+    case section::proc_exec:
+    case section::proc_signal:
+        return normalise_path(subject);
+    case section::proc_memfd:
+        return normalise_component(subject);
+    case section::net_connect:
+    case section::net_bind:
+    case section::net_accept:
+        if (subject.starts_with("unix /"))
+            return "unix " + normalise_path(subject.substr(5));
+        if (subject.starts_with("unix @"))
+            return "unix @" + normalise_component(subject.substr(6));
+        return std::string(subject);
+    case section::net_dns:
+        return escape_glob(profile::normalise_dns_name(subject));
+    default:
+        return std::string(subject);
+    }
+}
+
+} // namespace glassbox::analysis

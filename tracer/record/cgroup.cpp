@@ -1,0 +1,237 @@
+// cgroup v2 scope for a recording (see include/glassbox/record.hpp): finds or mounts the cgroup2
+// hierarchy, creates a fresh directory per run (the child is born inside it), tells whether it is
+// still populated, kills what is left and removes it. First step of the data path: the BPF
+// programs test membership of this cgroup (plus a pid set) to decide what is in scope.
+#include <glassbox/record.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace glassbox::record {
+
+namespace {
+
+// Unescapes the octal escapes (\040) of /proc/self/mountinfo paths.
+std::string unescape_mountinfo(const std::string& s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 3 < s.size()) {
+            int v = 0;
+            bool ok = true;
+            for (int k = 1; k <= 3; ++k) {
+                char c = s[i + static_cast<std::size_t>(k)];
+                if (c < '0' || c > '7') {
+                    ok = false;
+                    break;
+                }
+                v = v * 8 + (c - '0');
+            }
+            if (ok) {
+                out += static_cast<char>(v);
+                i += 3;
+                continue;
+            }
+        }
+        out += s[i];
+    }
+    return out;
+}
+
+std::optional<std::string> find_cgroup2_mount() {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        // id parent major:minor root mountpoint options [optional...] - fstype source superopts
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos)
+            continue;
+        std::istringstream tail(line.substr(dash + 3));
+        std::string fstype;
+        tail >> fstype;
+        if (fstype != "cgroup2")
+            continue;
+        std::istringstream head(line.substr(0, dash));
+        std::string id, parent, dev, root, mountpoint;
+        head >> id >> parent >> dev >> root >> mountpoint;
+        return unescape_mountinfo(mountpoint);
+    }
+    return std::nullopt;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool write_file(const std::string& path, std::string_view text) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok;
+}
+
+void collect_pids(const std::string& dir, std::vector<pid_t>& out, int depth) {
+    std::istringstream procs(read_file(dir + "/cgroup.procs"));
+    pid_t p;
+    while (procs >> p)
+        out.push_back(p);
+    if (depth > 16)
+        return;
+    // Sub-cgroups the traced program created.
+    std::string ls = dir;
+    if (auto* d = opendir(ls.c_str())) {
+        while (auto* e = readdir(d)) {
+            if (e->d_type == DT_DIR && e->d_name[0] != '.')
+                collect_pids(dir + "/" + e->d_name, out, depth + 1);
+        }
+        closedir(d);
+    }
+}
+
+void remove_tree(const std::string& dir, int depth) {
+    if (depth < 16) {
+        if (auto* d = opendir(dir.c_str())) {
+            std::vector<std::string> subs;
+            while (auto* e = readdir(d))
+                if (e->d_type == DT_DIR && e->d_name[0] != '.')
+                    subs.push_back(dir + "/" + e->d_name);
+            closedir(d);
+            for (auto& s : subs)
+                remove_tree(s, depth + 1);
+        }
+    }
+    ::rmdir(dir.c_str());
+}
+
+} // namespace
+
+result<std::string> cgroup2_root() {
+    if (auto m = find_cgroup2_mount())
+        return *m;
+    // No cgroup2 anywhere: mount our own view of the unified hierarchy.
+    const std::string dir = "/run/glassbox/cgroup2";
+    ::mkdir("/run/glassbox", 0755);
+    ::mkdir(dir.c_str(), 0755);
+    if (::mount("none", dir.c_str(), "cgroup2", 0, nullptr) != 0)
+        return std::unexpected(error{fmt::format(
+            "no cgroup2 hierarchy is mounted and mounting one on {} failed: {}", dir, std::strerror(errno))});
+    spdlog::info("mounted cgroup2 on {}", dir);
+    return dir;
+}
+
+result<cgroup_dir> cgroup_dir::create(const std::string& prefix) {
+    auto root = cgroup2_root();
+    if (!root)
+        return std::unexpected(root.error());
+    cgroup_dir cg;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::string path = fmt::format("{}/{}-{}-{}", *root, prefix, ::getpid(), attempt);
+        if (::mkdir(path.c_str(), 0755) == 0) {
+            cg.path_ = path;
+            cg.owned_ = true;
+            break;
+        }
+        if (errno != EEXIST)
+            return std::unexpected(
+                error{fmt::format("cannot create the cgroup {}: {}", path, std::strerror(errno))});
+    }
+    if (cg.path_.empty())
+        return std::unexpected(error{"cannot create a cgroup: too many leftovers"});
+    cg.fd_ = ::open(cg.path_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg.fd_ < 0)
+        return std::unexpected(error{fmt::format("cannot open {}: {}", cg.path_, std::strerror(errno))});
+    struct stat st{};
+    ::fstat(cg.fd_, &st);
+    cg.id_ = st.st_ino;
+    return cg;
+}
+
+result<cgroup_dir> cgroup_dir::open_existing(const std::string& path) {
+    cgroup_dir cg;
+    cg.path_ = path;
+    cg.fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg.fd_ < 0)
+        return std::unexpected(error{fmt::format("cannot open the cgroup {}: {}", path, std::strerror(errno))});
+    if (::access((path + "/cgroup.procs").c_str(), R_OK) != 0)
+        return std::unexpected(error{fmt::format("{} is not a cgroup v2 directory", path)});
+    struct stat st{};
+    ::fstat(cg.fd_, &st);
+    cg.id_ = st.st_ino;
+    return cg;
+}
+
+cgroup_dir::cgroup_dir(cgroup_dir&& o) noexcept
+    : path_(std::move(o.path_)), fd_(o.fd_), id_(o.id_), owned_(o.owned_) {
+    o.fd_ = -1;
+    o.owned_ = false;
+}
+
+cgroup_dir& cgroup_dir::operator=(cgroup_dir&& o) noexcept {
+    if (this != &o) {
+        reset();
+        path_ = std::move(o.path_);
+        fd_ = o.fd_;
+        id_ = o.id_;
+        owned_ = o.owned_;
+        o.fd_ = -1;
+        o.owned_ = false;
+    }
+    return *this;
+}
+
+cgroup_dir::~cgroup_dir() { reset(); }
+
+void cgroup_dir::reset() {
+    if (owned_) {
+        // Nothing may outlive the run inside our cgroup; then the directory can go.
+        for (int i = 0; i < 50 && populated(); ++i) {
+            kill();
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        remove_tree(path_, 0);
+        owned_ = false;
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+bool cgroup_dir::populated() const {
+    std::string events = read_file(path_ + "/cgroup.events");
+    if (events.empty())
+        return !pids().empty();
+    return events.find("populated 1") != std::string::npos;
+}
+
+std::vector<pid_t> cgroup_dir::pids() const {
+    std::vector<pid_t> out;
+    collect_pids(path_, out, 0);
+    return out;
+}
+
+void cgroup_dir::kill() const {
+    if (write_file(path_ + "/cgroup.kill", "1"))
+        return;
+    for (pid_t p : pids())
+        ::kill(p, SIGKILL);
+}
+
+} // namespace glassbox::record

@@ -1,0 +1,305 @@
+// The recorder (see include/glassbox/record.hpp): owns the BPF skeleton (RAII), sizes its maps,
+// checks privileges and kernel support with one clear error each, fills the scope maps, attaches
+// the programs, and turns ring buffer records into trace lines through the decoder.
+// Data path: BPF programs -> gb_events ring buffer -> here (ring_buffer__poll callback)
+// -> decoder -> trace_writer.
+#include <glassbox/record.hpp>
+
+#include "glassbox_record_bpf.skel.h"
+#include "record/decode.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace glassbox::record {
+
+namespace {
+
+int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
+    // The verifier log arrives as one long message: size it first.
+    va_list copy;
+    va_copy(copy, args);
+    int n = std::vsnprintf(nullptr, 0, fmt_str, copy);
+    va_end(copy);
+    if (n <= 0)
+        return n;
+    std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+    std::vsnprintf(msg.data(), msg.size(), fmt_str, args);
+    msg.resize(static_cast<std::size_t>(n));
+    while (!msg.empty() && msg.back() == '\n')
+        msg.pop_back();
+    switch (level) {
+    case LIBBPF_WARN: spdlog::warn("libbpf: {}", msg); break;
+    case LIBBPF_INFO: spdlog::debug("libbpf: {}", msg); break;
+    default: spdlog::trace("libbpf: {}", msg); break;
+    }
+    return n;
+}
+
+bool has_capability(int cap) {
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &hdr, data) != 0)
+        return false;
+    return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+void check_environment() {
+    if (::geteuid() != 0 && !(has_capability(39 /* CAP_BPF */) && has_capability(38 /* CAP_PERFMON */) &&
+                              has_capability(CAP_SYS_ADMIN)))
+        throw fatal_error(exit_code::no_permission,
+                          "recording needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run it with sudo");
+    if (::access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+        throw fatal_error(exit_code::environment,
+                          "the kernel has no BTF (/sys/kernel/btf/vmlinux is missing): glassbox needs "
+                          "a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+}
+
+struct skel_deleter {
+    void operator()(glassbox_record_bpf* s) const { glassbox_record_bpf__destroy(s); }
+};
+struct rb_deleter {
+    void operator()(ring_buffer* r) const { ring_buffer__free(r); }
+};
+
+} // namespace
+
+struct recorder::impl {
+    std::unique_ptr<glassbox_record_bpf, skel_deleter> skel;
+    std::unique_ptr<ring_buffer, rb_deleter> rb;
+    std::unique_ptr<decoder> dec;
+    trace_writer* out = nullptr;
+    std::function<void(const event_view&)> on_event;
+    std::uint64_t records = 0;
+    std::uint64_t decode_errors = 0;
+    int ncpus = 1;
+    std::string human;
+    // Guards the decoder and the writer calls: enforcement appends lines from its own thread.
+    std::mutex mu;
+
+    static int on_sample(void* ctx, void* data, size_t size) {
+        auto* self = static_cast<impl*>(ctx);
+        self->handle(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size));
+        return 0;
+    }
+
+    void handle(std::span<const std::uint8_t> rec) {
+        std::lock_guard lock(mu);
+        ++records;
+        json_line line;
+        auto r = dec->decode(rec, line, human);
+        if (!r) {
+            if (decode_errors++ < 10)
+                spdlog::warn("skipping a malformed kernel record: {}", r.error().message);
+            return;
+        }
+        out->write_event(r->type, line.text());
+        if (on_event) {
+            gb_event_header h;
+            std::memcpy(&h, rec.data(), sizeof(h));
+            event_view v;
+            v.type = r->type;
+            v.ts = dec->last_ts();
+            v.pid = h.pid;
+            v.tid = h.tid;
+            v.comm = std::string_view(h.comm, strnlen(h.comm, GB_COMM_LEN));
+            v.text = &human;
+            v.failed = r->failed;
+            on_event(v);
+        }
+    }
+};
+
+recorder::recorder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+recorder::~recorder() = default;
+
+std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
+    check_environment();
+    libbpf_set_print(libbpf_to_spdlog);
+    auto p = std::make_unique<impl>();
+    p->skel.reset(glassbox_record_bpf__open());
+    if (!p->skel)
+        throw fatal_error(exit_code::environment,
+                          fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
+    p->ncpus = libbpf_num_possible_cpus();
+    if (p->ncpus <= 0)
+        p->ncpus = 1;
+    std::size_t rb = opts.ringbuf_bytes;
+    if (rb < 4096 || (rb & (rb - 1)) != 0)
+        throw fatal_error(exit_code::usage, "the ring buffer size must be a power of two of at least 4 KiB");
+    bpf_map__set_max_entries(p->skel->maps.gb_events, static_cast<__u32>(rb));
+    bpf_map__set_max_entries(p->skel->maps.gb_event_scratch, static_cast<__u32>(p->ncpus));
+    bpf_map__set_max_entries(p->skel->maps.gb_path_scratch, static_cast<__u32>(p->ncpus));
+    if (int err = glassbox_record_bpf__load(p->skel.get()); err != 0)
+        throw fatal_error(exit_code::environment,
+                          fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
+                                      "the verifier log",
+                                      std::strerror(-err)));
+    return std::unique_ptr<recorder>(new recorder(std::move(p)));
+}
+
+void recorder::scope_cgroup(const cgroup_dir& cg) {
+    __u32 key = 0;
+    __u32 fd = static_cast<__u32>(cg.fd());
+    if (bpf_map__update_elem(impl_->skel->maps.gb_scope_cgroup, &key, sizeof(key), &fd, sizeof(fd), BPF_ANY) != 0)
+        throw fatal_error(exit_code::environment,
+                          fmt::format("cannot scope the recorder to {}: {}", cg.path(), std::strerror(errno)));
+}
+
+void recorder::scope_pid(pid_t pid) {
+    __u32 key = static_cast<__u32>(pid);
+    __u8 one = 1;
+    if (bpf_map__update_elem(impl_->skel->maps.gb_scope_pids, &key, sizeof(key), &one, sizeof(one), BPF_ANY) != 0)
+        throw fatal_error(exit_code::internal, fmt::format("cannot add pid {} to the scope: {}", pid, std::strerror(errno)));
+}
+
+void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
+    impl_->out = &out;
+    impl_->dec = std::make_unique<decoder>(start_mono_ns);
+    impl_->rb.reset(ring_buffer__new(bpf_map__fd(impl_->skel->maps.gb_events), impl::on_sample,
+                                     impl_.get(), nullptr));
+    if (!impl_->rb)
+        throw fatal_error(exit_code::environment, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
+    if (int err = glassbox_record_bpf__attach(impl_->skel.get()); err != 0)
+        throw fatal_error(exit_code::environment,
+                          fmt::format("cannot attach glassbox's BPF programs to the tracepoints: {}",
+                                      std::strerror(-err)));
+}
+
+int recorder::poll(int timeout_ms) {
+    int n = ring_buffer__poll(impl_->rb.get(), timeout_ms);
+    if (n < 0 && n != -EINTR)
+        spdlog::warn("reading the ring buffer failed: {}", std::strerror(-n));
+    return n < 0 ? 0 : n;
+}
+
+void recorder::drain() {
+    if (impl_->rb)
+        while (ring_buffer__consume(impl_->rb.get()) > 0) {
+        }
+}
+
+std::size_t recorder::scope_size() const {
+    int fd = bpf_map__fd(impl_->skel->maps.gb_scope_pids);
+    __u32 key = 0, next = 0;
+    std::size_t n = 0;
+    void* prev = nullptr;
+    std::vector<__u32> stale;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        // An entry whose process no longer exists (its exit was not seen: it was already gone
+        // when it was added) must not keep the recording alive.
+        if (::kill(static_cast<pid_t>(next), 0) != 0 && errno == ESRCH)
+            stale.push_back(next);
+        else
+            ++n;
+        key = next;
+        prev = &key;
+    }
+    for (__u32 s : stale)
+        bpf_map_delete_elem(fd, &s);
+    return n;
+}
+
+std::vector<pid_t> recorder::scope_pids() const {
+    int fd = bpf_map__fd(impl_->skel->maps.gb_scope_pids);
+    __u32 key = 0, next = 0;
+    void* prev = nullptr;
+    std::vector<pid_t> out;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        out.push_back(static_cast<pid_t>(next));
+        key = next;
+        prev = &key;
+    }
+    return out;
+}
+
+loss_counts recorder::lost() const {
+    loss_counts lc;
+    lc.by_cpu.assign(static_cast<std::size_t>(impl_->ncpus), 0);
+    int fd = bpf_map__fd(impl_->skel->maps.gb_lost);
+    std::vector<__u64> per_cpu(static_cast<std::size_t>(impl_->ncpus));
+    for (__u32 slot = 0; slot < 64; ++slot) {
+        if (bpf_map_lookup_elem(fd, &slot, per_cpu.data()) != 0)
+            continue;
+        std::uint64_t kind_total = 0;
+        for (int c = 0; c < impl_->ncpus; ++c) {
+            lc.by_cpu[static_cast<std::size_t>(c)] += per_cpu[static_cast<std::size_t>(c)];
+            kind_total += per_cpu[static_cast<std::size_t>(c)];
+        }
+        if (kind_total) {
+            std::string name = slot < GB_EV_MAX ? std::string(event_kind_name(static_cast<gb_event_kind>(slot)))
+                                                : fmt::format("kind_{}", slot);
+            lc.by_type[name] += kind_total;
+        }
+        lc.total += kind_total;
+    }
+    // Program runs the kernel skipped because the same program was already running on that
+    // CPU (recursion): their events are lost too. Not attributable to a CPU or a kind.
+    bpf_program* prog;
+    std::uint64_t misses = 0;
+    bpf_object__for_each_program(prog, impl_->skel->obj) {
+        bpf_prog_info info{};
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+            misses += info.recursion_misses;
+    }
+    if (misses) {
+        lc.total += misses;
+        lc.by_type["recursion"] += misses;
+    }
+    // Records that reached user space but could not be decoded are lost evidence as well.
+    if (impl_->decode_errors) {
+        lc.total += impl_->decode_errors;
+        lc.by_type["malformed"] += impl_->decode_errors;
+    }
+    return lc;
+}
+
+std::uint64_t recorder::truncated_paths() const { return impl_->dec ? impl_->dec->truncated_paths() : 0; }
+std::uint64_t recorder::truncated_argv() const { return impl_->dec ? impl_->dec->truncated_argv() : 0; }
+std::uint64_t recorder::records() const { return impl_->records; }
+std::int64_t recorder::last_ts() const { return impl_->dec ? impl_->dec->last_ts() : 0; }
+void recorder::on_event(std::function<void(const event_view&)> cb) { impl_->on_event = std::move(cb); }
+
+void recorder::append_event(std::string_view type, pid_t pid, const std::function<void(json_line&)>& fill) {
+    if (!impl_->out || !impl_->dec)
+        return;
+    std::lock_guard lock(impl_->mu);
+    json_line line;
+    std::int64_t ts = monotonic_ns() - impl_->dec->start_ns();
+    std::string comm;
+    std::uint32_t ppid = 0, uid = 0, euid = 0;
+    {
+        std::ifstream c(fmt::format("/proc/{}/comm", pid));
+        std::getline(c, comm);
+        std::ifstream st(fmt::format("/proc/{}/status", pid));
+        std::string l;
+        while (std::getline(st, l)) {
+            if (l.starts_with("PPid:"))
+                ppid = static_cast<std::uint32_t>(std::strtoul(l.c_str() + 5, nullptr, 10));
+            else if (l.starts_with("Uid:")) {
+                char* end = nullptr;
+                uid = static_cast<std::uint32_t>(std::strtoul(l.c_str() + 4, &end, 10));
+                euid = static_cast<std::uint32_t>(std::strtoul(end, nullptr, 10));
+            }
+        }
+    }
+    impl_->dec->common_fields(line, type, ts, static_cast<std::uint32_t>(pid), static_cast<std::uint32_t>(pid),
+                              ppid, uid, euid, comm);
+    fill(line);
+    impl_->out->write_event(type, line.finish());
+}
+
+} // namespace glassbox::record

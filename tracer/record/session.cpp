@@ -1,0 +1,385 @@
+// A whole recording (see include/glassbox/record.hpp): the order of setup that guarantees nothing
+// is missed (recorder loaded -> cgroup -> child born in it, paused -> header -> scope -> attach ->
+// release), the main loop (ring buffer, reaping, end conditions: tree gone, timeout, signal), the
+// live view / progress line, and the summary. Used by `glassbox run`, `glassbox attach` and
+// enforcement.
+#include <glassbox/event_kinds.h>
+#include <glassbox/log.hpp>
+#include <glassbox/record.hpp>
+
+#include <fmt/color.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace glassbox::record {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// SIGINT/SIGTERM/SIGHUP arrive through a signalfd polled by the loop (no handler, no global).
+class signal_watch {
+public:
+    signal_watch() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int s : {SIGINT, SIGTERM, SIGHUP})
+            sigaddset(&set, s);
+        ::sigprocmask(SIG_BLOCK, &set, &old_);
+        fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    }
+    ~signal_watch() {
+        if (fd_ >= 0)
+            ::close(fd_);
+        ::sigprocmask(SIG_SETMASK, &old_, nullptr);
+    }
+    signal_watch(const signal_watch&) = delete;
+    signal_watch& operator=(const signal_watch&) = delete;
+    // The signal received since the last call, or 0.
+    int take() {
+        signalfd_siginfo si{};
+        if (fd_ >= 0 && ::read(fd_, &si, sizeof(si)) == sizeof(si))
+            return static_cast<int>(si.ssi_signo);
+        return 0;
+    }
+
+private:
+    int fd_ = -1;
+    sigset_t old_{};
+};
+
+std::string host_name() {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof(buf) - 1);
+    return buf;
+}
+
+std::string kernel_release() {
+    utsname u{};
+    ::uname(&u);
+    return u.release;
+}
+
+std::string current_dir() {
+    char buf[4096];
+    return ::getcwd(buf, sizeof(buf)) ? buf : "";
+}
+
+// The live view: one line per event on stderr, coloured by category on a TTY.
+void print_follow(const event_view& v, bool colour) {
+    double secs = static_cast<double>(v.ts) / 1e9;
+    std::string text = v.text ? *v.text : std::string(v.type);
+    if (!colour) {
+        fmt::print(stderr, "{:10.6f} {:>7} {:<15} {}\n", secs, v.pid, v.comm, text);
+        return;
+    }
+    auto cat = event_category_of(v.type);
+    fmt::text_style style;
+    switch (cat) {
+    case event_category::process: style = fg(fmt::terminal_color::cyan); break;
+    case event_category::file: style = fmt::text_style{}; break;
+    case event_category::network: style = fg(fmt::terminal_color::magenta); break;
+    case event_category::privileged: style = fg(fmt::terminal_color::yellow) | fmt::emphasis::bold; break;
+    default: break;
+    }
+    if (v.failed)
+        style = fg(fmt::terminal_color::red);
+    fmt::print(stderr, fmt::fg(fmt::terminal_color::bright_black), "{:10.6f} {:>7} {:<15} ", secs, v.pid, v.comm);
+    fmt::print(stderr, style, "{}\n", text);
+}
+
+class progress_line {
+public:
+    explicit progress_line(bool enabled) : enabled_(enabled), start_(clock::now()), last_(start_) {}
+    void update(std::uint64_t events, bool force = false) {
+        if (!enabled_)
+            return;
+        auto now = clock::now();
+        if (!force && now - last_ < std::chrono::milliseconds(500))
+            return;
+        double el = std::chrono::duration<double>(now - start_).count();
+        double dt = std::chrono::duration<double>(now - last_).count();
+        double rate = dt > 0 ? static_cast<double>(events - last_events_) / dt : 0;
+        fmt::print(stderr, "\r\033[Kglassbox: recording: {} events, {:.0f}/s, {:.1f}s elapsed", events, rate, el);
+        last_ = now;
+        last_events_ = events;
+        shown_ = true;
+    }
+    ~progress_line() {
+        if (shown_)
+            fmt::print(stderr, "\r\033[K");
+    }
+
+private:
+    bool enabled_;
+    clock::time_point start_;
+    clock::time_point last_;
+    std::uint64_t last_events_ = 0;
+    bool shown_ = false;
+};
+
+std::string json_str(std::string_view s) {
+    std::string out;
+    append_json_string(out, s);
+    return out;
+}
+
+struct loop_state {
+    std::optional<int> exit_code;
+    std::optional<int> exit_signal;
+    std::string ended_by;
+};
+
+// Reaps whatever children glassbox has; records the root's status.
+void reap(pid_t root, loop_state& st, bool& root_done) {
+    int status = 0;
+    pid_t p;
+    while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        if (p == root) {
+            root_done = true;
+            if (WIFEXITED(status))
+                st.exit_code = WEXITSTATUS(status);
+            else if (WIFSIGNALED(status))
+                st.exit_signal = WTERMSIG(status);
+        }
+    }
+}
+
+trace_summary make_summary(recorder& rec, const loop_state& st, const loss_counts& lost) {
+    trace_summary s;
+    s.duration_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, rec.last_ts()));
+    s.lost = lost.total;
+    s.lost_by_cpu = lost.by_cpu;
+    s.lost_by_type = lost.by_type;
+    s.truncated_paths = rec.truncated_paths();
+    s.truncated_argv = rec.truncated_argv();
+    s.exit_code = st.exit_code;
+    s.exit_signal = st.exit_signal;
+    s.ended_by = st.ended_by;
+    return s;
+}
+
+// Ends a launched tree early: everything in the cgroup, and every process of the kernel's scope
+// set (which includes those that moved themselves out of the cgroup).
+void kill_scope(const cgroup_dir& cg, recorder& rec) {
+    cg.kill();
+    for (pid_t p : rec.scope_pids())
+        if (p > 1 && p != ::getpid())
+            ::kill(p, SIGKILL);
+}
+
+void finish_trace(trace_writer& w, recorder& rec, const loop_state& st, session_result& res) {
+    rec.drain();
+    // Let the last records of exiting processes arrive.
+    for (int i = 0; i < 3; ++i)
+        rec.poll(10);
+    loss_counts lost = rec.lost();
+    auto s = make_summary(rec, st, lost);
+    // The summary's duration: now, not the last record's ts.
+    if (auto r = w.finish(s); !r)
+        throw fatal_error(exit_code::cant_create, r.error().message);
+    res.lost = lost;
+    res.events = w.events();
+    res.trace_path = w.path();
+    res.exit_code = st.exit_code;
+    res.exit_signal = st.exit_signal;
+    res.ended_by = st.ended_by;
+}
+
+void warn_loss(const loss_counts& lost) {
+    if (lost.total == 0)
+        return;
+    std::string by;
+    for (const auto& [k, v] : lost.by_type)
+        by += fmt::format("{}{}={}", by.empty() ? "" : ", ", k, v);
+    std::string msg = fmt::format("WARNING: {} events were LOST ({}); this trace is NOT complete evidence. "
+                                  "Increase --ringbuf-mb or reduce the load.",
+                                  lost.total, by);
+    if (stderr_is_tty())
+        fmt::print(stderr, fmt::emphasis::bold | fg(fmt::terminal_color::red), "glassbox: {}\n", msg);
+    else
+        fmt::print(stderr, "glassbox: {}\n", msg);
+}
+
+void setup_view(recorder& rec, const session_options& opts) {
+    if (opts.follow) {
+        bool colour = stderr_is_tty();
+        rec.on_event([colour](const event_view& v) { print_follow(v, colour); });
+    }
+}
+
+} // namespace
+
+int session_result::command_status() const {
+    if (exit_code)
+        return *exit_code;
+    if (exit_signal)
+        return 128 + *exit_signal;
+    return 0;
+}
+
+session_result run_session(const std::vector<std::string>& argv, const session_options& opts) {
+    if (argv.empty())
+        throw fatal_error(exit_code::usage, "no command given: glassbox run [OPTIONS] -- CMD [ARGS...]");
+    // Order matters for "one clear error, no partial trace": privileges and kernel first, then the
+    // command, then the output file.
+    auto rec = recorder::create(opts.recorder_opts);
+    if (auto p = resolve_command(argv[0]); !p)
+        throw p.error();
+    auto writer = trace_writer::open(opts.out);
+    if (!writer)
+        throw fatal_error(exit_code::cant_create, writer.error().message);
+    auto cg = cgroup_dir::create();
+    if (!cg)
+        throw fatal_error(exit_code::environment, cg.error().message);
+    rec->scope_cgroup(*cg);
+
+    signal_watch signals;
+    std::int64_t start_mono = monotonic_ns();
+    std::int64_t start_real = realtime_ns();
+    launch_options lo{argv, &*cg, opts.child_setup};
+    auto child = launch(lo);
+    if (!child)
+        throw child.error();
+    rec->scope_pid(child->pid());
+
+    trace_header h;
+    h.mode = opts.mode;
+    h.command = argv;
+    h.cwd = current_dir();
+    h.host = host_name();
+    h.kernel = kernel_release();
+    h.start_realtime_ns = start_real;
+    h.root_pid = child->pid();
+    h.cgroup = cg->path();
+    h.extra = opts.header_extra;
+    writer->write_header(h);
+    setup_view(*rec, opts);
+    rec->start(*writer, start_mono);
+    if (opts.on_started)
+        opts.on_started(*rec, &*child);
+    pid_t root = child->pid();
+    if (auto r = child->release(); !r)
+        throw r.error();
+
+    progress_line progress(!opts.follow && opts.progress && stderr_is_tty());
+    loop_state st;
+    bool root_done = false;
+    const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
+    std::optional<clock::time_point> kill_deadline;
+    for (;;) {
+        rec->poll(100);
+        reap(root, st, root_done);
+        if (opts.on_tick)
+            opts.on_tick();
+        progress.update(writer->events());
+        if (kill_deadline) {
+            // Ending early: wait (briefly) for the killed tree's exits to be recorded.
+            if ((!cg->populated() && rec->scope_size() == 0) || clock::now() > *kill_deadline)
+                break;
+            continue;
+        }
+        if (int sig = signals.take()) {
+            spdlog::info("received signal {}: ending the recording", sig);
+            st.ended_by = "signal";
+        } else if (clock::now() >= deadline) {
+            st.ended_by = "timeout";
+        } else if (root_done && !cg->populated() && rec->scope_size() == 0) {
+            st.ended_by = "exit";
+            break;
+        } else {
+            continue;
+        }
+        kill_scope(*cg, *rec);
+        kill_deadline = clock::now() + std::chrono::seconds(2);
+    }
+    reap(root, st, root_done);
+    session_result res;
+    finish_trace(*writer, *rec, st, res);
+    warn_loss(res.lost);
+    return res;
+}
+
+session_result attach_session(const std::vector<pid_t>& pids, const std::string& cgroup_path,
+                              const session_options& opts) {
+    if (pids.empty() && cgroup_path.empty())
+        throw fatal_error(exit_code::usage, "attach needs --pid PID... or --cgroup PATH");
+    auto rec = recorder::create(opts.recorder_opts);
+    for (pid_t p : pids)
+        if (p <= 0 || (::kill(p, 0) != 0 && errno == ESRCH))
+            throw fatal_error(exit_code::usage, fmt::format("no process with pid {}", p));
+    std::optional<cgroup_dir> cg;
+    if (!cgroup_path.empty()) {
+        auto c = cgroup_dir::open_existing(cgroup_path);
+        if (!c)
+            throw fatal_error(exit_code::usage, c.error().message);
+        cg.emplace(std::move(*c));
+    }
+    auto writer = trace_writer::open(opts.out);
+    if (!writer)
+        throw fatal_error(exit_code::cant_create, writer.error().message);
+    if (cg)
+        rec->scope_cgroup(*cg);
+    for (pid_t p : pids)
+        rec->scope_pid(p);
+
+    signal_watch signals;
+    trace_header h;
+    h.mode = opts.mode == "run" ? "attach" : opts.mode;
+    h.cwd = current_dir();
+    h.host = host_name();
+    h.kernel = kernel_release();
+    std::int64_t start_mono = monotonic_ns();
+    h.start_realtime_ns = realtime_ns();
+    if (cg) {
+        h.cgroup = cg->path();
+        h.extra.emplace_back("target", fmt::format("{{\"cgroup\":{}}}", json_str(cg->path())));
+    } else {
+        h.extra.emplace_back("target", fmt::format("{{\"pids\":[{}]}}", fmt::join(pids, ",")));
+    }
+    for (const auto& e : opts.header_extra)
+        h.extra.push_back(e);
+    writer->write_header(h);
+    setup_view(*rec, opts);
+    rec->start(*writer, start_mono);
+    if (opts.on_started)
+        opts.on_started(*rec, nullptr);
+
+    progress_line progress(!opts.follow && opts.progress && stderr_is_tty());
+    loop_state st;
+    const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
+    for (;;) {
+        rec->poll(100);
+        if (opts.on_tick)
+            opts.on_tick();
+        progress.update(writer->events());
+        if (signals.take()) {
+            st.ended_by = "signal";
+            break;
+        }
+        if (clock::now() >= deadline) {
+            st.ended_by = "duration";
+            break;
+        }
+        // Pid targets: stop when every traced process (and descendant) is gone.
+        if (!cg && rec->scope_size() == 0) {
+            st.ended_by = "exit";
+            break;
+        }
+    }
+    session_result res;
+    finish_trace(*writer, *rec, st, res);
+    warn_loss(res.lost);
+    return res;
+}
+
+} // namespace glassbox::record
