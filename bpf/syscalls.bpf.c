@@ -135,17 +135,21 @@ static long gb_cov_walk_step(__u64 index, void* data) {
         if (mnt_parent == mnt) { /* the root of this mount namespace */
             c->done = 1;
             if (c->off == GB_PATH_MAX - 1) {
-                /* Nothing above: the object is the root of an internal filesystem (nsfs
-                 * "uts:[4026531838]", ...). Keep its name unless it is the real "/". */
-                struct qstr rn = BPF_CORE_READ(dentry, d_name);
-                __u32 n = rn.len;
-                char first = 0;
-                bpf_probe_read_kernel(&first, 1, rn.name);
-                if (n > 0 && n < GB_PATH_MASK && !(n == 1 && first == '/')) {
-                    __u32 off = c->off - n;
-                    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], n & GB_PATH_MASK, rn.name);
-                    c->off = off;
-                    c->flags |= GB_STR_RELATIVE;
+                /* Nothing above it: the object is a root. Unless it is this task's "/", it is the
+                 * root of an internal filesystem (nsfs, pidfs) whose name the kernel generates on
+                 * the fly; name it by its filesystem type ("nsfs") rather than as "/". */
+                struct task_struct* cur = bpf_get_current_task_btf();
+                struct dentry* root = BPF_CORE_READ(cur, fs, root.dentry);
+                if (dentry != root) {
+                    char tn[32] = {};
+                    long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
+                    if (n > 1 && n <= (long)sizeof(tn)) {
+                        __u32 len = (__u32)(n - 1);
+                        __u32 off = c->off - len;
+                        bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & 31, tn);
+                        c->off = off;
+                        c->flags |= GB_STR_RELATIVE;
+                    }
                 }
             }
             return 1;
@@ -159,6 +163,21 @@ static long gb_cov_walk_step(__u64 index, void* data) {
     struct qstr name = BPF_CORE_READ(dentry, d_name);
     __u32 len = name.len;
     __u32 off = c->off;
+    if (pseudo && len == 0 && off == GB_PATH_MAX - 1) {
+        /* A nameless pseudo root (nsfs, pidfs: the kernel makes their names up on demand):
+         * name it by its filesystem type rather than leave an empty path. */
+        char tn[32] = {};
+        long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
+        if (n > 1 && n <= (long)sizeof(tn)) {
+            __u32 l = (__u32)(n - 1);
+            off -= l;
+            bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], l & 31, tn);
+        }
+        c->off = off;
+        c->flags |= GB_STR_RELATIVE;
+        c->done = 1;
+        return 1;
+    }
     if (len > GB_PATH_MASK || len + 1 > off) {
         c->flags |= GB_STR_TRUNCATED;
         c->done = 1;

@@ -186,7 +186,7 @@ std::string keyctl_name(std::uint64_t c) {
 
 // Integer-typed arguments that the kernel reads as int (negative values matter).
 bool is_int_arg(std::string_view n) {
-    return n == "fd" || n == "pid" || n == "cpu" || n == "group_fd" || n == "mount_fd" ||
+    return n == "fd" || n == "target_pid" || n == "cpu" || n == "group_fd" || n == "mount_fd" ||
            n == "kernel_fd" || n == "initrd_fd" || n == "fs_fd" || n == "pidfd" || n == "target_tid" ||
            n == "fanotify_fd" || n == "keyring" || n == "arg2" || n == "owner" || n == "group";
 }
@@ -355,7 +355,7 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
             std::uint64_t cfg;
             std::memcpy(&t, bytes.data(), 4);
             std::memcpy(&cfg, bytes.data() + 8, 8);
-            line.unum("type", t).unum("config", cfg);
+            line.unum("attr_type", t).unum("attr_config", cfg);
         }
         if (spec->nr == 425 && bytes.size() >= 12) { // io_uring_params.flags (SQPOLL...)
             std::uint32_t f;

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <set>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -144,9 +146,23 @@ inline run_result run_traced(const temp_dir& work, const std::vector<std::string
     r.actions = parse_actions(out);
     std::ifstream in(r.trace_path);
     std::string line;
-    while (std::getline(in, line))
-        r.trace.push_back(json::parse(line));
-    std::filesystem::remove(r.trace_path);
+    while (std::getline(in, line)) {
+        // A field may appear only once per event: a duplicate would silently replace another
+        // (readers keep one of them), e.g. an argument named like a common field.
+        std::set<std::string> keys;
+        std::string dup;
+        json::parser_callback_t cb = [&](int depth, json::parse_event_t ev, json& parsed) {
+            if (ev == json::parse_event_t::key && depth == 1 && !keys.insert(parsed.get<std::string>()).second)
+                dup = parsed.get<std::string>();
+            return true;
+        };
+        auto e = json::parse(line, cb);
+        INFO(line);
+        CHECK(dup.empty());
+        r.trace.push_back(std::move(e));
+    }
+    if (!std::getenv("GLASSBOX_KEEP_TRACES")) // keep them to inspect a failure
+        std::filesystem::remove(r.trace_path);
     INFO("fixture output:\n" << out);
     REQUIRE(r.status == 0);
     REQUIRE(r.trace.size() >= 2);
