@@ -22,7 +22,8 @@
 
 namespace glassbox::scan {
 
-// ---- syscalls ------------------------------------------------------------------------------------
+// ---- syscalls
+// ------------------------------------------------------------------------------------
 
 // Which kernel entry table a number belongs to: `syscall` uses x86-64 numbers, `int 0x80` and
 // `sysenter` the i386 ones (reachable from 64-bit code: a classic way around 64-bit-only filters),
@@ -32,8 +33,8 @@ std::string_view abi_name(abi a);
 
 enum class category { file, process, network, privileged, other };
 std::string_view category_name(category c);
-inline constexpr category all_categories[] = {category::privileged, category::process, category::network,
-                                              category::file, category::other};
+inline constexpr category all_categories[] = {category::privileged, category::process,
+                                              category::network, category::file, category::other};
 
 struct syscall_id {
     abi table = abi::x86_64;
@@ -63,15 +64,17 @@ const std::vector<std::string_view>& libc_function_syscalls(std::string_view fun
 // Imports a reviewer must see when they appear (ptrace, init_module, dlopen, execve, ...).
 bool sensitive_import(std::string_view function);
 
-// ---- one binary ----------------------------------------------------------------------------------
+// ---- one binary
+// ----------------------------------------------------------------------------------
 
 // A place in the code that makes a syscall: an instruction (`syscall`, `sysenter`, `int 0x80`),
 // or a call to a function that takes the syscall number as an argument (libc's syscall(), or a
 // local wrapper found to do so).
 struct site {
     std::uint64_t address = 0;
-    std::string function;    // "main+0x1c", "fn_0x401000+0x8" (stripped), "" when unknown
-    std::string instruction; // "syscall", "sysenter", "int 0x80", "call syscall", "jmp syscall", ...
+    std::string function; // "main+0x1c", "fn_0x401000+0x8" (stripped), "" when unknown
+    std::string
+        instruction; // "syscall", "sysenter", "int 0x80", "call syscall", "jmp syscall", ...
     abi table = abi::x86_64;
     std::vector<std::int64_t> numbers; // recovered numbers (several when paths merge)
     bool resolved = false;
@@ -79,17 +82,32 @@ struct site {
     std::string note;        // why unresolved, or which argument carries the number
 };
 
+// A socket() call whose family and type were traced back like syscall numbers: raw and packet
+// sockets (sniffing, spoofing) and netlink (kernel configuration) are what a reviewer must see.
+struct socket_use {
+    std::uint64_t address = 0;
+    std::string function;
+    std::string via;                    // "call socket", "syscall", "call syscall", ...
+    std::vector<std::int64_t> families; // AF_* values recovered (empty: unknown)
+    std::vector<std::int64_t> types;    // SOCK_* values, flags masked off (empty: unknown)
+};
+// "packet/raw", "inet/stream", "netlink/dgram", "unknown/unknown": every family x type pair.
+std::vector<std::string> socket_kinds(const socket_use& s);
+// packet sockets, raw sockets of any family, netlink.
+bool socket_kind_sensitive(std::string_view kind);
+
 struct dependency {
-    std::string name;     // as written (DT_NEEDED entry, interpreter path, dlopen string)
-    std::string path;     // resolved host path; "" when not found
-    std::string via;      // "needed", "interpreter", "dlopen"
+    std::string name;        // as written (DT_NEEDED entry, interpreter path, dlopen string)
+    std::string path;        // resolved host path; "" when not found
+    std::string via;         // "needed", "interpreter", "dlopen"
     std::string required_by; // the object whose entry named it
 };
 
 // Evidence that a syscall is reachable: a site in this binary, an imported function, or a library.
 struct evidence {
-    std::string kind;   // "site", "import", "dependency"
-    std::string detail; // "0x401136 in main (syscall)", "open", "/usr/lib/x86_64-linux-gnu/libc.so.6"
+    std::string kind; // "site", "import", "dependency"
+    std::string
+        detail; // "0x401136 in main (syscall)", "open", "/usr/lib/x86_64-linux-gnu/libc.so.6"
     auto operator<=>(const evidence&) const = default;
 };
 
@@ -97,7 +115,8 @@ using surface = std::map<syscall_id, std::vector<evidence>>;
 
 struct binary_report {
     std::string path;
-    std::string error; // non-empty: the file could not be scanned (one line); fields below may be empty
+    std::string
+        error; // non-empty: the file could not be scanned (one line); fields below may be empty
     std::uint64_t size = 0;
     std::string sha256;
     std::string arch, type;
@@ -109,8 +128,10 @@ struct binary_report {
     std::vector<std::string> warnings;
     std::vector<dependency> dependencies; // transitive closure, resolved like ld.so
     std::vector<site> sites;
-    std::vector<std::string> dispatchers; // exported functions taking the syscall number as argument
-    std::size_t unresolved_sites = 0;     // sites with unknown numbers (not counting dispatchers)
+    std::vector<socket_use> sockets; // socket()/socketpair() uses in the binary's own code
+    std::vector<std::string>
+        dispatchers;                  // exported functions taking the syscall number as argument
+    std::size_t unresolved_sites = 0; // sites with unknown numbers (not counting dispatchers)
     std::size_t dependency_unresolved_sites = 0;
     // own: the binary's code and the libc functions it imports; all: own plus every dependency's
     // own surface (a sound over-approximation of what the process image can reach).
@@ -118,21 +139,21 @@ struct binary_report {
 };
 
 struct scan_options {
-    std::string sysroot;          // resolve absolute dependency paths and ld.so.conf inside this root
+    std::string sysroot; // resolve absolute dependency paths and ld.so.conf inside this root
     bool follow_dependencies = true;
-    bool progress = false;        // progress line on stderr (TTY only)
-    bool include_dlopen = true;   // resolve dlopen'ed names found as strings into the closure
+    bool progress = false;      // progress line on stderr (TTY only)
+    bool include_dlopen = true; // resolve dlopen'ed names found as strings into the closure
 };
 
 struct scan_stats {
-    std::size_t files_seen = 0;   // regular files visited under directories
-    std::size_t non_elf = 0;      // skipped without a message (inside directories)
+    std::size_t files_seen = 0; // regular files visited under directories
+    std::size_t non_elf = 0;    // skipped without a message (inside directories)
     std::size_t scanned = 0;
     std::size_t failed = 0;
 };
 
 class scanner {
-public:
+  public:
     explicit scanner(scan_options opts);
     ~scanner();
     scanner(const scanner&) = delete;
@@ -146,29 +167,32 @@ public:
     std::vector<binary_report> scan_paths(const std::vector<std::string>& paths, scan_stats& stats,
                                           std::vector<std::string>* relative = nullptr);
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };
 
-// ---- output --------------------------------------------------------------------------------------
+// ---- output
+// --------------------------------------------------------------------------------------
 
 nlohmann::json report_json(const std::vector<binary_report>& reports, const scan_stats& stats);
-std::string report_text(const std::vector<binary_report>& reports, const scan_stats& stats, bool colour,
-                        bool verbose);
+std::string report_text(const std::vector<binary_report>& reports, const scan_stats& stats,
+                        bool colour, bool verbose);
 // A glassbox/v1 Profile YAML document whose `syscalls:` list is the union of the reports' `all`
 // surfaces (x86-64 names only: a seccomp allow-list for the native ABI).
 std::string profile_yaml(const std::vector<binary_report>& reports, const std::string& name);
 
-// ---- diff ----------------------------------------------------------------------------------------
+// ---- diff
+// ----------------------------------------------------------------------------------------
 
 struct diff_finding {
-    int risk = 0;           // higher first
-    std::string kind;       // added-binary, removed-binary, changed, new-syscall, new-syscall-via-dependency,
-                            // removed-syscall, new-sensitive-import, new-import, new-dependency, new-dlopen,
-                            // new-unresolved-sites, new-abi32-site
-    std::string binary;     // relative path (or file name)
-    std::string subject;    // syscall / import / library name
+    int risk = 0; // higher first
+    std::string
+        kind; // added-binary, removed-binary, changed, new-syscall, new-syscall-via-dependency,
+              // removed-syscall, new-sensitive-import, new-import, new-dependency, new-dlopen,
+              // new-unresolved-sites, new-abi32-site
+    std::string binary;  // relative path (or file name)
+    std::string subject; // syscall / import / library name
     std::string detail;
     bool new_capability = false; // NEW can do something OLD could not
 };
@@ -179,13 +203,16 @@ struct diff_result {
     bool new_capability = false;
 };
 
-diff_result diff_reports(const std::vector<binary_report>& old_reports, const std::vector<std::string>& old_rel,
-                         const std::vector<binary_report>& new_reports, const std::vector<std::string>& new_rel);
+diff_result diff_reports(const std::vector<binary_report>& old_reports,
+                         const std::vector<std::string>& old_rel,
+                         const std::vector<binary_report>& new_reports,
+                         const std::vector<std::string>& new_rel);
 nlohmann::json diff_json(const diff_result& d);
 std::string diff_text(const diff_result& d, bool colour);
 std::string diff_markdown(const diff_result& d);
 
-// ---- against a trace -----------------------------------------------------------------------------
+// ---- against a trace
+// -----------------------------------------------------------------------------
 
 struct observed_syscall {
     std::string name;      // syscall label (as syscall_label)
@@ -195,11 +222,12 @@ struct observed_syscall {
 
 struct against_result {
     std::string binary;
-    std::size_t events_matched = 0;            // events attributed to the binary
+    std::size_t events_matched = 0; // events attributed to the binary
     bool trace_complete = true;
-    std::vector<observed_syscall> observed;    // what the trace saw the binary do
-    std::vector<std::string> missing;          // observed but not in the static surface (soundness!)
-    std::vector<std::string> not_exercised;    // sensitive, statically reachable (own surface), never seen
+    std::vector<observed_syscall> observed; // what the trace saw the binary do
+    std::vector<std::string> missing;       // observed but not in the static surface (soundness!)
+    std::vector<std::string>
+        not_exercised; // sensitive, statically reachable (own surface), never seen
     std::vector<std::string> warnings;
 };
 
@@ -209,7 +237,8 @@ result<against_result> check_against(const binary_report& report, const std::str
 nlohmann::json against_json(const against_result& r);
 std::string against_text(const against_result& r, bool colour);
 
-// ---- small utilities -----------------------------------------------------------------------------
+// ---- small utilities
+// -----------------------------------------------------------------------------
 
 std::string sha256_hex(const void* data, std::size_t size);
 

@@ -3,7 +3,6 @@
 // never crash, hang or read out of bounds; errors are fine. Corpus: tests/fuzz/corpus/scan_elf/.
 #include "scan/disasm.hpp"
 #include "scan/elf_reader.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,7 @@
-// glassbox scan: the CLI of the static capability scanner (tracer/scan/, include/glassbox/scan.hpp).
-// Parses options, runs the scanner over files and trees, and renders reports, diffs, profile
-// syscall lists and --against checks. Bad input files are one line each on stderr; the scan goes on.
+// glassbox scan: the CLI of the static capability scanner (tracer/scan/,
+// include/glassbox/scan.hpp). Parses options, runs the scanner over files and trees, and renders
+// reports, diffs, profile syscall lists and --against checks. Bad input files are one line each on
+// stderr; the scan goes on.
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
 #include <glassbox/log.hpp>
@@ -32,7 +33,8 @@ struct scan_cli {
     bool all_sites = false;
 };
 
-constexpr const char* kFooter = R"(What it reports, for each ELF binary (and every ELF file under a directory):
+constexpr const char* kFooter =
+    R"(What it reports, for each ELF binary (and every ELF file under a directory):
   sections, symbols (or .eh_frame function starts when stripped), imports, DT_NEEDED resolved like
   ld.so (RUNPATH/RPATH, /etc/ld.so.conf, system dirs, --sysroot), dlopen'ed names found as strings;
   every syscall / sysenter / int 0x80 site with its number recovered from the code, calls through
@@ -87,7 +89,8 @@ void run_scan(const scan_cli& o) {
         std::vector<std::string> rel_old, rel_new;
         for (const auto& p : o.diff)
             if (!std::filesystem::exists(p))
-                throw fatal_error(exit_code::usage, fmt::format("{}: no such file or directory", p));
+                throw fatal_error(exit_code::usage,
+                                  fmt::format("{}: no such file or directory", p));
         auto old_r = s_old.scan_paths({o.diff[0]}, st_old, &rel_old);
         auto new_r = s_new.scan_paths({o.diff[1]}, st_new, &rel_new);
         report_errors(old_r);
@@ -104,9 +107,11 @@ void run_scan(const scan_cli& o) {
     }
 
     if (o.paths.empty())
-        throw fatal_error(exit_code::usage, "scan needs at least one PATH (a binary, a library or a directory)");
+        throw fatal_error(exit_code::usage,
+                          "scan needs at least one PATH (a binary, a library or a directory)");
     if (o.format != "text" && o.format != "json")
-        throw fatal_error(exit_code::usage, "--format must be text or json (markdown is for --diff)");
+        throw fatal_error(exit_code::usage,
+                          "--format must be text or json (markdown is for --diff)");
     scan::scanner s(opts);
     scan::scan_stats stats;
     auto reports = s.scan_paths(o.paths, stats);
@@ -132,7 +137,8 @@ void run_scan(const scan_cli& o) {
             text += scan::against_text(*res, colour);
         }
         if (!matched)
-            fmt::print(stderr, "glassbox: scan: no event in {} was made by the scanned binaries\n", o.against);
+            fmt::print(stderr, "glassbox: scan: no event in {} was made by the scanned binaries\n",
+                       o.against);
         write_output(o.output, o.format == "json" ? all.dump(2) + "\n" : text);
         set_command_exit(missing ? to_int(exit_code::violations) : 0);
         return;
@@ -156,24 +162,33 @@ void run_scan(const scan_cli& o) {
 
 void register_scan(CLI::App& app) {
     auto o = std::make_shared<scan_cli>();
-    auto* cmd = app.add_subcommand("scan", "Static capability surface of ELF binaries: the syscalls their code "
-                                           "can reach, and what an update added (no privileges needed)");
+    auto* cmd = app.add_subcommand(
+        "scan", "Static capability surface of ELF binaries: the syscalls their code "
+                "can reach, and what an update added (no privileges needed)");
     cmd->footer(kFooter);
-    cmd->add_option("PATH", o->paths, "ELF executables, shared objects, or directories (every ELF file below)");
-    cmd->add_option("--diff", o->diff, "Compare two files or trees: --diff OLD NEW (exit 1 on new capability)")
+    cmd->add_option("PATH", o->paths,
+                    "ELF executables, shared objects, or directories (every ELF file below)");
+    cmd->add_option("--diff", o->diff,
+                    "Compare two files or trees: --diff OLD NEW (exit 1 on new capability)")
         ->expected(2);
     cmd->add_option("--format", o->format, "text, json, or markdown (--diff only)")
         ->check(CLI::IsMember({"text", "json", "markdown"}))
         ->capture_default_str();
-    cmd->add_option("--sysroot", o->sysroot, "Resolve dependencies and ld.so.conf inside this root (an unpacked image)");
-    cmd->add_option("--against", o->against, "Check a trace (JSON Lines) of the binary: every traced syscall must "
-                                              "be in the static surface");
-    cmd->add_flag("--profile", o->profile, "Emit a glassbox/v1 Profile YAML with the `syscalls:` allow-list");
+    cmd->add_option("--sysroot", o->sysroot,
+                    "Resolve dependencies and ld.so.conf inside this root (an unpacked image)");
+    cmd->add_option("--against", o->against,
+                    "Check a trace (JSON Lines) of the binary: every traced syscall must "
+                    "be in the static surface");
+    cmd->add_flag("--profile", o->profile,
+                  "Emit a glassbox/v1 Profile YAML with the `syscalls:` allow-list");
     cmd->add_option("--name", o->profile_name, "metadata.name of the --profile document");
     cmd->add_option("-o,--output", o->output, "Write the report to FILE instead of stdout");
-    cmd->add_flag("--no-deps", o->no_deps, "Do not resolve and scan dependencies (own surface only)");
-    cmd->add_flag("--no-dlopen", o->no_dlopen, "Do not follow library names found as strings (dlopen candidates)");
-    cmd->add_flag("--all-sites", o->all_sites, "Text: list every site and the syscalls reachable only via dependencies");
+    cmd->add_flag("--no-deps", o->no_deps,
+                  "Do not resolve and scan dependencies (own surface only)");
+    cmd->add_flag("--no-dlopen", o->no_dlopen,
+                  "Do not follow library names found as strings (dlopen candidates)");
+    cmd->add_flag("--all-sites", o->all_sites,
+                  "Text: list every site and the syscalls reachable only via dependencies");
     cmd->callback([o] { run_scan(*o); });
 }
 

@@ -55,7 +55,8 @@ std::vector<std::string> implied_by_type(const std::string& type, const json& ev
         {"accept", {"accept", "accept4"}},
         {"sendto", {"sendto", "sendmsg", "sendmmsg"}},
         {"socket", {"socket", "socketpair"}},
-        {"dns", {"sendto", "sendmsg", "sendmmsg", "write", "writev", "pwrite64", "pwritev", "pwritev2"}},
+        {"dns",
+         {"sendto", "sendmsg", "sendmmsg", "write", "writev", "pwrite64", "pwritev", "pwritev2"}},
     };
     if (type == "exit") {
         if (ev.contains("signal"))
@@ -63,7 +64,8 @@ std::vector<std::string> implied_by_type(const std::string& type, const json& ev
         return {"exit_group", "exit"};
     }
     if (type == "close")
-        return {}; // I/O totals: emitted at close *or* at process exit, implies no particular syscall
+        return {}; // I/O totals: emitted at close *or* at process exit, implies no particular
+                   // syscall
     if (type == "prctl") {
         auto opt = ev.value("option", std::string());
         return {opt == "seccomp" ? "seccomp" : "prctl"};
@@ -88,7 +90,7 @@ result<against_result> check_against(const binary_report& report, const std::str
     std::string line;
     std::size_t lineno = 0;
     bool have_header = false, have_summary = false;
-    std::unordered_map<long, std::string> exe_of; // pid -> last executable seen
+    std::unordered_map<long, std::string> exe_of;     // pid -> last executable seen
     std::map<std::string, observed_syscall> observed; // label -> observation
     std::set<std::string> exercised;                  // every candidate name of attributed events
     std::set<std::string> missing;
@@ -97,7 +99,8 @@ result<against_result> check_against(const binary_report& report, const std::str
         any_i386_unresolved |= s.table == abi::i386 && !s.resolved;
 
     auto in_surface = [&](abi table, const std::string& name) {
-        std::optional<int> nr = table == abi::i386 ? i386_syscall_number(name) : syscall_number(name);
+        std::optional<int> nr =
+            table == abi::i386 ? i386_syscall_number(name) : syscall_number(name);
         return nr && report.all.count({table, *nr}) > 0;
     };
 
@@ -113,22 +116,26 @@ result<against_result> check_against(const binary_report& report, const std::str
         std::string type = ev.value("type", std::string());
         if (lineno == 1 || type == "header") {
             if (type != "header" || ev.value("format", std::string()) != "glassbox-trace")
-                return std::unexpected(error{fmt::format("{}: not a glassbox trace (no header line)", trace_path)});
+                return std::unexpected(
+                    error{fmt::format("{}: not a glassbox trace (no header line)", trace_path)});
             if (ev.value("version", 0) != 1)
-                return std::unexpected(error{fmt::format("{}: trace format version {} is not supported", trace_path,
-                                                         ev.value("version", 0))});
+                return std::unexpected(
+                    error{fmt::format("{}: trace format version {} is not supported", trace_path,
+                                      ev.value("version", 0))});
             have_header = true;
             continue;
         }
         if (type == "summary") {
             have_summary = true;
             if (ev.value("lost", 0) > 0)
-                r.warnings.push_back(fmt::format("the recorder lost {} events: the trace is not complete evidence",
-                                                 ev.value("lost", 0)));
+                r.warnings.push_back(
+                    fmt::format("the recorder lost {} events: the trace is not complete evidence",
+                                ev.value("lost", 0)));
             continue;
         }
         long pid = ev.value("pid", -1L);
-        std::string exe = ev.contains("exe") && ev["exe"].is_string() ? ev["exe"].get<std::string>() : "";
+        std::string exe =
+            ev.contains("exe") && ev["exe"].is_string() ? ev["exe"].get<std::string>() : "";
         std::string acting = exe;
         if (type == "exec" && ev.value("ret", 0L) >= 0) {
             // The event's exe is already the new image; the exec call was made by the previous one.
@@ -147,7 +154,8 @@ result<against_result> check_against(const binary_report& report, const std::str
         if (acting_canon != target && acting != target)
             continue;
         if (event_kind_from_name(type) == GB_EV_NONE) {
-            r.warnings.push_back(fmt::format("{}:{}: unknown event type '{}'", trace_path, lineno, type));
+            r.warnings.push_back(
+                fmt::format("{}:{}: unknown event type '{}'", trace_path, lineno, type));
             continue;
         }
         ++r.events_matched;
@@ -174,7 +182,8 @@ result<against_result> check_against(const binary_report& report, const std::str
         }
         if (candidates.empty())
             continue;
-        label = candidates.size() == 1 ? candidates[0] : fmt::format("{} ({})", type, fmt::join(candidates, "|"));
+        label = candidates.size() == 1 ? candidates[0]
+                                       : fmt::format("{} ({})", type, fmt::join(candidates, "|"));
         if (table == abi::i386)
             label = "i386:" + label;
         auto& o = observed[label];
@@ -196,14 +205,16 @@ result<against_result> check_against(const binary_report& report, const std::str
         return std::unexpected(error{fmt::format("{}: empty trace", trace_path)});
     if (!have_summary) {
         r.trace_complete = false;
-        r.warnings.push_back("the trace has no summary line: it is incomplete (recorder killed or file truncated)");
+        r.warnings.push_back(
+            "the trace has no summary line: it is incomplete (recorder killed or file truncated)");
     }
     for (auto& [k, v] : observed)
         r.observed.push_back(v);
     r.missing.assign(missing.begin(), missing.end());
     if (!r.missing.empty() && report.unresolved_sites + report.dependency_unresolved_sites > 0)
-        r.warnings.push_back(fmt::format("{} syscall sites have unknown numbers and may account for the missing ones",
-                                         report.unresolved_sites + report.dependency_unresolved_sites));
+        r.warnings.push_back(fmt::format(
+            "{} syscall sites have unknown numbers and may account for the missing ones",
+            report.unresolved_sites + report.dependency_unresolved_sites));
 
     // Sensitive syscalls the binary's own code reaches and a trace could have shown, never seen.
     std::set<std::string> recordable;
@@ -212,12 +223,47 @@ result<against_result> check_against(const binary_report& report, const std::str
         for (auto& c : implied_by_type(std::string(k.name), none))
             recordable.insert(c);
     }
-    for (auto n : {"ptrace", "process_vm_readv", "process_vm_writev", "init_module", "finit_module", "delete_module",
-                   "mount", "umount2", "pivot_root", "bpf", "perf_event_open", "kexec_load", "kexec_file_load",
-                   "reboot", "setns", "unshare", "chroot", "ioperm", "iopl", "open_by_handle_at",
-                   "name_to_handle_at", "keyctl", "add_key", "request_key", "fanotify_init", "fanotify_mark",
-                   "io_uring_setup", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid",
-                   "setfsuid", "setfsgid", "setgroups", "capset", "seccomp", "prctl", "fsopen", "fsmount",
+    for (auto n : {"ptrace",
+                   "process_vm_readv",
+                   "process_vm_writev",
+                   "init_module",
+                   "finit_module",
+                   "delete_module",
+                   "mount",
+                   "umount2",
+                   "pivot_root",
+                   "bpf",
+                   "perf_event_open",
+                   "kexec_load",
+                   "kexec_file_load",
+                   "reboot",
+                   "setns",
+                   "unshare",
+                   "chroot",
+                   "ioperm",
+                   "iopl",
+                   "open_by_handle_at",
+                   "name_to_handle_at",
+                   "keyctl",
+                   "add_key",
+                   "request_key",
+                   "fanotify_init",
+                   "fanotify_mark",
+                   "io_uring_setup",
+                   "setuid",
+                   "setgid",
+                   "setreuid",
+                   "setregid",
+                   "setresuid",
+                   "setresgid",
+                   "setfsuid",
+                   "setfsgid",
+                   "setgroups",
+                   "capset",
+                   "seccomp",
+                   "prctl",
+                   "fsopen",
+                   "fsmount",
                    "move_mount"})
         recordable.insert(n);
     for (const auto& [id, ev] : report.own) {
@@ -250,19 +296,27 @@ json against_json(const against_result& r) {
 }
 
 std::string against_text(const against_result& r, bool colour) {
-    auto style = [&](fmt::text_style st, const std::string& s) { return colour ? fmt::format(st, "{}", s) : s; };
-    std::string out = fmt::format("{}: {} trace events attributed to it, {} distinct syscalls observed\n", r.binary,
-                                  r.events_matched, r.observed.size());
+    auto style = [&](fmt::text_style st, const std::string& s) {
+        return colour ? fmt::format(st, "{}", s) : s;
+    };
+    std::string out =
+        fmt::format("{}: {} trace events attributed to it, {} distinct syscalls observed\n",
+                    r.binary, r.events_matched, r.observed.size());
     for (const auto& o : r.observed)
         out += fmt::format("  observed {:<40} x{}\n", o.name, o.count);
     if (r.missing.empty())
-        out += style(fg(fmt::terminal_color::green), "every observed syscall is inside the static surface") + "\n";
+        out += style(fg(fmt::terminal_color::green),
+                     "every observed syscall is inside the static surface") +
+               "\n";
     else
-        out += style(fg(fmt::terminal_color::red) | fmt::emphasis::bold,
-                     fmt::format("MISSING from the static surface: {}", fmt::join(r.missing, ", "))) + "\n";
+        out +=
+            style(fg(fmt::terminal_color::red) | fmt::emphasis::bold,
+                  fmt::format("MISSING from the static surface: {}", fmt::join(r.missing, ", "))) +
+            "\n";
     if (!r.not_exercised.empty())
-        out += fmt::format("statically reachable sensitive syscalls the trace never exercised: {}\n",
-                           fmt::join(r.not_exercised, ", "));
+        out +=
+            fmt::format("statically reachable sensitive syscalls the trace never exercised: {}\n",
+                        fmt::join(r.not_exercised, ", "));
     for (const auto& w : r.warnings)
         out += style(fg(fmt::terminal_color::yellow), "warning: " + w) + "\n";
     return out;

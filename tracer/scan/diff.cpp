@@ -34,8 +34,10 @@ std::set<std::string> sensitive_imports_of(const binary_report& r) {
 
 } // namespace
 
-diff_result diff_reports(const std::vector<binary_report>& old_reports, const std::vector<std::string>& old_rel,
-                         const std::vector<binary_report>& new_reports, const std::vector<std::string>& new_rel) {
+diff_result diff_reports(const std::vector<binary_report>& old_reports,
+                         const std::vector<std::string>& old_rel,
+                         const std::vector<binary_report>& new_reports,
+                         const std::vector<std::string>& new_rel) {
     diff_result d;
     d.old_binaries = old_reports.size();
     d.new_binaries = new_reports.size();
@@ -45,7 +47,8 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
     for (std::size_t i = 0; i < new_reports.size(); ++i)
         news[i < new_rel.size() ? new_rel[i] : new_reports[i].path] = &new_reports[i];
     // Two single files: compare them whatever their names.
-    if (old_reports.size() == 1 && new_reports.size() == 1 && olds.begin()->first != news.begin()->first) {
+    if (old_reports.size() == 1 && new_reports.size() == 1 &&
+        olds.begin()->first != news.begin()->first) {
         auto n = news.begin()->second;
         news.clear();
         news[olds.begin()->first] = n;
@@ -75,21 +78,26 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
                     risk = std::max(risk, id_risk(id));
                 }
             auto sens = sensitive_imports_of(*n);
-            std::string detail = n->error.empty() ? fmt::format("{} {}", n->arch, n->type) : n->error;
+            std::string detail =
+                n->error.empty() ? fmt::format("{} {}", n->arch, n->type) : n->error;
             if (!sens.empty())
                 detail += fmt::format("; sensitive imports: {}", fmt::join(sens, ", "));
             if (!beyond.empty())
-                detail += fmt::format("; syscalls beyond anything in OLD: {}", fmt::join(beyond, ", "));
+                detail +=
+                    fmt::format("; syscalls beyond anything in OLD: {}", fmt::join(beyond, ", "));
             add({risk + 10, "added-binary", rel, "", detail, !beyond.empty() || !sens.empty()});
             continue;
         }
         const binary_report& o = *oit->second;
         if (o.sha256 != n->sha256)
-            add({2, "changed", rel, "", fmt::format("sha256 {} -> {}", o.sha256.substr(0, 16), n->sha256.substr(0, 16)), false});
+            add({2, "changed", rel, "",
+                 fmt::format("sha256 {} -> {}", o.sha256.substr(0, 16), n->sha256.substr(0, 16)),
+                 false});
         if (!n->error.empty() || !o.error.empty()) {
             if (n->error != o.error)
-                add({15, "scan-error", rel, "", fmt::format("OLD: {}; NEW: {}", o.error.empty() ? "ok" : o.error,
-                                                             n->error.empty() ? "ok" : n->error),
+                add({15, "scan-error", rel, "",
+                     fmt::format("OLD: {}; NEW: {}", o.error.empty() ? "ok" : o.error,
+                                 n->error.empty() ? "ok" : n->error),
                      !n->error.empty()});
             if (!n->error.empty() || !o.error.empty())
                 continue;
@@ -97,10 +105,13 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
         for (const auto& [id, ev] : n->own) {
             if (o.own.count(id))
                 continue;
-            std::string where = ev.empty() ? "" : fmt::format("{} {}", ev.front().kind, ev.front().detail);
+            std::string where =
+                ev.empty() ? "" : fmt::format("{} {}", ev.front().kind, ev.front().detail);
             bool via_deps_before = o.all.count(id) > 0;
             add({id_risk(id) + (via_deps_before ? 0 : 5), "new-syscall", rel, syscall_label(id),
-                 where + (via_deps_before ? " (was reachable before only through dependencies)" : ""), true});
+                 where +
+                     (via_deps_before ? " (was reachable before only through dependencies)" : ""),
+                 true});
         }
         for (const auto& [id, ev] : n->all) {
             if (o.all.count(id) || n->own.count(id))
@@ -108,7 +119,8 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
             std::string libs;
             for (const auto& e : ev)
                 libs += (libs.empty() ? "" : ", ") + e.detail;
-            add({id_risk(id) / 2, "new-syscall-via-dependency", rel, syscall_label(id), libs, true});
+            add({id_risk(id) / 2, "new-syscall-via-dependency", rel, syscall_label(id), libs,
+                 true});
         }
         for (const auto& [id, ev] : o.own)
             if (!n->own.count(id))
@@ -120,6 +132,18 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
                 for (auto sc : libc_function_syscalls(i))
                     risk = std::max(risk, syscall_risk(sc));
                 add({risk + 5, "new-sensitive-import", rel, i, "", true});
+            }
+        std::set<std::string> ok_kinds, nk_kinds;
+        for (const auto& u : o.sockets)
+            for (auto& k : socket_kinds(u))
+                ok_kinds.insert(k);
+        for (const auto& u : n->sockets)
+            for (auto& k : socket_kinds(u))
+                nk_kinds.insert(k);
+        for (const auto& k : nk_kinds)
+            if (!ok_kinds.count(k)) {
+                bool sens = socket_kind_sensitive(k);
+                add({sens ? 110 : 25, "new-socket-kind", rel, k, "socket() family/type", sens});
             }
         std::set<std::string> oi(o.imports.begin(), o.imports.end());
         for (const auto& i : n->imports)
@@ -134,22 +158,26 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports, const st
                      fmt::format("{} {}", x.via, x.path.empty() ? "(not found)" : x.path), false});
         if (n->unresolved_sites > o.unresolved_sites)
             add({45, "new-unresolved-sites", rel, "",
-                 fmt::format("{} -> {} syscall sites with unknown numbers", o.unresolved_sites, n->unresolved_sites), true});
+                 fmt::format("{} -> {} syscall sites with unknown numbers", o.unresolved_sites,
+                             n->unresolved_sites),
+                 true});
         std::size_t oa = 0, na = 0;
         for (const auto& s : o.sites)
             oa += s.table == abi::i386;
         for (const auto& s : n->sites)
             na += s.table == abi::i386;
         if (na > oa)
-            add({120, "new-abi32-site", rel, "", fmt::format("{} -> {} int 0x80/sysenter sites", oa, na), true});
+            add({120, "new-abi32-site", rel, "",
+                 fmt::format("{} -> {} int 0x80/sysenter sites", oa, na), true});
     }
-    std::stable_sort(d.findings.begin(), d.findings.end(), [](const diff_finding& a, const diff_finding& b) {
-        if (a.risk != b.risk)
-            return a.risk > b.risk;
-        if (a.binary != b.binary)
-            return a.binary < b.binary;
-        return a.subject < b.subject;
-    });
+    std::stable_sort(d.findings.begin(), d.findings.end(),
+                     [](const diff_finding& a, const diff_finding& b) {
+                         if (a.risk != b.risk)
+                             return a.risk > b.risk;
+                         if (a.binary != b.binary)
+                             return a.binary < b.binary;
+                         return a.subject < b.subject;
+                     });
     return d;
 }
 
@@ -162,17 +190,16 @@ json diff_json(const diff_result& d) {
                      {"subject", x.subject},
                      {"detail", x.detail},
                      {"new_capability", x.new_capability}});
-    return {{"format", "glassbox-scan-diff"},
-            {"version", 1},
-            {"old_binaries", d.old_binaries},
-            {"new_binaries", d.new_binaries},
-            {"new_capability", d.new_capability},
-            {"findings", f}};
+    return {{"format", "glassbox-scan-diff"},     {"version", 1},
+            {"old_binaries", d.old_binaries},     {"new_binaries", d.new_binaries},
+            {"new_capability", d.new_capability}, {"findings", f}};
 }
 
 std::string diff_text(const diff_result& d, bool colour) {
     std::string out;
-    auto style = [&](fmt::text_style st, const std::string& s) { return colour ? fmt::format(st, "{}", s) : s; };
+    auto style = [&](fmt::text_style st, const std::string& s) {
+        return colour ? fmt::format(st, "{}", s) : s;
+    };
     for (const auto& x : d.findings) {
         std::string head = fmt::format("[{:>3}] {:<27} {}", x.risk, x.kind, x.binary);
         if (!x.subject.empty())
@@ -184,9 +211,10 @@ std::string diff_text(const diff_result& d, bool colour) {
             out += style(fmt::emphasis::faint, "  " + x.detail);
         out += "\n";
     }
-    out += fmt::format("{} binaries in OLD, {} in NEW, {} findings; {}\n", d.old_binaries, d.new_binaries,
-                       d.findings.size(),
-                       d.new_capability ? "NEW can do something OLD could not" : "no new capability");
+    out +=
+        fmt::format("{} binaries in OLD, {} in NEW, {} findings; {}\n", d.old_binaries,
+                    d.new_binaries, d.findings.size(),
+                    d.new_capability ? "NEW can do something OLD could not" : "no new capability");
     return out;
 }
 
@@ -202,11 +230,13 @@ std::string diff_markdown(const diff_result& d) {
     };
     std::string out = "# glassbox scan --diff\n\n";
     out += fmt::format("{} binaries in OLD, {} in NEW. **{}**\n\n", d.old_binaries, d.new_binaries,
-                       d.new_capability ? "NEW can do something OLD could not." : "No new capability.");
-    out += "| risk | finding | binary | subject | detail | new capability |\n|---:|---|---|---|---|---|\n";
+                       d.new_capability ? "NEW can do something OLD could not."
+                                        : "No new capability.");
+    out += "| risk | finding | binary | subject | detail | new capability "
+           "|\n|---:|---|---|---|---|---|\n";
     for (const auto& x : d.findings)
-        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", x.risk, x.kind, esc(x.binary), esc(x.subject),
-                           esc(x.detail), x.new_capability ? "yes" : "");
+        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", x.risk, x.kind, esc(x.binary),
+                           esc(x.subject), esc(x.detail), x.new_capability ? "yes" : "");
     return out;
 }
 

@@ -24,10 +24,11 @@ namespace glassbox::scan {
 
 namespace {
 
-// ---- Capstone RAII -------------------------------------------------------------------------------
+// ---- Capstone RAII
+// -------------------------------------------------------------------------------
 
 class capstone_handle {
-public:
+  public:
     static result<capstone_handle> open() {
         capstone_handle h;
         if (cs_open(CS_ARCH_X86, CS_MODE_64, &h.h_) != CS_ERR_OK)
@@ -49,7 +50,7 @@ public:
     }
     csh get() const { return h_; }
 
-private:
+  private:
     csh h_ = 0;
 };
 
@@ -58,7 +59,8 @@ struct insn_deleter {
 };
 using insn_ptr = std::unique_ptr<cs_insn, insn_deleter>;
 
-// ---- registers -----------------------------------------------------------------------------------
+// ---- registers
+// -----------------------------------------------------------------------------------
 
 // General-purpose register families in encoding order; -1 for everything else.
 enum : int { RAX = 0, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -70,23 +72,76 @@ struct reg_info {
 
 reg_info classify(unsigned r) {
     switch (r) {
-    case X86_REG_RAX: return {RAX, 8}; case X86_REG_EAX: return {RAX, 4}; case X86_REG_AX: return {RAX, 2};
-    case X86_REG_AL: case X86_REG_AH: return {RAX, 1};
-    case X86_REG_RCX: return {RCX, 8}; case X86_REG_ECX: return {RCX, 4}; case X86_REG_CX: return {RCX, 2};
-    case X86_REG_CL: case X86_REG_CH: return {RCX, 1};
-    case X86_REG_RDX: return {RDX, 8}; case X86_REG_EDX: return {RDX, 4}; case X86_REG_DX: return {RDX, 2};
-    case X86_REG_DL: case X86_REG_DH: return {RDX, 1};
-    case X86_REG_RBX: return {RBX, 8}; case X86_REG_EBX: return {RBX, 4}; case X86_REG_BX: return {RBX, 2};
-    case X86_REG_BL: case X86_REG_BH: return {RBX, 1};
-    case X86_REG_RSP: return {RSP, 8}; case X86_REG_ESP: return {RSP, 4}; case X86_REG_SP: return {RSP, 2};
-    case X86_REG_SPL: return {RSP, 1};
-    case X86_REG_RBP: return {RBP, 8}; case X86_REG_EBP: return {RBP, 4}; case X86_REG_BP: return {RBP, 2};
-    case X86_REG_BPL: return {RBP, 1};
-    case X86_REG_RSI: return {RSI, 8}; case X86_REG_ESI: return {RSI, 4}; case X86_REG_SI: return {RSI, 2};
-    case X86_REG_SIL: return {RSI, 1};
-    case X86_REG_RDI: return {RDI, 8}; case X86_REG_EDI: return {RDI, 4}; case X86_REG_DI: return {RDI, 2};
-    case X86_REG_DIL: return {RDI, 1};
-    default: break;
+    case X86_REG_RAX:
+        return {RAX, 8};
+    case X86_REG_EAX:
+        return {RAX, 4};
+    case X86_REG_AX:
+        return {RAX, 2};
+    case X86_REG_AL:
+    case X86_REG_AH:
+        return {RAX, 1};
+    case X86_REG_RCX:
+        return {RCX, 8};
+    case X86_REG_ECX:
+        return {RCX, 4};
+    case X86_REG_CX:
+        return {RCX, 2};
+    case X86_REG_CL:
+    case X86_REG_CH:
+        return {RCX, 1};
+    case X86_REG_RDX:
+        return {RDX, 8};
+    case X86_REG_EDX:
+        return {RDX, 4};
+    case X86_REG_DX:
+        return {RDX, 2};
+    case X86_REG_DL:
+    case X86_REG_DH:
+        return {RDX, 1};
+    case X86_REG_RBX:
+        return {RBX, 8};
+    case X86_REG_EBX:
+        return {RBX, 4};
+    case X86_REG_BX:
+        return {RBX, 2};
+    case X86_REG_BL:
+    case X86_REG_BH:
+        return {RBX, 1};
+    case X86_REG_RSP:
+        return {RSP, 8};
+    case X86_REG_ESP:
+        return {RSP, 4};
+    case X86_REG_SP:
+        return {RSP, 2};
+    case X86_REG_SPL:
+        return {RSP, 1};
+    case X86_REG_RBP:
+        return {RBP, 8};
+    case X86_REG_EBP:
+        return {RBP, 4};
+    case X86_REG_BP:
+        return {RBP, 2};
+    case X86_REG_BPL:
+        return {RBP, 1};
+    case X86_REG_RSI:
+        return {RSI, 8};
+    case X86_REG_ESI:
+        return {RSI, 4};
+    case X86_REG_SI:
+        return {RSI, 2};
+    case X86_REG_SIL:
+        return {RSI, 1};
+    case X86_REG_RDI:
+        return {RDI, 8};
+    case X86_REG_EDI:
+        return {RDI, 4};
+    case X86_REG_DI:
+        return {RDI, 2};
+    case X86_REG_DIL:
+        return {RDI, 1};
+    default:
+        break;
     }
     if (r >= X86_REG_R8 && r <= X86_REG_R15)
         return {R8 + int(r - X86_REG_R8), 8};
@@ -100,6 +155,9 @@ reg_info classify(unsigned r) {
 }
 
 constexpr int kArgRegs[] = {RDI, RSI, RDX, RCX, R8, R9};
+// A call target that is socket()/socketpair(): its arguments are traced, it is no syscall site.
+constexpr int kSocketProbe = -1;
+constexpr int kSocketProbeReg = -2;
 constexpr const char* kRegNames[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                      "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
@@ -115,7 +173,8 @@ bool caller_saved(int family) {
            (family >= R8 && family <= R11);
 }
 
-// ---- decoded instructions ------------------------------------------------------------------------
+// ---- decoded instructions
+// ------------------------------------------------------------------------
 
 struct operand {
     x86_op_type type = X86_OP_INVALID;
@@ -129,8 +188,8 @@ struct insn {
     std::uint64_t address = 0;
     std::uint16_t size = 0;
     unsigned id = 0;
-    std::uint16_t writes = 0;      // bit per GPR family written (explicit or implicit)
-    std::uint16_t partial = 0;     // families written with an 8/16-bit destination (no zero-extension)
+    std::uint16_t writes = 0;  // bit per GPR family written (explicit or implicit)
+    std::uint16_t partial = 0; // families written with an 8/16-bit destination (no zero-extension)
     bool is_call = false, is_jump = false, is_ret = false, uncond = false;
     std::optional<std::uint64_t> target;     // direct branch/call target
     std::optional<std::uint64_t> mem_target; // call/jmp through [rip+disp]: the slot address
@@ -141,8 +200,9 @@ struct insn {
 struct decoded_function {
     std::uint64_t start = 0, end = 0;
     std::vector<insn> insns;
-    std::unordered_map<std::uint64_t, std::size_t> index;                  // address -> insn
-    std::unordered_map<std::uint64_t, std::vector<std::size_t>> jump_sources; // block start -> jumps
+    std::unordered_map<std::uint64_t, std::size_t> index; // address -> insn
+    std::unordered_map<std::uint64_t, std::vector<std::size_t>>
+        jump_sources; // block start -> jumps
 };
 
 void decode_one(csh h, const cs_insn* ci, insn& out) {
@@ -154,14 +214,21 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
         return;
     for (std::uint8_t g = 0; g < d->groups_count; ++g) {
         switch (d->groups[g]) {
-        case CS_GRP_CALL: out.is_call = true; break;
-        case CS_GRP_JUMP: out.is_jump = true; break;
-        case CS_GRP_RET: out.is_ret = true; break;
-        default: break;
+        case CS_GRP_CALL:
+            out.is_call = true;
+            break;
+        case CS_GRP_JUMP:
+            out.is_jump = true;
+            break;
+        case CS_GRP_RET:
+            out.is_ret = true;
+            break;
+        default:
+            break;
         }
     }
-    out.uncond = out.is_ret || ci->id == X86_INS_JMP || ci->id == X86_INS_LJMP || ci->id == X86_INS_UD2 ||
-                 ci->id == X86_INS_HLT;
+    out.uncond = out.is_ret || ci->id == X86_INS_JMP || ci->id == X86_INS_LJMP ||
+                 ci->id == X86_INS_UD2 || ci->id == X86_INS_HLT;
     const cs_x86& x = d->x86;
     out.op_count = x.op_count;
     for (std::uint8_t i = 0; i < x.op_count && i < 2; ++i) {
@@ -181,7 +248,8 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
         const cs_x86_op& o = x.operands[0];
         if (o.type == X86_OP_IMM)
             out.target = static_cast<std::uint64_t>(o.imm);
-        else if (o.type == X86_OP_MEM && o.mem.base == X86_REG_RIP && o.mem.index == X86_REG_INVALID)
+        else if (o.type == X86_OP_MEM && o.mem.base == X86_REG_RIP &&
+                 o.mem.index == X86_REG_INVALID)
             out.mem_target = ci->address + ci->size + static_cast<std::uint64_t>(o.mem.disp);
     }
     cs_regs regs_read, regs_write;
@@ -205,20 +273,38 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
 bool is_noreturn(std::string_view name) {
     if (name.size() > 4 && name.substr(name.size() - 4) == "@plt")
         name.remove_suffix(4);
-    constexpr std::string_view known[] = {"__stack_chk_fail", "abort", "exit", "_exit", "_Exit",
-                                          "__assert_fail", "__fortify_fail", "__chk_fail", "__libc_fatal",
-                                          "err", "errx", "verr", "verrx", "__cxa_throw", "__cxa_rethrow",
-                                          "_Unwind_Resume", "__libc_start_main", "pthread_exit",
-                                          "__malloc_assert", "quick_exit", "longjmp", "siglongjmp"};
+    constexpr std::string_view known[] = {"__stack_chk_fail",
+                                          "abort",
+                                          "exit",
+                                          "_exit",
+                                          "_Exit",
+                                          "__assert_fail",
+                                          "__fortify_fail",
+                                          "__chk_fail",
+                                          "__libc_fatal",
+                                          "err",
+                                          "errx",
+                                          "verr",
+                                          "verrx",
+                                          "__cxa_throw",
+                                          "__cxa_rethrow",
+                                          "_Unwind_Resume",
+                                          "__libc_start_main",
+                                          "pthread_exit",
+                                          "__malloc_assert",
+                                          "quick_exit",
+                                          "longjmp",
+                                          "siglongjmp"};
     return std::find(std::begin(known), std::end(known), name) != std::end(known);
 }
 
-// ---- back-walk -----------------------------------------------------------------------------------
+// ---- back-walk
+// -----------------------------------------------------------------------------------
 
 struct walk_result {
     std::set<std::int64_t> values;
-    std::set<int> params;          // argument indexes the value comes from at function entry
-    std::string unresolved;        // first reason a path could not be resolved
+    std::set<int> params;   // argument indexes the value comes from at function entry
+    std::string unresolved; // first reason a path could not be resolved
     void fail(std::string why) {
         if (unresolved.empty())
             unresolved = std::move(why);
@@ -226,7 +312,7 @@ struct walk_result {
 };
 
 class walker {
-public:
+  public:
     walker(const decoded_function& f, const std::map<std::uint64_t, std::string>& names)
         : f_(f), names_(names) {}
 
@@ -244,7 +330,8 @@ public:
                 if (a >= 0)
                     out.params.insert(a);
                 else
-                    out.fail(fmt::format("{} is set before the function starts", kRegNames[family]));
+                    out.fail(
+                        fmt::format("{} is set before the function starts", kRegNames[family]));
                 return;
             }
             const insn& cur = f_.insns[i];
@@ -256,10 +343,12 @@ public:
                 }
                 for (std::size_t src : js->second)
                     after(src, family, out);
-                if (!f_.insns[i - 1].uncond)
+                if (!f_.insns[i - 1].uncond && !dead_padding_before(i))
                     after(i - 1, family, out);
                 return;
             }
+            if (dead_padding_before(i))
+                return; // only alignment padding after a jmp/ret leads here: no path
             if (f_.insns[i - 1].uncond) {
                 out.fail("block reached only by an indirect jump");
                 return;
@@ -276,7 +365,26 @@ public:
         }
     }
 
-private:
+  private:
+    // True when the instructions just before `i` are alignment padding (nop/int3, none a jump
+    // target) that follows an unconditional jmp/ret: falling through from there is not a path.
+    bool dead_padding_before(std::size_t i) const {
+        std::size_t q = i;
+        bool padding = false;
+        while (q > 0) {
+            const insn& p = f_.insns[q - 1];
+            if (p.uncond)
+                return padding;
+            if (p.id != X86_INS_NOP && p.id != X86_INS_INT3)
+                return false;
+            if (f_.jump_sources.count(p.address))
+                return false;
+            padding = true;
+            --q;
+        }
+        return false;
+    }
+
     bool defines_or_clobbers(const insn& in, int family) const {
         if (in.writes & (1u << family))
             return true;
@@ -300,19 +408,22 @@ private:
             before(p, family, out);
             return;
         }
-        if (in.is_call && !(in.writes & (1u << family)) ) {
-            out.fail(fmt::format("{} is clobbered by the call to {}", kRegNames[family], describe_call(in)));
+        if (in.is_call && !(in.writes & (1u << family))) {
+            out.fail(fmt::format("{} is clobbered by the call to {}", kRegNames[family],
+                                 describe_call(in)));
             return;
         }
         if (in.is_call) {
-            out.fail(fmt::format("{} is the result of a call to {}", kRegNames[family], describe_call(in)));
+            out.fail(fmt::format("{} is the result of a call to {}", kRegNames[family],
+                                 describe_call(in)));
             return;
         }
         if (in.partial & (1u << family)) {
             out.fail(fmt::format("{} is partly written at {:#x}", kRegNames[family], in.address));
             return;
         }
-        bool dst_is_family = in.op_count >= 1 && in.ops[0].type == X86_OP_REG && in.ops[0].reg.family == family;
+        bool dst_is_family =
+            in.op_count >= 1 && in.ops[0].type == X86_OP_REG && in.ops[0].reg.family == family;
         switch (in.id) {
         case X86_INS_MOV:
         case X86_INS_MOVABS:
@@ -330,7 +441,8 @@ private:
                     return;
                 }
                 if (src.type == X86_OP_MEM) {
-                    out.fail(fmt::format("{} is loaded from memory at {:#x}", kRegNames[family], in.address));
+                    out.fail(fmt::format("{} is loaded from memory at {:#x}", kRegNames[family],
+                                         in.address));
                     return;
                 }
             }
@@ -351,7 +463,8 @@ private:
                         out.values.insert(push.ops[0].imm);
                         return;
                     }
-                    if (push.ops[0].type == X86_OP_REG && push.ops[0].reg.family >= 0 && push.ops[0].reg.width == 8) {
+                    if (push.ops[0].type == X86_OP_REG && push.ops[0].reg.family >= 0 &&
+                        push.ops[0].reg.width == 8) {
                         before(p - 1, push.ops[0].reg.family, out);
                         return;
                     }
@@ -361,7 +474,8 @@ private:
         case X86_INS_XCHG:
             if (in.op_count == 2 && in.ops[0].type == X86_OP_REG && in.ops[1].type == X86_OP_REG &&
                 in.ops[0].reg.width >= 4 && in.ops[1].reg.width >= 4) {
-                int other = in.ops[0].reg.family == family ? in.ops[1].reg.family : in.ops[0].reg.family;
+                int other =
+                    in.ops[0].reg.family == family ? in.ops[1].reg.family : in.ops[0].reg.family;
                 if (other >= 0) {
                     before(p, other, out);
                     return;
@@ -382,7 +496,8 @@ private:
         case X86_INS_INT:
             out.fail(fmt::format("{} holds the result of an earlier syscall", kRegNames[family]));
             return;
-        default: break;
+        default:
+            break;
         }
         out.fail(fmt::format("{} is computed at {:#x}", kRegNames[family], in.address));
     }
@@ -394,7 +509,8 @@ private:
     std::size_t merges_ = 0;
 };
 
-// ---- the analysis --------------------------------------------------------------------------------
+// ---- the analysis
+// --------------------------------------------------------------------------------
 
 struct region_ref {
     const code_region* region;
@@ -402,7 +518,7 @@ struct region_ref {
 };
 
 class analyser {
-public:
+  public:
     analyser(const elf_image& img, capstone_handle cs) : img_(img), cs_(std::move(cs)) {
         for (const auto& r : img_.code) {
             if (r.name.rfind(".plt", 0) == 0)
@@ -432,6 +548,13 @@ public:
         for (const auto& [a, n] : img_.got_slots)
             if (auto it = import_dispatchers.find(n); it != import_dispatchers.end())
                 slots[a] = {n, it->second};
+        // socket()/socketpair() imports: their family and type arguments are traced.
+        for (const auto& [a, n] : img_.plt_stubs)
+            if (n == "socket" || n == "socketpair")
+                targets[a] = {n, kSocketProbe};
+        for (const auto& [a, n] : img_.got_slots)
+            if (n == "socket" || n == "socketpair")
+                slots[a] = {n, kSocketProbe};
 
         std::set<std::uint64_t> done_sites;
         bool first = true;
@@ -453,6 +576,7 @@ public:
                 s.address = c;
                 s.function = function_label(f->start, c);
                 int family = RAX;
+                int dispatcher_arg = -1; // calls to dispatchers: the argument holding the number
                 bool is_site = true;
                 if (in.id == X86_INS_SYSCALL) {
                     s.instruction = "syscall";
@@ -460,24 +584,31 @@ public:
                 } else if (in.id == X86_INS_SYSENTER) {
                     s.instruction = "sysenter";
                     s.table = abi::i386;
-                } else if (in.id == X86_INS_INT && in.op_count == 1 && in.ops[0].type == X86_OP_IMM &&
-                           in.ops[0].imm == 0x80) {
+                } else if (in.id == X86_INS_INT && in.op_count == 1 &&
+                           in.ops[0].type == X86_OP_IMM && in.ops[0].imm == 0x80) {
                     s.instruction = "int 0x80";
                     s.table = abi::i386;
                 } else if ((in.is_call || in.is_jump) && in.target && targets.count(*in.target)) {
                     const auto& [name, arg] = targets.at(*in.target);
                     s.instruction = fmt::format("{} {}", in.is_call ? "call" : "jmp", name);
-                    family = kArgRegs[arg];
-                } else if ((in.is_call || in.is_jump) && in.mem_target && slots.count(*in.mem_target)) {
+                    family = arg == kSocketProbe ? kSocketProbeReg : kArgRegs[arg];
+                    dispatcher_arg = arg;
+                } else if ((in.is_call || in.is_jump) && in.mem_target &&
+                           slots.count(*in.mem_target)) {
                     const auto& [name, arg] = slots.at(*in.mem_target);
                     s.instruction = fmt::format("{} *{}@GOT", in.is_call ? "call" : "jmp", name);
-                    family = kArgRegs[arg];
+                    family = arg == kSocketProbe ? kSocketProbeReg : kArgRegs[arg];
+                    dispatcher_arg = arg;
                 } else {
                     is_site = false;
                 }
                 if (!is_site)
                     continue;
                 done_sites.insert(c);
+                if (family == kSocketProbeReg) {
+                    probe_socket(*f, idx->second, s.instruction, s.function, RDI, RSI, out);
+                    continue;
+                }
                 walker w(*f, names_);
                 walk_result wr;
                 w.before(idx->second, family, wr);
@@ -494,8 +625,9 @@ public:
                 if (!wr.params.empty()) {
                     int a = *wr.params.begin();
                     s.dispatcher = true;
-                    s.note = fmt::format("number is argument {} ({}) of {}: resolved at its call sites", a + 1,
-                                         kRegNames[kArgRegs[a]], function_label(f->start, f->start));
+                    s.note = fmt::format(
+                        "number is argument {} ({}) of {}: resolved at its call sites", a + 1,
+                        kRegNames[kArgRegs[a]], function_label(f->start, f->start));
                     if (!dispatchers_.count(f->start)) {
                         dispatchers_[f->start] = a;
                         new_targets[f->start] = {function_label(f->start, f->start), a};
@@ -506,6 +638,17 @@ public:
                 s.resolved = !s.numbers.empty() && wr.unresolved.empty() && wr.params.empty();
                 if (s.numbers.empty() && !s.dispatcher && s.note.empty())
                     s.note = "no value reaches the site";
+                // A socket/socketpair syscall: trace its family and type too.
+                if (s.table == abi::x86_64 &&
+                    std::any_of(s.numbers.begin(), s.numbers.end(),
+                                [](std::int64_t n) { return n == 41 || n == 53; })) {
+                    if (dispatcher_arg < 0)
+                        probe_socket(*f, idx->second, s.instruction, s.function, RDI, RSI, out);
+                    else if (dispatcher_arg + 2 < 6)
+                        probe_socket(*f, idx->second, s.instruction, s.function,
+                                     kArgRegs[dispatcher_arg + 1], kArgRegs[dispatcher_arg + 2],
+                                     out);
+                }
                 out.sites.push_back(std::move(s));
             }
             if (new_targets.empty())
@@ -513,7 +656,10 @@ public:
             targets = std::move(new_targets);
             slots.clear();
         }
-        std::sort(out.sites.begin(), out.sites.end(), [](const site& a, const site& b) { return a.address < b.address; });
+        std::sort(out.sites.begin(), out.sites.end(),
+                  [](const site& a, const site& b) { return a.address < b.address; });
+        std::sort(out.sockets.begin(), out.sockets.end(),
+                  [](const socket_use& a, const socket_use& b) { return a.address < b.address; });
         for (const auto& [start, arg] : dispatchers_) {
             auto it = img_.functions.find(start);
             if (it != img_.functions.end() && !it->second.empty() &&
@@ -525,9 +671,11 @@ public:
         return out;
     }
 
-private:
-    std::vector<std::uint64_t> prefilter(bool instructions, const std::map<std::uint64_t, std::pair<std::string, int>>& targets,
-                                         const std::map<std::uint64_t, std::pair<std::string, int>>& slots) {
+  private:
+    std::vector<std::uint64_t>
+    prefilter(bool instructions,
+              const std::map<std::uint64_t, std::pair<std::string, int>>& targets,
+              const std::map<std::uint64_t, std::pair<std::string, int>>& slots) {
         std::vector<std::uint64_t> out;
         std::vector<std::uint64_t> tv, sv;
         for (const auto& [a, _] : targets)
@@ -540,7 +688,8 @@ private:
             for (std::size_t i = 0; i + 1 < n; ++i) {
                 std::uint8_t c0 = b[i];
                 if (instructions) {
-                    if ((c0 == 0x0f && (b[i + 1] == 0x05 || b[i + 1] == 0x34)) || (c0 == 0xcd && b[i + 1] == 0x80)) {
+                    if ((c0 == 0x0f && (b[i + 1] == 0x05 || b[i + 1] == 0x34)) ||
+                        (c0 == 0xcd && b[i + 1] == 0x80)) {
                         out.push_back(r.begin + i);
                         continue;
                     }
@@ -551,7 +700,8 @@ private:
                     std::uint64_t t = r.begin + i + 5 + static_cast<std::int64_t>(rel);
                     if (std::binary_search(tv.begin(), tv.end(), t))
                         out.push_back(r.begin + i);
-                } else if (!sv.empty() && c0 == 0xff && (b[i + 1] == 0x15 || b[i + 1] == 0x25) && i + 6 <= n) {
+                } else if (!sv.empty() && c0 == 0xff && (b[i + 1] == 0x15 || b[i + 1] == 0x25) &&
+                           i + 6 <= n) {
                     std::int32_t rel;
                     std::memcpy(&rel, b + i + 2, 4);
                     std::uint64_t t = r.begin + i + 6 + static_cast<std::int64_t>(rel);
@@ -563,11 +713,32 @@ private:
         return out;
     }
 
+    void probe_socket(const decoded_function& f, std::size_t idx, const std::string& via,
+                      const std::string& function, int family_reg, int type_reg,
+                      code_analysis& out) {
+        socket_use u;
+        u.address = f.insns[idx].address;
+        u.function = function;
+        u.via = via;
+        walk_result fam, typ;
+        walker(f, names_).before(idx, family_reg, fam);
+        walker(f, names_).before(idx, type_reg, typ);
+        if (fam.unresolved.empty() && fam.params.empty())
+            u.families.assign(fam.values.begin(), fam.values.end());
+        if (typ.unresolved.empty() && typ.params.empty())
+            for (auto t : typ.values)
+                u.types.push_back(t & 0xf); // SOCK_NONBLOCK / SOCK_CLOEXEC are flags
+        std::sort(u.types.begin(), u.types.end());
+        u.types.erase(std::unique(u.types.begin(), u.types.end()), u.types.end());
+        out.sockets.push_back(std::move(u));
+    }
+
     // An unwinder's function start can sit a byte or more before the first real instruction
     // (glibc's __restore_rt FDE starts at the nop before it), and a linear decode from there can
     // land on the site through wrong instructions. When nothing was recovered, decode again from
     // the next few byte offsets and keep a walk that recovers values.
-    void retry_misaligned(const decoded_function& f, std::uint64_t at, int family, walk_result& wr) {
+    void retry_misaligned(const decoded_function& f, std::uint64_t at, int family,
+                          walk_result& wr) {
         const region_ref* r = region_of(at);
         if (!r)
             return;
@@ -591,7 +762,9 @@ private:
 
     std::string function_label(std::uint64_t start, std::uint64_t at) const {
         auto it = img_.functions.find(start);
-        std::string base = it != img_.functions.end() && !it->second.empty() ? it->second : fmt::format("fn_{:#x}", start);
+        std::string base = it != img_.functions.end() && !it->second.empty()
+                               ? it->second
+                               : fmt::format("fn_{:#x}", start);
         return at == start ? base : fmt::format("{}+{:#x}", base, at - start);
     }
 
@@ -650,7 +823,8 @@ private:
         }
         for (std::size_t i = 0; i < f.insns.size(); ++i) {
             const insn& in = f.insns[i];
-            if (in.is_jump && in.target && *in.target >= f.start && *in.target < f.end && f.index.count(*in.target))
+            if (in.is_jump && in.target && *in.target >= f.start && *in.target < f.end &&
+                f.index.count(*in.target))
                 f.jump_sources[*in.target].push_back(i);
         }
     }
@@ -667,7 +841,8 @@ private:
 
 } // namespace
 
-result<code_analysis> analyse_code(const elf_image& img, const std::map<std::string, int>& dispatchers) {
+result<code_analysis> analyse_code(const elf_image& img,
+                                   const std::map<std::string, int>& dispatchers) {
     auto cs = capstone_handle::open();
     if (!cs)
         return std::unexpected(cs.error());

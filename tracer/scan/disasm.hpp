@@ -6,10 +6,9 @@
 // pattern are decoded, which keeps a whole libc under a second.
 #pragma once
 
-#include "scan/elf_reader.hpp"
-
 #include <glassbox/scan.hpp>
 
+#include "scan/elf_reader.hpp"
 #include <map>
 #include <string>
 #include <vector>
@@ -17,13 +16,16 @@
 namespace glassbox::scan {
 
 struct code_analysis {
-    std::vector<site> sites;                    // sorted by address
-    std::map<std::string, int> exported_dispatchers; // exported name -> argument index of the number
+    std::vector<site> sites; // sorted by address
+    std::vector<socket_use> sockets;
+    std::map<std::string, int>
+        exported_dispatchers; // exported name -> argument index of the number
     std::size_t functions_decoded = 0;
     std::vector<std::string> warnings;
 };
 
 // `dispatchers`: imported functions whose argument N is a syscall number (at least {"syscall", 0}).
-result<code_analysis> analyse_code(const elf_image& img, const std::map<std::string, int>& dispatchers);
+result<code_analysis> analyse_code(const elf_image& img,
+                                   const std::map<std::string, int>& dispatchers);
 
 } // namespace glassbox::scan

@@ -19,7 +19,8 @@
 
 namespace glassbox::scan {
 
-// ---- mapped_file ---------------------------------------------------------------------------------
+// ---- mapped_file
+// ---------------------------------------------------------------------------------
 
 result<mapped_file> mapped_file::open(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -73,7 +74,8 @@ mapped_file::~mapped_file() {
         munmap(data_, size_);
 }
 
-// ---- helpers -------------------------------------------------------------------------------------
+// ---- helpers
+// -------------------------------------------------------------------------------------
 
 namespace {
 
@@ -88,7 +90,7 @@ bool in_bounds(std::uint64_t off, std::uint64_t size, std::uint64_t total) {
 
 // Little-endian readers over a bounded span; every read checks its bounds.
 class cursor {
-public:
+  public:
     cursor(std::span<const std::uint8_t> data, std::uint64_t base_addr, std::size_t pos = 0)
         : data_(data), base_(base_addr), pos_(pos) {}
     bool ok() const { return ok_; }
@@ -162,30 +164,54 @@ public:
         std::uint64_t at = address();
         std::uint64_t v = 0;
         switch (enc & 0x0f) {
-        case 0x00: v = read<std::uint64_t>(); break;
-        case 0x01: v = uleb(); break;
-        case 0x02: v = read<std::uint16_t>(); break;
-        case 0x03: v = read<std::uint32_t>(); break;
-        case 0x04: v = read<std::uint64_t>(); break;
-        case 0x09: v = static_cast<std::uint64_t>(sleb()); break;
-        case 0x0a: v = static_cast<std::uint64_t>(std::int64_t(read<std::int16_t>())); break;
-        case 0x0b: v = static_cast<std::uint64_t>(std::int64_t(read<std::int32_t>())); break;
-        case 0x0c: v = read<std::uint64_t>(); break;
-        default: ok_ = false; return std::nullopt;
+        case 0x00:
+            v = read<std::uint64_t>();
+            break;
+        case 0x01:
+            v = uleb();
+            break;
+        case 0x02:
+            v = read<std::uint16_t>();
+            break;
+        case 0x03:
+            v = read<std::uint32_t>();
+            break;
+        case 0x04:
+            v = read<std::uint64_t>();
+            break;
+        case 0x09:
+            v = static_cast<std::uint64_t>(sleb());
+            break;
+        case 0x0a:
+            v = static_cast<std::uint64_t>(std::int64_t(read<std::int16_t>()));
+            break;
+        case 0x0b:
+            v = static_cast<std::uint64_t>(std::int64_t(read<std::int32_t>()));
+            break;
+        case 0x0c:
+            v = read<std::uint64_t>();
+            break;
+        default:
+            ok_ = false;
+            return std::nullopt;
         }
         if (!ok_)
             return std::nullopt;
         switch (enc & 0x70) {
-        case 0x00: break;
-        case 0x10: v += at; break; // pcrel
-        default: return std::nullopt; // textrel/datarel/funcrel: not used for FDE pc_begin on x86-64
+        case 0x00:
+            break;
+        case 0x10:
+            v += at;
+            break; // pcrel
+        default:
+            return std::nullopt; // textrel/datarel/funcrel: not used for FDE pc_begin on x86-64
         }
         if (enc & 0x80)
             return std::nullopt; // indirect
         return v;
     }
 
-private:
+  private:
     std::span<const std::uint8_t> data_;
     std::uint64_t base_;
     std::size_t pos_;
@@ -219,12 +245,12 @@ std::vector<std::uint64_t> eh_frame_starts(std::span<const std::uint8_t> data, s
         if (id == 0) { // CIE
             auto version = c.read<std::uint8_t>();
             std::string aug = c.cstr();
-            c.uleb();   // code alignment
-            c.sleb();   // data alignment
+            c.uleb(); // code alignment
+            c.sleb(); // data alignment
             if (version == 1)
                 c.read<std::uint8_t>();
             else
-                c.uleb(); // return address register
+                c.uleb();             // return address register
             std::uint8_t fde_enc = 0; // absptr by default
             if (!aug.empty() && aug[0] == 'z') {
                 c.uleb(); // augmentation data length
@@ -242,7 +268,8 @@ std::vector<std::uint64_t> eh_frame_starts(std::span<const std::uint8_t> data, s
                     } else if (aug[i] == 'S' || aug[i] == 'B' || aug[i] == 'G')
                         continue;
                     else
-                        break; // unknown augmentation: the rest cannot be parsed, but R may be known
+                        break; // unknown augmentation: the rest cannot be parsed, but R may be
+                               // known
                 }
             }
             if (c.ok())
@@ -338,19 +365,32 @@ bool has_elf_magic(std::span<const std::byte> bytes) {
 
 std::string machine_name(int machine) {
     switch (machine) {
-    case EM_X86_64: return "x86-64";
-    case EM_386: return "i386";
-    case EM_AARCH64: return "aarch64";
-    case EM_ARM: return "arm";
-    case EM_RISCV: return "riscv";
-    case EM_PPC64: return "ppc64";
-    case EM_PPC: return "ppc";
-    case EM_S390: return "s390";
-    case EM_MIPS: return "mips";
-    case EM_SPARCV9: return "sparc64";
-    case EM_LOONGARCH: return "loongarch";
-    case EM_BPF: return "bpf";
-    default: return fmt::format("EM_{}", machine);
+    case EM_X86_64:
+        return "x86-64";
+    case EM_386:
+        return "i386";
+    case EM_AARCH64:
+        return "aarch64";
+    case EM_ARM:
+        return "arm";
+    case EM_RISCV:
+        return "riscv";
+    case EM_PPC64:
+        return "ppc64";
+    case EM_PPC:
+        return "ppc";
+    case EM_S390:
+        return "s390";
+    case EM_MIPS:
+        return "mips";
+    case EM_SPARCV9:
+        return "sparc64";
+    case EM_LOONGARCH:
+        return "loongarch";
+    case EM_BPF:
+        return "bpf";
+    default:
+        return fmt::format("EM_{}", machine);
     }
 }
 
@@ -363,7 +403,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
     elf_image img;
     img.elf_class = ident[EI_CLASS] == ELFCLASS64 ? 64 : ident[EI_CLASS] == ELFCLASS32 ? 32 : 0;
     if (img.elf_class == 0)
-        return std::unexpected(error{fmt::format("corrupt ELF header: bad class byte {}", ident[EI_CLASS])});
+        return std::unexpected(
+            error{fmt::format("corrupt ELF header: bad class byte {}", ident[EI_CLASS])});
     if (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB)
         return std::unexpected(error{"corrupt ELF header: bad byte-order byte"});
     {
@@ -380,8 +421,9 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
     if (bytes.size() < ehdr_size)
         return std::unexpected(error{"truncated ELF header"});
     if (img.elf_class != 64 || img.machine != EM_X86_64)
-        return std::unexpected(error{fmt::format("{}-bit {} ELF: unsupported architecture (only x86-64 code is scanned)",
-                                                 img.elf_class, img.arch)});
+        return std::unexpected(error{
+            fmt::format("{}-bit {} ELF: unsupported architecture (only x86-64 code is scanned)",
+                        img.elf_class, img.arch)});
     if (ident[EI_DATA] != ELFDATA2LSB)
         return std::unexpected(error{"big-endian x86-64 ELF: corrupt header"});
 
@@ -390,22 +432,28 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
         Elf64_Ehdr raw_eh{};
         std::memcpy(&raw_eh, bytes.data(), sizeof raw_eh);
         const std::uint64_t n = bytes.size();
-        if (raw_eh.e_phnum && !in_bounds(raw_eh.e_phoff, std::uint64_t(raw_eh.e_phnum) * sizeof(Elf64_Phdr), n))
-            return std::unexpected(error{fmt::format("truncated ELF: program headers at {} run past the end of the file ({} bytes)",
-                                                     raw_eh.e_phoff, n)});
+        if (raw_eh.e_phnum &&
+            !in_bounds(raw_eh.e_phoff, std::uint64_t(raw_eh.e_phnum) * sizeof(Elf64_Phdr), n))
+            return std::unexpected(error{fmt::format(
+                "truncated ELF: program headers at {} run past the end of the file ({} bytes)",
+                raw_eh.e_phoff, n)});
         for (unsigned i = 0; i < raw_eh.e_phnum; ++i) {
             Elf64_Phdr ph{};
             std::memcpy(&ph, bytes.data() + raw_eh.e_phoff + i * sizeof(Elf64_Phdr), sizeof ph);
             if (ph.p_type == PT_LOAD && !in_bounds(ph.p_offset, ph.p_filesz, n))
-                return std::unexpected(error{fmt::format(
-                    "truncated ELF: loadable segment {} ends at {}, past the end of the file ({} bytes)", i,
-                    ph.p_offset + ph.p_filesz, n)});
+                return std::unexpected(
+                    error{fmt::format("truncated ELF: loadable segment {} ends at {}, past the end "
+                                      "of the file ({} bytes)",
+                                      i, ph.p_offset + ph.p_filesz, n)});
         }
-        if (raw_eh.e_shnum && !in_bounds(raw_eh.e_shoff, std::uint64_t(raw_eh.e_shnum) * sizeof(Elf64_Shdr), n))
-            return std::unexpected(error{fmt::format("corrupt ELF: section headers at {} run past the end of the file ({} bytes)",
-                                                     raw_eh.e_shoff, n)});
+        if (raw_eh.e_shnum &&
+            !in_bounds(raw_eh.e_shoff, std::uint64_t(raw_eh.e_shnum) * sizeof(Elf64_Shdr), n))
+            return std::unexpected(error{fmt::format(
+                "corrupt ELF: section headers at {} run past the end of the file ({} bytes)",
+                raw_eh.e_shoff, n)});
         if (raw_eh.e_shnum && raw_eh.e_shentsize != sizeof(Elf64_Shdr))
-            return std::unexpected(error{fmt::format("corrupt ELF: section header size {}", raw_eh.e_shentsize)});
+            return std::unexpected(
+                error{fmt::format("corrupt ELF: section header size {}", raw_eh.e_shentsize)});
     }
     elf_version(EV_CURRENT);
     elf_ptr elf(elf_memory(reinterpret_cast<char*>(bytes.data()), bytes.size()));
@@ -418,11 +466,20 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
     const auto* base = reinterpret_cast<const std::uint8_t*>(bytes.data());
 
     switch (eh.e_type) {
-    case ET_EXEC: img.type = "executable"; break;
-    case ET_DYN: img.type = "shared-object"; break; // refined below (PIE) from DT_FLAGS_1 / PT_INTERP
-    case ET_REL: img.type = "relocatable"; break;
-    case ET_CORE: return std::unexpected(error{"ELF core dump: not a program"});
-    default: return std::unexpected(error{fmt::format("corrupt ELF header: unknown e_type {}", eh.e_type)});
+    case ET_EXEC:
+        img.type = "executable";
+        break;
+    case ET_DYN:
+        img.type = "shared-object";
+        break; // refined below (PIE) from DT_FLAGS_1 / PT_INTERP
+    case ET_REL:
+        img.type = "relocatable";
+        break;
+    case ET_CORE:
+        return std::unexpected(error{"ELF core dump: not a program"});
+    default:
+        return std::unexpected(
+            error{fmt::format("corrupt ELF header: unknown e_type {}", eh.e_type)});
     }
 
     // Program headers: interpreter, and executable segments for files without section headers.
@@ -430,7 +487,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
     if (elf_getphdrnum(elf.get(), &phnum) != 0)
         phnum = 0;
     if (eh.e_phoff && !in_bounds(eh.e_phoff, std::uint64_t(phnum) * sizeof(Elf64_Phdr), file_size))
-        return std::unexpected(error{"truncated ELF: program headers run past the end of the file"});
+        return std::unexpected(
+            error{"truncated ELF: program headers run past the end of the file"});
     std::vector<GElf_Phdr> phdrs;
     for (std::size_t i = 0; i < phnum && i < 65536; ++i) {
         GElf_Phdr ph{};
@@ -453,7 +511,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
     if (elf_getshdrnum(elf.get(), &shnum) != 0)
         return std::unexpected(error{fmt::format("corrupt ELF: {}", elf_errmsg(-1))});
     if (shnum > 0 && !in_bounds(eh.e_shoff, std::uint64_t(shnum) * sizeof(Elf64_Shdr), file_size))
-        return std::unexpected(error{"truncated ELF: section headers run past the end of the file"});
+        return std::unexpected(
+            error{"truncated ELF: section headers run past the end of the file"});
     if (shnum > 0 && elf_getshdrstrndx(elf.get(), &shstrndx) != 0)
         return std::unexpected(error{fmt::format("corrupt ELF: {}", elf_errmsg(-1))});
     std::vector<section_info> sections;
@@ -462,7 +521,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
         section_info si;
         si.scn = scn;
         if (!gelf_getshdr(scn, &si.hdr))
-            return std::unexpected(error{fmt::format("corrupt ELF section header: {}", elf_errmsg(-1))});
+            return std::unexpected(
+                error{fmt::format("corrupt ELF section header: {}", elf_errmsg(-1))});
         const char* n = elf_strptr(elf.get(), shstrndx, si.hdr.sh_name);
         si.name = n ? n : "";
         sections.push_back(std::move(si));
@@ -471,7 +531,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
         if (s.hdr.sh_type == SHT_NOBITS)
             return std::nullopt;
         if (!in_bounds(s.hdr.sh_offset, s.hdr.sh_size, file_size)) {
-            img.warnings.push_back(fmt::format("section {} runs past the end of the file (truncated?)", s.name));
+            img.warnings.push_back(
+                fmt::format("section {} runs past the end of the file (truncated?)", s.name));
             return std::nullopt;
         }
         return std::span<const std::uint8_t>(base + s.hdr.sh_offset, s.hdr.sh_size);
@@ -516,10 +577,12 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                 if ((type == STT_FUNC || type == STT_GNU_IFUNC) && sym.st_value != 0) {
                     auto [it, fresh] = img.functions.emplace(sym.st_value, name);
                     // Prefer a global name over a local alias at the same address.
-                    if (!fresh && (it->second.empty() || GELF_ST_BIND(sym.st_info) == STB_GLOBAL) && !name.empty())
+                    if (!fresh && (it->second.empty() || GELF_ST_BIND(sym.st_info) == STB_GLOBAL) &&
+                        !name.empty())
                         it->second = name;
                     sources[h.sh_type == SHT_SYMTAB ? "symtab" : "dynsym"] = "";
-                    if (h.sh_type == SHT_DYNSYM && GELF_ST_BIND(sym.st_info) != STB_LOCAL && !name.empty())
+                    if (h.sh_type == SHT_DYNSYM && GELF_ST_BIND(sym.st_info) != STB_LOCAL &&
+                        !name.empty())
                         img.exports.push_back(name);
                 }
             }
@@ -536,15 +599,24 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                 if (!gelf_getdyn(d, static_cast<int>(i), &dyn) || dyn.d_tag == DT_NULL)
                     break;
                 switch (dyn.d_tag) {
-                case DT_NEEDED: img.needed.push_back(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val)); break;
-                case DT_SONAME: img.soname = dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val); break;
-                case DT_RUNPATH: img.runpath = split_path_list(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val)); break;
-                case DT_RPATH: img.rpath = split_path_list(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val)); break;
+                case DT_NEEDED:
+                    img.needed.push_back(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val));
+                    break;
+                case DT_SONAME:
+                    img.soname = dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val);
+                    break;
+                case DT_RUNPATH:
+                    img.runpath = split_path_list(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val));
+                    break;
+                case DT_RPATH:
+                    img.rpath = split_path_list(dyn_string(elf.get(), h.sh_link, dyn.d_un.d_val));
+                    break;
                 case DT_FLAGS_1:
                     if (dyn.d_un.d_val & DF_1_PIE)
                         img.type = "pie-executable";
                     break;
-                default: break;
+                default:
+                    break;
                 }
             }
         }
@@ -555,8 +627,9 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                     sources["eh_frame"] = "";
             }
         }
-        if ((h.sh_flags & SHF_ALLOC) && !(h.sh_flags & SHF_EXECINSTR) && !(h.sh_flags & SHF_WRITE) &&
-            h.sh_type == SHT_PROGBITS && s.name.rfind(".rodata", 0) == 0) {
+        if ((h.sh_flags & SHF_ALLOC) && !(h.sh_flags & SHF_EXECINSTR) &&
+            !(h.sh_flags & SHF_WRITE) && h.sh_type == SHT_PROGBITS &&
+            s.name.rfind(".rodata", 0) == 0) {
             if (auto r = raw(s))
                 collect_library_strings(*r, libs);
         }
@@ -581,7 +654,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                 break;
             auto type = GELF_R_TYPE(r.r_info);
             auto symi = GELF_R_SYM(r.r_info);
-            if (symi == 0 || (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT && type != R_X86_64_64))
+            if (symi == 0 ||
+                (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT && type != R_X86_64_64))
                 continue;
             GElf_Sym sym{};
             if (!gelf_getsym(symd, static_cast<int>(symi), &sym))
@@ -591,7 +665,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                 img.got_slots[r.r_offset] = nm;
         }
     }
-    // PLT stubs: `jmp *disp(%rip)` (FF 25, optionally after a bnd F2 prefix) through a named GOT slot.
+    // PLT stubs: `jmp *disp(%rip)` (FF 25, optionally after a bnd F2 prefix) through a named GOT
+    // slot.
     for (const auto& s : sections) {
         if (s.name.rfind(".plt", 0) != 0 || !(s.hdr.sh_flags & SHF_EXECINSTR))
             continue;
@@ -616,7 +691,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
         }
     }
 
-    // Files without section headers (sstrip'd, hand-made): executable PT_LOAD segments are the code.
+    // Files without section headers (sstrip'd, hand-made): executable PT_LOAD segments are the
+    // code.
     if (img.code.empty() && sections.empty()) {
         int n = 0;
         for (const auto& ph : phdrs) {
@@ -626,7 +702,8 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
                     img.code.push_back({fmt::format("PT_LOAD[{}]", n), ph.p_vaddr,
                                         std::span<const std::uint8_t>(base + ph.p_offset, sz)});
                 else
-                    img.warnings.push_back("executable segment runs past the end of the file (truncated?)");
+                    img.warnings.push_back(
+                        "executable segment runs past the end of the file (truncated?)");
             }
             ++n;
         }

@@ -19,7 +19,7 @@ namespace glassbox::scan {
 
 // A read-only view of a file kept mapped for as long as the image is used (RAII over mmap).
 class mapped_file {
-public:
+  public:
     static result<mapped_file> open(const std::string& path);
     mapped_file() = default;
     mapped_file(mapped_file&& o) noexcept;
@@ -30,24 +30,24 @@ public:
 
     std::span<std::byte> bytes() const { return {static_cast<std::byte*>(data_), size_}; }
 
-private:
+  private:
     void* data_ = nullptr;
     std::size_t size_ = 0;
 };
 
 struct code_region {
-    std::string name;       // section name, or "PT_LOAD[n]" when the file has no section headers
+    std::string name; // section name, or "PT_LOAD[n]" when the file has no section headers
     std::uint64_t address = 0;
     std::span<const std::uint8_t> bytes;
 };
 
 struct elf_image {
     // Identity
-    int elf_class = 0;      // 32 or 64
-    int machine = 0;        // e_machine
-    std::string arch;       // "x86-64", "i386", "aarch64", ... (human name)
-    std::string type;       // executable, pie-executable, shared-object, relocatable
-    bool stripped = false;  // no .symtab
+    int elf_class = 0;     // 32 or 64
+    int machine = 0;       // e_machine
+    std::string arch;      // "x86-64", "i386", "aarch64", ... (human name)
+    std::string type;      // executable, pie-executable, shared-object, relocatable
+    bool stripped = false; // no .symtab
 
     // Dynamic linking
     std::string interpreter;
@@ -55,13 +55,13 @@ struct elf_image {
     std::vector<std::string> needed;
     std::vector<std::string> runpath;
     std::vector<std::string> rpath;
-    std::vector<std::string> imports;  // undefined dynamic symbols (functions and untyped)
-    std::vector<std::string> exports;  // defined dynamic function symbols
+    std::vector<std::string> imports; // undefined dynamic symbols (functions and untyped)
+    std::vector<std::string> exports; // defined dynamic function symbols
 
     // Code
     std::vector<code_region> code;
     std::map<std::uint64_t, std::string> functions; // start -> name ("" when only from .eh_frame)
-    std::string function_source;                    // "symtab", "dynsym", "eh_frame", "none" (joined by '+')
+    std::string function_source; // "symtab", "dynsym", "eh_frame", "none" (joined by '+')
     std::map<std::uint64_t, std::string> got_slots; // GOT slot address -> symbol (from relocations)
     std::map<std::uint64_t, std::string> plt_stubs; // PLT stub entry address -> symbol
 

@@ -1,13 +1,12 @@
 // ld.so-style dependency resolution (see ld_resolver.hpp).
 #include "scan/ld_resolver.hpp"
 
-#include <elf.h>
-#include <glob.h>
-
 #include <algorithm>
 #include <cstring>
+#include <elf.h>
 #include <filesystem>
 #include <fstream>
+#include <glob.h>
 #include <sstream>
 #include <unistd.h>
 
@@ -89,8 +88,8 @@ bool is_x86_64_elf(const std::string& host_path) {
     unsigned char h[20] = {};
     if (!in.read(reinterpret_cast<char*>(h), sizeof h))
         return false;
-    return std::memcmp(h, ELFMAG, SELFMAG) == 0 && h[EI_CLASS] == ELFCLASS64 && h[EI_DATA] == ELFDATA2LSB &&
-           (h[18] | (h[19] << 8)) == EM_X86_64;
+    return std::memcmp(h, ELFMAG, SELFMAG) == 0 && h[EI_CLASS] == ELFCLASS64 &&
+           h[EI_DATA] == ELFDATA2LSB && (h[18] | (h[19] << 8)) == EM_X86_64;
 }
 
 ld_resolver::ld_resolver(std::string sysroot) : sysroot_(std::move(sysroot)) {
@@ -99,7 +98,8 @@ ld_resolver::ld_resolver(std::string sysroot) : sysroot_(std::move(sysroot)) {
     if (sysroot_ == "/")
         sysroot_.clear();
     read_conf("/etc/ld.so.conf", 0);
-    for (const char* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"})
+    for (const char* d : {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
+                          "/usr/lib64", "/lib", "/usr/lib"})
         if (std::find(system_dirs_.begin(), system_dirs_.end(), d) == system_dirs_.end())
             system_dirs_.push_back(d);
 }
@@ -144,7 +144,8 @@ void ld_resolver::read_conf(const std::string& conf, int depth) {
     }
 }
 
-std::string ld_resolver::try_dir(const std::string& dir, const std::string& name, bool dir_is_host) const {
+std::string ld_resolver::try_dir(const std::string& dir, const std::string& name,
+                                 bool dir_is_host) const {
     if (dir.empty())
         return "";
     std::string host = dir_is_host ? dir + "/" + name : host_path(dir + "/" + name);
@@ -155,7 +156,8 @@ std::string ld_resolver::try_dir(const std::string& dir, const std::string& name
 }
 
 std::string ld_resolver::resolve(const std::string& name, const std::string& requester_path,
-                                 const std::vector<std::string>& runpath, const std::vector<std::string>& rpath,
+                                 const std::vector<std::string>& runpath,
+                                 const std::vector<std::string>& rpath,
                                  const std::vector<std::string>& exe_rpath) const {
     if (name.empty())
         return "";
@@ -170,12 +172,14 @@ std::string ld_resolver::resolve(const std::string& name, const std::string& req
     // absolute ones live inside the sysroot.
     auto search = [&](const std::vector<std::string>& dirs) -> std::string {
         for (const auto& d : dirs) {
-            bool has_origin = d.find("$ORIGIN") != std::string::npos || d.find("${ORIGIN}") != std::string::npos;
+            bool has_origin =
+                d.find("$ORIGIN") != std::string::npos || d.find("${ORIGIN}") != std::string::npos;
             std::string e = expand_tokens(d, origin);
             if (e.empty())
                 continue;
             if (e[0] != '/' && !has_origin)
-                continue; // relative RUNPATH entries depend on the cwd at run time: ld.so uses them, we cannot
+                continue; // relative RUNPATH entries depend on the cwd at run time: ld.so uses
+                          // them, we cannot
             if (auto r = try_dir(e, name, has_origin); !r.empty())
                 return r;
         }

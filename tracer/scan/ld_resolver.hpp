@@ -13,14 +13,15 @@
 namespace glassbox::scan {
 
 class ld_resolver {
-public:
+  public:
     explicit ld_resolver(std::string sysroot);
 
     // Host path of `name` as needed by the object at `requester_path` (whose RUNPATH/RPATH are
     // given), with the executable's RPATH (`exe_rpath`, used only when the requester has no
     // RUNPATH). "" when not found.
     std::string resolve(const std::string& name, const std::string& requester_path,
-                        const std::vector<std::string>& runpath, const std::vector<std::string>& rpath,
+                        const std::vector<std::string>& runpath,
+                        const std::vector<std::string>& rpath,
                         const std::vector<std::string>& exe_rpath) const;
 
     // The host path of an absolute path inside the sysroot (symlinks resolved inside the root);
@@ -29,7 +30,7 @@ public:
 
     const std::vector<std::string>& system_dirs() const { return system_dirs_; }
 
-private:
+  private:
     std::string try_dir(const std::string& dir, const std::string& name, bool dir_is_host) const;
     void read_conf(const std::string& conf, int depth);
     std::string sysroot_;

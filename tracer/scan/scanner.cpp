@@ -2,16 +2,15 @@
 // cached by canonical path so a libc shared by a thousand binaries is read once), the dependency
 // closure of each top-level binary resolved like ld.so, and the two surfaces: `own` (the binary's
 // code and its libc imports) and `all` (own plus every dependency's own surface).
-#include "scan/disasm.hpp"
-#include "scan/elf_reader.hpp"
-#include "scan/ld_resolver.hpp"
-
 #include <glassbox/log.hpp>
 #include <glassbox/scan.hpp>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "scan/disasm.hpp"
+#include "scan/elf_reader.hpp"
+#include "scan/ld_resolver.hpp"
 #include <algorithm>
 #include <cstdio>
 #include <deque>
@@ -32,8 +31,9 @@ struct file_analysis {
     std::string error;
     std::uint64_t size = 0;
     std::string sha256;
-    elf_image img;       // code spans are cleared once analysed (the mapping is gone)
+    elf_image img; // code spans are cleared once analysed (the mapping is gone)
     std::vector<site> sites;
+    std::vector<socket_use> sockets;
     std::map<std::string, int> exported_dispatchers;
     std::vector<std::string> warnings;
     surface own;
@@ -121,6 +121,7 @@ struct scanner::impl {
             return a;
         }
         a.sites = std::move(code->sites);
+        a.sockets = std::move(code->sockets);
         a.exported_dispatchers = std::move(code->exported_dispatchers);
         a.warnings = std::move(a.img.warnings);
         for (auto& w : code->warnings)
@@ -133,7 +134,8 @@ struct scanner::impl {
                 if (nr < 0 || nr >= 1024)
                     continue;
                 add_evidence(a.own, {s.table, static_cast<int>(nr)},
-                             {"site", fmt::format("{:#x} in {} ({})", s.address, s.function, s.instruction)});
+                             {"site", fmt::format("{:#x} in {} ({})", s.address, s.function,
+                                                  s.instruction)});
             }
         }
         for (const auto& imp : a.img.imports) {
@@ -171,6 +173,7 @@ struct scanner::impl {
         r.dlopen_names = img.library_strings;
         r.warnings = a.warnings;
         r.sites = a.sites;
+        r.sockets = a.sockets;
         for (const auto& [n, arg] : a.exported_dispatchers)
             r.dispatchers.push_back(fmt::format("{} (argument {})", n, arg + 1));
         r.unresolved_sites = a.unresolved;
@@ -195,7 +198,8 @@ struct scanner::impl {
                 queue.push_back({n, "needed", from_path, from.img.runpath, from.img.rpath, false});
             if (opts.include_dlopen)
                 for (const auto& n : from.img.library_strings)
-                    queue.push_back({n, "dlopen", from_path, from.img.runpath, from.img.rpath, true});
+                    queue.push_back(
+                        {n, "dlopen", from_path, from.img.runpath, from.img.rpath, true});
         };
         enqueue(a, a.path);
         std::size_t guard = 0;
@@ -240,9 +244,12 @@ struct scanner::impl {
 scanner::scanner(scan_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
 scanner::~scanner() = default;
 
-binary_report scanner::scan_file(const std::string& path) { return impl_->report(path); }
+binary_report scanner::scan_file(const std::string& path) {
+    return impl_->report(path);
+}
 
-std::vector<binary_report> scanner::scan_paths(const std::vector<std::string>& paths, scan_stats& stats,
+std::vector<binary_report> scanner::scan_paths(const std::vector<std::string>& paths,
+                                               scan_stats& stats,
                                                std::vector<std::string>* relative) {
     struct item {
         std::string path, rel;
@@ -258,7 +265,9 @@ std::vector<binary_report> scanner::scan_paths(const std::vector<std::string>& p
         }
         if (fs::is_directory(st)) {
             std::vector<item> found;
-            fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+            fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied,
+                                                ec),
+                end;
             for (; !ec && it != end; it.increment(ec)) {
                 const auto& e = *it;
                 std::error_code ec2;
@@ -269,11 +278,13 @@ std::vector<binary_report> scanner::scan_paths(const std::vector<std::string>& p
                     ++stats.non_elf;
                     continue;
                 }
-                found.push_back({e.path().string(), fs::relative(e.path(), p, ec2).string(), false});
+                found.push_back(
+                    {e.path().string(), fs::relative(e.path(), p, ec2).string(), false});
             }
             if (ec)
                 spdlog::warn("scan: {}: {}", p, ec.message());
-            std::sort(found.begin(), found.end(), [](const item& a, const item& b) { return a.path < b.path; });
+            std::sort(found.begin(), found.end(),
+                      [](const item& a, const item& b) { return a.path < b.path; });
             items.insert(items.end(), found.begin(), found.end());
         } else {
             items.push_back({p, fs::path(p).filename().string(), true});
