@@ -13,14 +13,19 @@ set(GLASSBOX_VMLINUX_H ${GLASSBOX_VMLINUX_DIR}/vmlinux.h)
 if(NOT EXISTS /sys/kernel/btf/vmlinux)
   message(FATAL_ERROR "glassbox needs kernel BTF at /sys/kernel/btf/vmlinux to build its CO-RE BPF programs")
 endif()
-add_custom_command(
-  OUTPUT ${GLASSBOX_VMLINUX_H}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${GLASSBOX_VMLINUX_DIR}
-  COMMAND ${GLASSBOX_BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c > ${GLASSBOX_VMLINUX_H}.tmp
-  COMMAND ${CMAKE_COMMAND} -E rename ${GLASSBOX_VMLINUX_H}.tmp ${GLASSBOX_VMLINUX_H}
-  COMMENT "Dumping vmlinux.h from kernel BTF"
-  VERBATIM)
-add_custom_target(glassbox_vmlinux DEPENDS ${GLASSBOX_VMLINUX_H})
+# Dumped at configure time: a custom command's OUTPUT is only visible to its own directory, and
+# the BPF objects are built from bpf/, so a build-time rule left fresh build trees without a rule.
+if(NOT EXISTS ${GLASSBOX_VMLINUX_H})
+  file(MAKE_DIRECTORY ${GLASSBOX_VMLINUX_DIR})
+  execute_process(
+    COMMAND ${GLASSBOX_BPFTOOL} btf dump file /sys/kernel/btf/vmlinux format c
+    OUTPUT_FILE ${GLASSBOX_VMLINUX_H}.tmp
+    RESULT_VARIABLE dump_result)
+  if(NOT dump_result EQUAL 0)
+    message(FATAL_ERROR "bpftool could not dump /sys/kernel/btf/vmlinux into vmlinux.h")
+  endif()
+  file(RENAME ${GLASSBOX_VMLINUX_H}.tmp ${GLASSBOX_VMLINUX_H})
+endif()
 
 function(glassbox_bpf_object name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;DEPENDS")

@@ -117,6 +117,17 @@ TEST_CASE("check finds exactly the injected behaviour, with chain and first occu
     }
 }
 
+TEST_CASE("check judges enforce's refused actions, not its violation records", "[analysis][check]") {
+    temp_dir d;
+    auto allowed = open_read("/etc/ld.so.cache");
+    auto denied = R"({"type":"open","path":null,"raw_path":"/root/.ssh/id_rsa","access":"read","ret":-13,"errno":"EACCES"})";
+    auto decision = R"({"type":"violation","section":"files.read","attempted":"open /root/.ssh/id_rsa for read","syscall":"openat","path":"/root/.ssh/id_rsa","access":"read","action":"denied","mechanism":"landlock"})";
+    auto p = learn_and_load({d.write("base.trace", trace_of({allowed}))});
+    auto r = check_trace(p, "learned", d.write("enforced.trace", trace_of({allowed, denied, decision})).string());
+    REQUIRE(r);
+    CHECK(keys(r->violations) == std::set<std::pair<std::string, std::string>>{{"files.read", "/root/.ssh/id_rsa"}});
+}
+
 TEST_CASE("check against the hand-written example profile", "[analysis][check]") {
     auto p = glassbox::profile::load_profile(GLASSBOX_SOURCE_DIR "/profiles/clamscan.yaml");
     REQUIRE(p);
