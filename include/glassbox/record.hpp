@@ -120,6 +120,7 @@ struct event_view {
     std::string_view comm;
     const std::string* text = nullptr; // short human description ("open /etc/passwd = 3")
     bool failed = false;               // ret < 0
+    const std::string* json = nullptr; // the event's trace line (enforce derives Landlock denials)
 };
 
 class recorder {

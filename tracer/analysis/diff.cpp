@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace glassbox::analysis {
 
@@ -101,29 +102,58 @@ void group_areas(std::vector<finding>& v, std::size_t threshold = 8) {
     v = std::move(kept);
 }
 
-// Drops added/removed pairs that differ only by a volatile-looking run (docs/learning.md).
+// Drops added/removed entries that differ from one on the other side only by a volatile-looking
+// run (docs/learning.md). Candidates share a skeleton (letters and digits blurred, punctuation
+// kept), so this is linear in practice; each entry is compared with at most 256 candidates.
 void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed) {
-    std::vector<bool> used(removed.size(), false);
-    std::vector<finding> kept;
-    for (auto& a : added) {
-        bool paired = false;
-        if (is_path_section(a.sec)) {
-            for (std::size_t j = 0; j < removed.size(); ++j)
-                if (!used[j] && removed[j].sec == a.sec && looks_volatile_pair(a.subject, removed[j].subject)) {
-                    used[j] = true;
-                    paired = true;
-                    break;
-                }
-        }
-        if (!paired)
-            kept.push_back(std::move(a));
-    }
-    added = std::move(kept);
-    std::vector<finding> rest;
+    auto skeleton = [](const finding& f) {
+        std::string k(1, static_cast<char>(f.sec));
+        for (char c : f.subject)
+            k.push_back(std::isalnum(static_cast<unsigned char>(c)) ? 'a' : c);
+        return k;
+    };
+    std::unordered_map<std::string, std::vector<std::size_t>> removed_by_shape, added_by_shape;
     for (std::size_t j = 0; j < removed.size(); ++j)
-        if (!used[j])
-            rest.push_back(std::move(removed[j]));
-    removed = std::move(rest);
+        if (is_path_section(removed[j].sec))
+            removed_by_shape[skeleton(removed[j])].push_back(j);
+    for (std::size_t j = 0; j < added.size(); ++j)
+        if (is_path_section(added[j].sec))
+            added_by_shape[skeleton(added[j])].push_back(j);
+    // Symmetric: an entry on one side is noise when it looks like a volatile variant of one of
+    // (at most 256) same-shaped entries on the other side.
+    auto noise = [](const std::vector<finding>& mine, std::size_t i, const std::vector<finding>& other,
+                    const std::vector<std::size_t>* candidates) {
+        if (!candidates)
+            return false;
+        std::size_t tried = 0;
+        for (auto j : *candidates) {
+            if (++tried > 256)
+                break;
+            if (looks_volatile_pair(mine[i].subject, other[j].subject))
+                return true;
+        }
+        return false;
+    };
+    auto find = [&](auto& map, const finding& f) -> const std::vector<std::size_t>* {
+        if (!is_path_section(f.sec))
+            return nullptr;
+        auto it = map.find(skeleton(f));
+        return it == map.end() ? nullptr : &it->second;
+    };
+    std::vector<bool> drop_added(added.size()), drop_removed(removed.size());
+    for (std::size_t i = 0; i < added.size(); ++i)
+        drop_added[i] = noise(added, i, removed, find(removed_by_shape, added[i]));
+    for (std::size_t j = 0; j < removed.size(); ++j)
+        drop_removed[j] = noise(removed, j, added, find(added_by_shape, removed[j]));
+    auto keep = [](std::vector<finding>& v, const std::vector<bool>& drop) {
+        std::vector<finding> out;
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (!drop[i])
+                out.push_back(std::move(v[i]));
+        v = std::move(out);
+    };
+    keep(added, drop_added);
+    keep(removed, drop_removed);
 }
 
 struct loaded_profile {
@@ -157,8 +187,8 @@ result<input_info> trace_against_profile(const std::filesystem::path& trace_file
     });
     if (!info)
         return info;
-    for (auto& e : set.entries)
-        outside.push_back(std::move(e.f));
+    for (const auto& e : set.entries)
+        outside.push_back(set.to_finding(e));
     return info;
 }
 
@@ -208,24 +238,23 @@ result<diff_report> diff_inputs(const std::filesystem::path& old_input, const st
     diff_report rep;
 
     if (*old_is_trace && *new_is_trace) {
-        behaviour_set set;
-        auto o = collect(old_input, set, 1, rep.warnings);
+        // OLD becomes a set of normalised behaviours; NEW is streamed against it, keeping only
+        // what OLD lacks, so memory is one set plus the differences.
+        behaviour_set old_set, new_only;
+        auto o = collect(old_input, old_set, 1, rep.warnings);
         if (!o)
             return std::unexpected(o.error());
-        auto n = collect(new_input, set, 2, rep.warnings);
+        std::vector<bool> seen(old_set.entries.size(), false);
+        auto n = collect(new_input, new_only, 2, rep.warnings, {}, &old_set, &seen);
         if (!n)
             return std::unexpected(n.error());
         rep.old_input = *o;
         rep.new_input = *n;
-        for (auto& e : set.entries) {
-            if (e.traces == 2) {
-                e.f.source = rep.new_input.name;
-                rep.added.push_back(std::move(e.f));
-            } else if (e.traces == 1) {
-                e.f.source = rep.old_input.name;
-                rep.removed.push_back(std::move(e.f));
-            }
-        }
+        for (const auto& e : new_only.entries)
+            rep.added.push_back(new_only.to_finding(e));
+        for (std::size_t i = 0; i < old_set.entries.size(); ++i)
+            if (!seen[i])
+                rep.removed.push_back(old_set.to_finding(old_set.entries[i]));
         sort_findings(rep.added);
         sort_findings(rep.removed);
         cancel_volatile_pairs(rep.added, rep.removed);

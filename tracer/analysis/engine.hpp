@@ -5,6 +5,7 @@
 
 #include <glassbox/analysis.hpp>
 
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,23 +21,45 @@ std::string sanitise(std::string_view s);
 void sort_findings(std::vector<finding>& v);
 input_info info_of(const trace::reader& r);
 
+// Interned strings (process names, chains, details, input names): findings repeat them a lot.
+struct string_pool {
+    std::deque<std::string> strings{std::string()}; // a deque: the index's views stay valid
+    std::unordered_map<std::string_view, std::uint32_t> ids;
+    std::uint32_t id(std::string_view s);
+    const std::string& get(std::uint32_t i) const { return strings[i]; }
+};
+
 // Distinct normalised behaviours with counts, first occurrence and which inputs saw them.
+// Entries are kept small (they are what memory grows with): repeated strings are pool ids.
 struct behaviour_set {
     struct entry {
-        finding f;               // f.subject is the normalised pattern, f.example a raw subject
+        std::string subject;  // normalised pattern
+        std::string example;  // an exact subject it covers; empty when equal to `subject`
+        std::uint64_t count = 0, first_line = 0;
         std::uint64_t traces = 0; // bit i: seen in input i
+        std::int64_t first_ts = 0, pid = 0;
+        std::uint32_t comm = 0, chain = 0, detail = 0, source = 0; // string_pool ids
+        section sec = section::unknown;
+        const std::string& example_or_subject() const { return example.empty() ? subject : example; }
     };
-    std::vector<entry> entries;
-    std::unordered_map<std::string, std::size_t> index; // section byte + pattern -> entry
+    std::deque<entry> entries; // a deque: growing never moves entries (the index points into them)
+    std::unordered_map<std::string_view, std::uint32_t> index[kSectionCount];
+    string_pool pool;
 
     entry& add(section s, std::string pattern, std::uint64_t trace_bit, bool* inserted = nullptr);
+    finding to_finding(const entry& e) const;
+    // Moves the entries out (per section) and drops the index.
+    std::vector<entry> take(section s);
 };
 
 // Reads a whole trace, normalising every behaviour into `set` (bit `trace_bit`). `visit`, when
 // set, sees every raw behaviour first and returns false to leave it out of the set.
+// With `against`: behaviours whose normalised form is already in `against` are not added; their
+// entry's bit is set in `seen` (sized like against->entries) instead.
 result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
                            std::vector<std::string>& warnings,
-                           const std::function<bool(const behaviour&, const trace::event&)>& visit = {});
+                           const std::function<bool(const behaviour&, const trace::event&)>& visit = {},
+                           const behaviour_set* against = nullptr, std::vector<bool>* seen = nullptr);
 
 // Is this a trace (JSON Lines) rather than a profile (YAML)? Looks at the first bytes.
 result<bool> looks_like_trace(const std::filesystem::path& file);

@@ -29,23 +29,57 @@ bool is_path_section(section s) {
     }
 }
 
+std::uint32_t string_pool::id(std::string_view s) {
+    if (s.empty())
+        return 0;
+    auto it = ids.find(s);
+    if (it != ids.end())
+        return it->second;
+    auto i = static_cast<std::uint32_t>(strings.size());
+    strings.emplace_back(s);
+    ids.emplace(strings.back(), i);
+    return i;
+}
+
 behaviour_set::entry& behaviour_set::add(section s, std::string pattern, std::uint64_t trace_bit, bool* inserted) {
-    std::string key;
-    key.reserve(pattern.size() + 1);
-    key.push_back(static_cast<char>(s));
-    key.append(pattern);
-    auto [it, ins] = index.try_emplace(std::move(key), entries.size());
+    auto& idx = index[static_cast<int>(s)];
+    auto it = idx.find(pattern);
+    bool ins = it == idx.end();
     if (ins) {
-        entry e;
-        e.f.sec = s;
-        e.f.subject = std::move(pattern);
-        entries.push_back(std::move(e));
+        entry& e = entries.emplace_back();
+        e.sec = s;
+        e.subject = std::move(pattern);
+        it = idx.emplace(std::string_view(e.subject), static_cast<std::uint32_t>(entries.size() - 1)).first;
     }
     if (inserted)
         *inserted = ins;
     auto& e = entries[it->second];
     e.traces |= trace_bit;
     return e;
+}
+
+finding behaviour_set::to_finding(const entry& e) const {
+    finding f;
+    f.sec = e.sec;
+    f.subject = e.subject;
+    f.count = e.count;
+    f.example = e.example_or_subject();
+    f.first_line = e.first_line;
+    f.first_ts = e.first_ts;
+    f.pid = e.pid;
+    f.comm = pool.get(e.comm);
+    f.chain = pool.get(e.chain);
+    f.detail = pool.get(e.detail);
+    f.source = pool.get(e.source);
+    return f;
+}
+
+std::vector<behaviour_set::entry> behaviour_set::take(section s) {
+    std::vector<entry> out;
+    for (auto& e : entries)
+        if (e.sec == s)
+            out.push_back(std::move(e));
+    return out;
 }
 
 result<bool> looks_like_trace(const std::filesystem::path& file) {
@@ -63,7 +97,8 @@ result<bool> looks_like_trace(const std::filesystem::path& file) {
 
 result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
                            std::vector<std::string>& warnings,
-                           const std::function<bool(const behaviour&, const trace::event&)>& visit) {
+                           const std::function<bool(const behaviour&, const trace::event&)>& visit,
+                           const behaviour_set* against, std::vector<bool>* seen) {
     auto opened = trace::reader::open(file);
     if (!opened)
         return std::unexpected(opened.error());
@@ -76,10 +111,14 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
     // number of distinct behaviours.
     struct slot {
         std::string key;
-        std::size_t entry = 0;
+        behaviour_set::entry* entry = nullptr;
+        bool in_against = false;
     };
     std::vector<slot> cache(4096);
     std::string key;
+    const std::uint32_t source = set.pool.id(rd.name());
+    std::int64_t chain_pid = -1;
+    std::uint32_t chain_id = 0;
     std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
         if (visit && !visit(b, *cur))
             return;
@@ -88,26 +127,43 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
         key.append(b.subject);
         auto& sl = cache[std::hash<std::string>{}(key) & (cache.size() - 1)];
         behaviour_set::entry* e;
-        bool inserted = false;
-        if (sl.key == key) {
-            e = &set.entries[sl.entry];
+        if (sl.key == key && (sl.entry || sl.in_against)) {
+            if (sl.in_against)
+                return;
+            e = sl.entry;
             e->traces |= trace_bit;
         } else {
-            e = &set.add(b.sec, normalise_subject(b.sec, b.subject), trace_bit, &inserted);
+            std::string pattern = normalise_subject(b.sec, b.subject);
             sl.key = key;
-            sl.entry = static_cast<std::size_t>(e - set.entries.data());
+            if (against) {
+                auto& idx = against->index[static_cast<int>(b.sec)];
+                if (auto it = idx.find(pattern); it != idx.end()) {
+                    (*seen)[it->second] = true;
+                    sl.entry = nullptr;
+                    sl.in_against = true;
+                    return;
+                }
+            }
+            e = &set.add(b.sec, std::move(pattern), trace_bit);
+            sl.entry = e;
+            sl.in_against = false;
         }
-        if (e->f.count == 0) {
-            e->f.example = sanitise(b.subject);
-            e->f.first_line = cur->line;
-            e->f.first_ts = cur->ts;
-            e->f.pid = cur->pid;
-            e->f.comm = sanitise(cur->comm);
-            e->f.chain = sanitise(tree.chain(cur->pid));
-            e->f.detail = event_detail(*cur);
-            e->f.source = rd.name();
+        if (e->count == 0) { // first occurrence: remember where and who
+            if (b.subject != std::string_view(e->subject))
+                e->example = sanitise(b.subject);
+            e->first_line = cur->line;
+            e->first_ts = cur->ts;
+            e->pid = cur->pid;
+            e->comm = set.pool.id(sanitise(cur->comm));
+            if (cur->pid != chain_pid) { // chains repeat: compute once per process until it changes
+                chain_pid = cur->pid;
+                chain_id = set.pool.id(sanitise(tree.chain(cur->pid)));
+            }
+            e->chain = chain_id;
+            e->detail = set.pool.id(event_detail(*cur));
+            e->source = source;
         }
-        ++e->f.count;
+        ++e->count;
     };
     while (true) {
         auto ev = rd.next();
@@ -117,6 +173,8 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
             break;
         cur = *ev;
         tree.observe(*cur);
+        if (cur->kind == GB_EV_EXEC || cur->kind == GB_EV_FORK)
+            chain_pid = -1; // the tree changed
         ex.extract(*cur, cb);
     }
     for (const auto& w : rd.warnings())
@@ -189,16 +247,19 @@ std::string merge_components(const std::vector<std::string_view>& names) {
 }
 
 void merge_into(behaviour_set::entry& into, behaviour_set::entry& from) {
-    if (from.f.count && (into.f.count == 0 || from.f.first_line < into.f.first_line) && into.f.example.empty())
-        into.f.example = from.f.example;
-    if (into.f.example.empty()) {
-        into.f.example = from.f.example;
-        into.f.first_line = from.f.first_line;
-        into.f.chain = from.f.chain;
-        into.f.detail = from.f.detail;
-        into.f.source = from.f.source;
+    if (into.count == 0 && from.count > 0) {
+        into.example = from.example_or_subject();
+        into.first_line = from.first_line;
+        into.first_ts = from.first_ts;
+        into.pid = from.pid;
+        into.comm = from.comm;
+        into.chain = from.chain;
+        into.detail = from.detail;
+        into.source = from.source;
+    } else if (into.example.empty()) {
+        into.example = into.subject; // the subject is about to become a pattern
     }
-    into.f.count += from.f.count;
+    into.count += from.count;
     into.traces |= from.traces;
 }
 
@@ -218,7 +279,7 @@ void dedupe(std::vector<behaviour_set::entry>& entries) {
     std::unordered_map<std::string, std::size_t> seen;
     std::vector<bool> dead(entries.size(), false);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        auto [it, ins] = seen.try_emplace(entries[i].f.subject, i);
+        auto [it, ins] = seen.try_emplace(entries[i].subject, i);
         if (!ins) {
             merge_into(entries[it->second], entries[i]);
             dead[i] = true;
@@ -250,9 +311,9 @@ void generalise_volatile(std::vector<behaviour_set::entry>& entries, std::uint64
     // component, across different traces, name the same thing with a volatile part.
     std::map<std::string, std::vector<std::size_t>> buckets;
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (entries[i].traces == all_traces || entries[i].f.subject.empty() || entries[i].f.subject[0] != '/')
+        if (entries[i].traces == all_traces || entries[i].subject.empty() || entries[i].subject[0] != '/')
             continue;
-        auto comps = split_components(entries[i].f.subject);
+        auto comps = split_components(entries[i].subject);
         for (std::size_t k = 1; k < comps.size(); ++k)
             buckets[join_components(comps, k, std::string_view("\x01", 1)) + '\x02' + std::to_string(k)].push_back(i);
     }
@@ -271,7 +332,7 @@ void generalise_volatile(std::vector<behaviour_set::entry>& entries, std::uint64
         std::vector<std::string_view> names;
         std::vector<std::vector<std::string_view>> split;
         for (auto i : live)
-            split.push_back(split_components(entries[i].f.subject));
+            split.push_back(split_components(entries[i].subject));
         for (auto& c : split)
             names.push_back(c[k]);
         std::string merged = join_components(split[0], k, merge_components(names));
@@ -280,7 +341,9 @@ void generalise_volatile(std::vector<behaviour_set::entry>& entries, std::uint64
             merge_into(entries[keep], entries[live[j]]);
             dead[live[j]] = true;
         }
-        entries[keep].f.subject = std::move(merged);
+        if (entries[keep].example.empty())
+            entries[keep].example = entries[keep].subject;
+        entries[keep].subject = std::move(merged);
     }
     compact(entries, dead);
     dedupe(entries);
@@ -291,7 +354,7 @@ void collapse_directories(std::vector<behaviour_set::entry>& entries, std::size_
         return;
     std::map<std::string, std::vector<std::size_t>> under; // dir -> entries below it
     auto add_ancestors = [&](std::size_t i) {
-        const std::string& p = entries[i].f.subject;
+        const std::string& p = entries[i].subject;
         if (p.empty() || p[0] != '/')
             return;
         for (std::size_t pos = p.find('/', 1); pos != std::string::npos; pos = p.find('/', pos + 1))
@@ -317,14 +380,13 @@ void collapse_directories(std::vector<behaviour_set::entry>& entries, std::size_
             continue;
         bool direct = true;
         for (auto i : live) {
-            const auto& p = entries[i].f.subject;
+            const auto& p = entries[i].subject;
             if (p.rfind('/') != d.size() || p == d + "/**")
                 direct = false;
         }
         behaviour_set::entry merged;
-        merged.f = entries[live[0]].f;
-        merged.f.count = 0;
-        merged.f.subject = d + (direct ? "/*" : "/**");
+        merged.sec = entries[live[0]].sec;
+        merged.subject = d + (direct ? "/*" : "/**");
         for (auto i : live) {
             merge_into(merged, entries[i]);
             dead[i] = true;
@@ -367,16 +429,16 @@ bool is_literal_pattern(std::string_view p) {
 void drop_subsumed(std::vector<behaviour_set::entry>& entries) {
     std::vector<std::pair<std::size_t, profile::glob>> wild;
     for (std::size_t i = 0; i < entries.size(); ++i)
-        if (!is_literal_pattern(entries[i].f.subject))
-            if (auto g = profile::glob::compile(entries[i].f.subject))
+        if (!is_literal_pattern(entries[i].subject))
+            if (auto g = profile::glob::compile(entries[i].subject))
                 wild.emplace_back(i, std::move(*g));
     if (wild.empty())
         return;
     std::vector<bool> dead(entries.size(), false);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (!is_literal_pattern(entries[i].f.subject))
+        if (!is_literal_pattern(entries[i].subject))
             continue;
-        std::string subject = unescape(entries[i].f.subject);
+        std::string subject = unescape(entries[i].subject);
         for (auto& [w, g] : wild)
             if (g.matches(subject)) {
                 merge_into(entries[w], entries[i]);
@@ -495,13 +557,26 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
     // Relative subjects (attempts refused before the kernel resolved them) cannot be rules as
     // they are: anchor them anywhere.
     std::vector<behaviour_set::entry> by_section[kSectionCount];
-    for (auto& e : set.entries) {
-        if (is_path_section(e.f.sec) && !e.f.subject.empty() && e.f.subject[0] != '/' &&
-            e.f.subject.find(':') == std::string::npos)
-            e.f.subject = "**/" + e.f.subject;
-        by_section[static_cast<int>(e.f.sec)].push_back(std::move(e));
+    {
+        std::size_t sizes[kSectionCount] = {};
+        for (const auto& e : set.entries)
+            ++sizes[static_cast<int>(e.sec)];
+        for (int s = 0; s < kSectionCount; ++s)
+            by_section[s].reserve(sizes[s]);
     }
-    set = {};
+    for (auto& idx : set.index)
+        idx = {};
+    while (!set.entries.empty()) {
+        auto& e = set.entries.front();
+        if (is_path_section(e.sec) && !e.subject.empty() && e.subject[0] != '/' &&
+            e.subject.find(':') == std::string::npos) {
+            if (e.example.empty())
+                e.example = e.subject;
+            e.subject = "**/" + e.subject;
+        }
+        by_section[static_cast<int>(e.sec)].push_back(std::move(e));
+        set.entries.pop_front(); // frees as it goes: no second copy of every entry
+    }
     for (int s = 0; s < kSectionCount; ++s) {
         auto sec = static_cast<section>(s);
         auto& v = by_section[s];
@@ -511,7 +586,7 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
                 collapse_directories(v, opts.collapse_threshold);
             drop_subsumed(v);
         }
-        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.f.subject < b.f.subject; });
+        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.subject < b.subject; });
     }
 
     std::string y;
@@ -546,7 +621,7 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
         std::vector<const behaviour_set::entry*> ok;
         std::vector<std::pair<const behaviour_set::entry*, std::string>> bad;
         for (const auto& e : v) {
-            auto problem = rule_problem(sec, e.f.subject);
+            auto problem = rule_problem(sec, e.subject);
             if (problem.empty())
                 ok.push_back(&e);
             else
@@ -561,18 +636,18 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
             y += " []";
         y += "\n";
         for (const auto* e : ok) {
-            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}\n", pad, yaml_quote(e->f.subject), e->f.count,
-                             e->f.count == 1 ? "" : "s", comment_text(e->f.example),
-                             e->f.chain.empty() ? "" : " (" + comment_text(e->f.chain) + ")");
+            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}\n", pad, yaml_quote(e->subject), e->count,
+                             e->count == 1 ? "" : "s", comment_text(e->example_or_subject()),
+                             e->chain == 0 ? "" : " (" + comment_text(set.pool.get(e->chain)) + ")");
             ++out.rules;
         }
         for (const auto& [e, problem] : bad) {
             std::string w = fmt::format("{}: cannot write '{}' as a rule ({}); it is left as a comment and "
                                         "stays a violation",
-                                        section_name(sec), comment_text(e->f.subject), problem);
+                                        section_name(sec), comment_text(e->subject), problem);
             out.warnings.push_back(w);
             y += fmt::format("{}  # NOT EXPRESSIBLE ({}): {}  # {} events\n", pad, comment_text(problem),
-                             comment_text(e->f.subject), e->f.count);
+                             comment_text(e->subject), e->count);
         }
     };
     y += "files:\n";
@@ -597,7 +672,7 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
     if (!by_section[static_cast<int>(section::unknown)].empty()) {
         y += "# Events of types this glassbox does not know (they stay violations):\n";
         for (const auto& e : by_section[static_cast<int>(section::unknown)])
-            y += fmt::format("#   {}: {} events\n", comment_text(e.f.subject), e.f.count);
+            y += fmt::format("#   {}: {} events\n", comment_text(e.subject), e.count);
     }
 
     // Learn must never write a profile it cannot read back.

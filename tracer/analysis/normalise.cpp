@@ -29,20 +29,28 @@ std::size_t utf8_len(std::string_view s, std::size_t i) {
     return n;
 }
 
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+// ASCII only, locale-independent and inlined (the <cctype> calls showed up in profiles).
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+inline bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-// Marks volatile byte ranges of a component.
+// Marks volatile bytes of a component (components are at most 255 bytes on Linux; longer input
+// still works, through the heap).
 struct spans {
-    std::vector<std::pair<std::size_t, std::size_t>> v; // [begin, end)
-    void add(std::size_t b, std::size_t e) { v.emplace_back(b, e); }
-    bool covered(std::size_t i) const {
-        for (auto [b, e] : v)
-            if (i >= b && i < e)
-                return true;
-        return false;
+    std::array<std::uint8_t, 256> small{};
+    std::vector<std::uint8_t> big;
+    std::uint8_t* mark;
+    explicit spans(std::size_t n) : mark(small.data()) {
+        if (n > small.size()) {
+            big.assign(n, 0);
+            mark = big.data();
+        }
     }
+    void add(std::size_t b, std::size_t e) {
+        for (std::size_t i = b; i < e; ++i)
+            mark[i] = 1;
+    }
+    bool covered(std::size_t i) const { return mark[i] != 0; }
 };
 
 bool match_uuid(std::string_view s, std::size_t i) {
@@ -63,32 +71,56 @@ bool match_uuid(std::string_view s, std::size_t i) {
 
 } // namespace
 
-std::string escape_glob(std::string_view literal) {
-    std::string out;
-    out.reserve(literal.size() + 4);
+namespace {
+
+void escape_glob_into(std::string& out, std::string_view literal) {
     for (std::size_t i = 0; i < literal.size();) {
+        auto b = static_cast<unsigned char>(literal[i]);
+        if (b < 0x80) {
+            if (b < 0x20 || b == 0x7f)
+                out.push_back('?'); // control bytes cannot be written plainly in YAML either
+            else {
+                if (is_glob_meta(literal[i]))
+                    out.push_back('\\');
+                out.push_back(literal[i]);
+            }
+            ++i;
+            continue;
+        }
         std::size_t n = utf8_len(literal, i);
         if (n == 0) {
             out.push_back('?');
             ++i;
             continue;
         }
-        if (n == 1 && is_glob_meta(literal[i]))
-            out.push_back('\\');
-        if (n == 1 && static_cast<unsigned char>(literal[i]) < 0x20) {
-            out.push_back('?'); // control bytes cannot be written plainly in YAML either
-            ++i;
-            continue;
-        }
         out.append(literal.substr(i, n));
         i += n;
     }
+}
+
+void normalise_component_into(std::string& out, std::string_view c);
+
+} // namespace
+
+std::string escape_glob(std::string_view literal) {
+    std::string out;
+    out.reserve(literal.size() + 4);
+    escape_glob_into(out, literal);
     return out;
 }
 
 std::string normalise_component(std::string_view c) {
-    spans sp;
+    std::string out;
+    out.reserve(c.size());
+    normalise_component_into(out, c);
+    return out;
+}
+
+namespace {
+
+void normalise_component_into(std::string& out, std::string_view c) {
     const std::size_t n = c.size();
+    spans sp(n);
     // Python tempfile names: "tmp" + 6-12 random [A-Za-z0-9_] (then end or an extension).
     if (c.starts_with("tmp")) {
         std::size_t k = 3;
@@ -136,7 +168,8 @@ std::string normalise_component(std::string_view c) {
             is_volatile = true;
         // mkstemp/mktemp suffixes: a random-looking run after a separator (letters mixed with
         // digits, or case changing inside the run: "Xa9Bq2", "AbCdEf"; not "GlobalSign").
-        if (after_sep && len >= 6 && ((digit && (upper || lower)) || (inner_upper >= 2 && lower)))
+        if (after_sep && len >= 6 &&
+            ((digit && (upper || lower)) || (inner_upper >= 2 && lower) || (len == 6 && inner_upper >= 1 && lower)))
             is_volatile = true;
         if (is_volatile)
             sp.add(i, j);
@@ -165,24 +198,23 @@ std::string normalise_component(std::string_view c) {
         }
     }
     // Rebuild: volatile bytes become one '*' per run; the rest is escaped.
-    std::string out;
-    std::string literal;
+    std::size_t lit = 0;
     for (std::size_t k = 0; k < n;) {
         if (sp.covered(k)) {
-            out += escape_glob(literal);
-            literal.clear();
+            escape_glob_into(out, c.substr(lit, k - lit));
             if (out.empty() || out.back() != '*')
                 out.push_back('*');
             while (k < n && sp.covered(k))
                 ++k;
+            lit = k;
             continue;
         }
-        literal.push_back(c[k]);
         ++k;
     }
-    out += escape_glob(literal);
-    return out;
+    escape_glob_into(out, c.substr(lit));
 }
+
+} // namespace
 
 std::string normalise_path(std::string_view path) {
     constexpr std::string_view kDeleted = " (deleted)";
@@ -197,15 +229,6 @@ std::string normalise_path(std::string_view path) {
     if (path.empty() || path.front() != '/')
         return escape_glob(path);
 
-    std::vector<std::string_view> comps;
-    std::size_t i = 1;
-    while (i <= path.size()) {
-        auto slash = path.find('/', i);
-        if (slash == std::string_view::npos)
-            slash = path.size();
-        comps.push_back(path.substr(i, slash - i));
-        i = slash + 1;
-    }
     auto all_digits = [](std::string_view s) {
         if (s.empty())
             return false;
@@ -215,20 +238,30 @@ std::string normalise_path(std::string_view path) {
         return true;
     };
     std::string out;
-    bool in_proc = !comps.empty() && comps[0] == "proc";
-    for (std::size_t k = 0; k < comps.size(); ++k) {
-        auto c = comps[k];
+    out.reserve(path.size() + 8);
+    std::string_view first, second;
+    std::size_t k = 0;
+    for (std::size_t i = 1; i <= path.size(); ++k) {
+        auto slash = path.find('/', i);
+        if (slash == std::string_view::npos)
+            slash = path.size();
+        std::string_view c = path.substr(i, slash - i);
+        i = slash + 1;
+        if (k == 0)
+            first = c;
+        else if (k == 1)
+            second = c;
         out.push_back('/');
-        if (in_proc && all_digits(c)) {
+        if (first == "proc" && k > 0 && all_digits(c)) {
             out += "[0-9]*"; // /proc/<pid>, /proc/<pid>/task/<tid>, /proc/<pid>/fd/<n>
-        } else if (k == 1 && comps[0] == "home" && !c.empty()) {
+        } else if (k == 1 && first == "home" && !c.empty()) {
             out += "*"; // user homes
-        } else if (k == 2 && comps[0] == "run" && comps[1] == "user" && all_digits(c)) {
+        } else if (k == 2 && first == "run" && second == "user" && all_digits(c)) {
             out += "[0-9]*";
-        } else if (k == 1 && comps[0] == "tmp" && c.starts_with("systemd-private-")) {
+        } else if (k == 1 && first == "tmp" && c.starts_with("systemd-private-")) {
             out += "systemd-private-*";
         } else {
-            out += normalise_component(c);
+            normalise_component_into(out, c);
         }
     }
     return out;

@@ -1,15 +1,142 @@
-// glassbox enforce: placeholder registration until the subsystem lands (owned by its issue).
+// glassbox enforce: runs a command under its allowed profile in a lab sandbox (Landlock, seccomp
+// filter + user-notification supervisor, cgroup BPF, optional namespaces) and writes a trace with
+// a `violation` event for each decision. The mechanisms live in tracer/enforce/; this file parses
+// the command line, states what will and will not be enforced, and reports the outcome.
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
+#include <glassbox/log.hpp>
+#include <glassbox/profile.hpp>
+
+#include "enforce/policy.hpp"
+#include "enforce/sandbox.hpp"
+#include "enforce/violation_log.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
 
 namespace glassbox {
 
+namespace {
+
+struct enforce_args {
+    std::string profile;
+    std::string mode = "enforce";
+    std::string out;
+    std::string isolate;
+    std::string supervise = "auto";
+    bool require_all = false;
+    bool quiet = false;
+    std::vector<std::string> command;
+};
+
+constexpr const char* kFooter = R"(Modes:
+  enforce   forbidden actions fail (EACCES/EPERM) and the command goes on
+  complain  everything is allowed; every action outside the profile is recorded
+  kill      the whole command tree is killed at the first violation
+
+Examples:
+  glassbox enforce --profile clamscan.yaml --mode complain --out complain.jsonl -- clamscan -r /srv/samples
+  glassbox enforce --profile clamscan.yaml --out enforce.jsonl -- clamscan -r /srv/samples
+  glassbox enforce --profile agent.yaml --mode kill --isolate pid,mount,net -- /opt/agent/bin/agentd
+  glassbox check --profile clamscan.yaml complain.jsonl     # review what complain mode saw
+
+The trace has the format of `glassbox run` (docs/trace-format.md) with one `violation` event per
+decision; `check` and `diff` read it. See docs/enforce.md for the mechanisms and their limits.)";
+
+void run_enforce(const enforce_args& a) {
+    if (geteuid() != 0)
+        throw fatal_error(exit_code::no_permission, "enforce needs root (Landlock, seccomp supervisor, cgroup BPF, namespaces)");
+    enforce::mode m = a.mode == "complain" ? enforce::mode::complain
+                      : a.mode == "kill"   ? enforce::mode::kill
+                                           : enforce::mode::enforce;
+    auto loaded = profile::load_profile(a.profile);
+    if (!loaded)
+        throw fatal_error(exit_code::usage, loaded.error().message());
+    auto prof = std::make_shared<const profile::profile>(std::move(*loaded));
+    std::vector<std::string> notes;
+    enforce::sandbox_options so;
+    so.pol = enforce::policy_from_profile(prof, notes);
+    so.run_mode = m;
+    so.argv = a.command;
+    so.require_all = a.require_all;
+    if (!a.isolate.empty()) {
+        auto iso = enforce::parse_isolation(a.isolate);
+        if (!iso)
+            throw fatal_error(exit_code::usage, iso.error().message);
+        so.isolate = *iso;
+    }
+    if (a.supervise == "always")
+        so.supervise_opens = true;
+    else if (a.supervise == "never")
+        so.supervise_opens = false;
+
+    // With --out the recorder writes the full trace (every event + violations); without it the
+    // sandbox runs on its own and violations are only reported here.
+    auto log = std::make_shared<enforce::violation_log>("", a.command, a.profile, m);
+    bool quiet = a.quiet;
+    so.sink = [log, quiet](const enforce::violation& v) {
+        log->add(v);
+        if (!quiet)
+            fmt::print(stderr, "glassbox: violation [{}] {} -> {} ({})\n", v.section, v.what, v.action, v.mechanism);
+    };
+    so.recorded = !a.out.empty();
+
+    enforce::sandbox sb(std::move(so));
+    const auto& rep = sb.prepare();
+    for (const auto& n : notes)
+        spdlog::warn("profile: {}", n);
+    if (!a.quiet) {
+        fmt::print(stderr, "glassbox: enforce mode {} with {}\n", a.mode, a.profile);
+        for (const auto& e : rep.enforced)
+            fmt::print(stderr, "glassbox:   enforced: {}\n", e);
+        for (const auto& e : rep.missing)
+            fmt::print(stderr, "glassbox:   NOT enforced: {}\n", e);
+        for (const auto& e : rep.notes)
+            fmt::print(stderr, "glassbox:   note: {}\n", e);
+    }
+    enforce::sandbox_result res;
+    if (a.out.empty()) {
+        res = sb.run();
+    } else {
+        nlohmann::json pj{{"path", a.profile}, {"mode", a.mode}};
+        res = sb.run_recorded(a.out, {{"profile", pj.dump()}});
+    }
+    if (!a.quiet)
+        fmt::print(stderr, "glassbox: {} violation(s), {} denied{}\n", log->count(), log->denied(),
+                   a.out.empty() ? "" : fmt::format("; trace written to {}", a.out));
+    if (res.trace_lost > 0)
+        fmt::print(stderr, "glassbox: WARNING: the recorder lost {} events: the trace is not complete evidence\n",
+                   res.trace_lost);
+    set_command_exit(res.command_status);
+}
+
+} // namespace
+
 void register_enforce(CLI::App& app) {
-    auto* cmd = app.add_subcommand("enforce", "(not yet available)");
-    cmd->allow_extras();
-    cmd->callback([] { throw fatal_error(exit_code::internal, "'enforce' is not implemented yet"); });
+    auto args = std::make_shared<enforce_args>();
+    auto* cmd = app.add_subcommand("enforce", "Run a command under its allowed profile in a lab sandbox");
+    cmd->footer(kFooter);
+    cmd->add_option("--profile", args->profile, "The allowed profile (docs/profile-format.md)")->required();
+    cmd->add_option("--mode", args->mode, "enforce, complain or kill")
+        ->check(CLI::IsMember({"enforce", "complain", "kill"}))
+        ->capture_default_str();
+    cmd->add_option("-o,--out", args->out, "Write the trace (with violation events) to this file");
+    cmd->add_option("--isolate", args->isolate, "Namespaces to give the command: pid,mount,net (comma list)");
+    cmd->add_option("--supervise-opens", args->supervise,
+                    "auto: the supervisor emulates opens only when Landlock cannot be exact; always; never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    cmd->add_flag("--require-all", args->require_all, "Refuse to run if any mechanism is unavailable");
+    cmd->add_flag("-q,--quiet", args->quiet, "Do not print the mechanism report and violations on stderr");
+    cmd->add_option("command", args->command, "CMD [ARGS...] after --")->required();
+    cmd->callback([args] { run_enforce(*args); });
 }
 
 } // namespace glassbox

@@ -117,6 +117,7 @@ struct recorder::impl {
             v.comm = std::string_view(h.comm, strnlen(h.comm, GB_COMM_LEN));
             v.text = &human;
             v.failed = r->failed;
+            v.json = &line.text();
             on_event(v);
         }
     }

@@ -262,9 +262,11 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     h.root_pid = child->pid();
     h.cgroup = cg->path();
     h.extra = opts.header_extra;
-    writer->write_header(h);
     setup_view(*rec, opts);
+    // Attached before the header is written: a header on disk means the recorder is live (the
+    // records are only consumed by poll(), after the header).
     rec->start(*writer, start_mono);
+    writer->write_header(h);
     if (opts.on_started)
         opts.on_started(*rec, &*child);
     pid_t root = child->pid();
@@ -348,9 +350,9 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     }
     for (const auto& e : opts.header_extra)
         h.extra.push_back(e);
-    writer->write_header(h);
     setup_view(*rec, opts);
     rec->start(*writer, start_mono);
+    writer->write_header(h); // flushed: its presence tells a waiting test/user that we are live
     if (opts.on_started)
         opts.on_started(*rec, nullptr);
 

@@ -79,7 +79,12 @@ inline std::vector<json> find_all(const std::vector<json>& trace, const std::fun
     return out;
 }
 
-inline std::string fixture(const std::string& name) { return std::string(GLASSBOX_FIXTURES) + "/" + name; }
+inline std::string fixture(const std::string& name) {
+    // append() rather than operator+ on a temporary: g++ 12 reports a bogus -Warray-bounds there.
+    std::string path = GLASSBOX_FIXTURES;
+    path.append("/").append(name);
+    return path;
+}
 
 inline std::string str_or(const json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();

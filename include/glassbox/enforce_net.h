@@ -1,0 +1,50 @@
+/* Shared between bpf/enforce/net.bpf.c and tracer/enforce/net_guard.cpp: the network rules the
+ * cgroup programs enforce and the denial reports they send back through the ring buffer.
+ * Addresses are IPv6; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d, prefix + 96), so a v4-mapped
+ * destination on a dual-stack socket is judged exactly like the IPv4 address it carries. */
+#ifndef GLASSBOX_ENFORCE_NET_H
+#define GLASSBOX_ENFORCE_NET_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#define GB_NET_MAX_RULES 256
+
+enum gb_net_dir { GB_NET_CONNECT = 1, GB_NET_BIND = 2 };
+enum gb_net_mode { GB_NET_ENFORCE = 0, GB_NET_COMPLAIN = 1, GB_NET_KILL = 2 };
+enum gb_net_hook {
+    GB_HOOK_CONNECT4 = 1, GB_HOOK_CONNECT6, GB_HOOK_SENDMSG4, GB_HOOK_SENDMSG6,
+    GB_HOOK_BIND4, GB_HOOK_BIND6, GB_HOOK_EGRESS
+};
+
+struct gb_net_rule {
+    __u8 addr[16];
+    __u8 prefix;   /* bits of addr that must match; 0 = any */
+    __u8 protocol; /* 0 any, IPPROTO_* otherwise */
+    __u8 dir;      /* enum gb_net_dir */
+    __u8 pad;
+    __u16 port_lo, port_hi; /* host order */
+};
+
+struct gb_net_config {
+    __u32 n_rules;
+    __u32 mode;        /* enum gb_net_mode */
+    __u32 raw_allowed; /* raw/ICMP sockets may send (still matched against connect rules) */
+    __u32 pad;
+};
+
+struct gb_net_report {
+    __u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+    __u32 pid, tid;
+    __u8 addr[16];
+    __u16 port;   /* host order */
+    __u8 protocol;
+    __u8 hook;    /* enum gb_net_hook */
+    __u8 allowed; /* 1 when let through (complain mode) */
+    __u8 sock_type;
+    __u8 pad[2];
+    char comm[16];
+};
+
+#endif

@@ -1,0 +1,139 @@
+// Root integration tests of the analysis commands on traces recorded by the real `glassbox run`:
+// the same fixture recorded twice must diff to nothing and pass `check` against the profile
+// learned from the other run; a run doing two new things must diff to exactly those (plus
+// nothing that the first run did not do in some form).
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        char tmpl[] = "/tmp/glassbox-analysis-it-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// Runs argv without a shell; returns the exit status and captures stdout.
+int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
+    int pipefd[2];
+    REQUIRE(::pipe(pipefd) == 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(pipefd[1], 1);
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        std::vector<char*> a;
+        for (const auto& s : argv)
+            a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    std::string captured;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
+        captured.append(buf, static_cast<std::size_t>(n));
+    ::close(pipefd[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (out)
+        *out = captured;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string record(const temp_dir& t, const std::string& name, const std::vector<std::string>& extra = {}) {
+    std::string trace = (t.path / name).string();
+    std::vector<std::string> argv = {GLASSBOX_BIN, "run", "-q", "-o", trace, "--", GLASSBOX_FIXTURES "/analysis_work",
+                                     (t.path / "samples").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    int rc = run(argv);
+    INFO("glassbox run exit status " << rc);
+    REQUIRE(rc == 0);
+    REQUIRE(fs::exists(trace));
+    return trace;
+}
+
+} // namespace
+
+TEST_CASE("two recordings of the same work diff to nothing and check clean", "[analysis][root]") {
+    REQUIRE(::geteuid() == 0);
+    temp_dir t;
+    fs::create_directories(t.path / "samples");
+    for (const char* f : {"a.exe", "b.pdf", "c.zip"})
+        std::ofstream(t.path / "samples" / f) << f;
+    auto t1 = record(t, "run1.trace");
+    auto t2 = record(t, "run2.trace");
+
+    std::string out;
+    int rc = run({GLASSBOX_BIN, "diff", "--format", "json", t1, t2}, &out);
+    INFO(out);
+    CHECK(rc == 0);
+    auto j = nlohmann::json::parse(out);
+    CHECK(j["result"] == "same");
+    CHECK(j["added"].empty());
+    CHECK(j["removed"].empty());
+    CHECK(j["old"]["complete"] == true);
+    CHECK(j["new"]["events"].get<int>() > 5);
+
+    std::string profile = (t.path / "p.yaml").string();
+    REQUIRE(run({GLASSBOX_BIN, "learn", t1, "-o", profile}) == 0);
+    rc = run({GLASSBOX_BIN, "check", "-p", profile, "--format", "json", t2}, &out);
+    INFO(out);
+    CHECK(rc == 0);
+    CHECK(nlohmann::json::parse(out)["violations"].empty());
+    // The learned profile names what the fixture really did.
+    std::ifstream in(profile);
+    std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(yaml.find("\"/etc/passwd\"") != std::string::npos);
+    CHECK(yaml.find("/proc/[0-9]*/status") != std::string::npos);
+    CHECK(yaml.find("/usr/bin/true") != std::string::npos);
+}
+
+TEST_CASE("a recording that does new things diffs to those things", "[analysis][root]") {
+    REQUIRE(::geteuid() == 0);
+    temp_dir t;
+    fs::create_directories(t.path / "samples");
+    std::ofstream(t.path / "samples" / "a.exe") << "a";
+    auto t1 = record(t, "old.trace");
+    auto t2 = record(t, "new.trace", {"--extra"});
+    std::string out;
+    int rc = run({GLASSBOX_BIN, "diff", "--format", "json", t1, t2}, &out);
+    INFO(out);
+    CHECK(rc == 1);
+    auto j = nlohmann::json::parse(out);
+    std::set<std::pair<std::string, std::string>> added;
+    for (const auto& f : j["added"])
+        added.insert({f["section"].get<std::string>(), f["subject"].get<std::string>()});
+    CHECK(added.contains({"files.read", "/etc/hostname"}));
+    CHECK(added.contains({"processes.exec", "/usr/bin/echo"}));
+    CHECK(j["removed"].empty());
+    // check against the old run's profile says the same, exit 1.
+    std::string profile = (t.path / "p.yaml").string();
+    REQUIRE(run({GLASSBOX_BIN, "learn", t1, "-o", profile}) == 0);
+    rc = run({GLASSBOX_BIN, "check", "-p", profile, "--format", "json", t2}, &out);
+    CHECK(rc == 1);
+    std::set<std::pair<std::string, std::string>> violations;
+    auto report = nlohmann::json::parse(out); // named: a temporary would dangle in the range-for
+    for (const auto& f : report["violations"])
+        violations.insert({f["section"].get<std::string>(), f["subject"].get<std::string>()});
+    CHECK(violations.contains({"files.read", "/etc/hostname"}));
+    CHECK(violations.contains({"processes.exec", "/usr/bin/echo"}));
+}

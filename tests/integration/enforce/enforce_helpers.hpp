@@ -1,0 +1,147 @@
+// Helpers for the enforce integration tests: a scratch directory, profile writing, running
+// `glassbox enforce` on the enf_actions fixture and reading back its output and trace.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace enf_test {
+
+inline const std::string fixture = std::string(GLASSBOX_FIXTURES) + "/enf_actions";
+
+struct scratch {
+    std::string dir;
+    scratch() {
+        char tmpl[] = "/var/tmp/glassbox-enf-XXXXXX";
+        dir = mkdtemp(tmpl);
+        std::filesystem::create_directories(dir + "/allowed");
+        std::filesystem::create_directories(dir + "/secret");
+        write(dir + "/allowed/a.txt", "allowed\n");
+        write(dir + "/secret/s.txt", "forbidden\n");
+    }
+    ~scratch() { std::filesystem::remove_all(dir); }
+    static void write(const std::string& path, const std::string& text, mode_t mode = 0644) {
+        std::ofstream(path) << text;
+        chmod(path.c_str(), mode);
+    }
+};
+
+// A profile that lets the fixture start (its binary, the loader, libc) plus `extra` YAML.
+inline std::string base_profile(const std::string& files_read_extra, const std::string& rest = "",
+                                const std::string& files_write = "[]", const std::string& exec_extra = "") {
+    std::ostringstream p;
+    p << "apiVersion: glassbox/v1\nkind: Profile\nmetadata: {name: enf-test}\n"
+      << "files:\n"
+      << "  read: [/etc/ld.so.cache, /usr/lib/**, /lib/**, /lib64/**, /usr/lib64/**, /proc/**, /dev/null"
+      << files_read_extra << "]\n"
+      << "  write: " << files_write << "\n"
+      << "  exec: [/usr/lib/**, /lib/**]\n"
+      << "processes:\n  exec: [\"" << fixture << "\"" << exec_extra << "]\n"
+      << rest;
+    return p.str();
+}
+
+struct run_result {
+    int status = -1;      // raw wait status of glassbox
+    std::string out;      // fixture stdout
+    std::string err;      // glassbox stderr
+    std::vector<nlohmann::json> trace;
+    int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+    // The line "<action>: ..." values in order.
+    std::vector<std::string> results(const std::string& action) const {
+        std::vector<std::string> r;
+        std::istringstream s(out);
+        std::string line;
+        while (std::getline(s, line))
+            if (line.rfind(action + ": ", 0) == 0)
+                r.push_back(line.substr(action.size() + 2));
+        return r;
+    }
+    std::string first(const std::string& action) const {
+        auto r = results(action);
+        return r.empty() ? "<none>" : r.front();
+    }
+    std::vector<nlohmann::json> violations() const {
+        std::vector<nlohmann::json> v;
+        for (const auto& j : trace)
+            if (j.value("type", "") == "violation")
+                v.push_back(j);
+        return v;
+    }
+    bool has_violation(const std::string& section, const std::string& key, const std::string& value) const {
+        for (const auto& j : violations())
+            if (j.value("section", "") == section && j.contains(key) &&
+                (j[key].is_string() ? j[key].get<std::string>() : j[key].dump()) == value)
+                return true;
+        return false;
+    }
+};
+
+inline std::string read_all(int fd) {
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        s.append(buf, static_cast<std::size_t>(n));
+    return s;
+}
+
+// Runs: glassbox enforce --profile P --out T <opts...> -- fixture <actions...>
+inline run_result run_enforce(const scratch& s, const std::string& profile_yaml, const std::vector<std::string>& opts,
+                              const std::vector<std::string>& actions, const std::string& command = fixture) {
+    std::string prof = s.dir + "/profile.yaml";
+    std::string trace = s.dir + "/trace.jsonl";
+    std::string errf = s.dir + "/stderr.txt";
+    scratch::write(prof, profile_yaml);
+    std::filesystem::remove(trace);
+    std::vector<std::string> argv = {GLASSBOX_BIN, "enforce", "--profile", prof, "--out", trace};
+    argv.insert(argv.end(), opts.begin(), opts.end());
+    argv.push_back("--");
+    argv.push_back(command);
+    argv.insert(argv.end(), actions.begin(), actions.end());
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return {};
+    pid_t p = fork();
+    if (p == 0) {
+        dup2(pfd[1], 1);
+        int e = open(errf.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(e, 2);
+        close(pfd[0]);
+        std::vector<char*> av;
+        for (auto& a : argv)
+            av.push_back(const_cast<char*>(a.c_str()));
+        av.push_back(nullptr);
+        execv(av[0], av.data());
+        _exit(127);
+    }
+    close(pfd[1]);
+    run_result r;
+    r.out = read_all(pfd[0]);
+    close(pfd[0]);
+    waitpid(p, &r.status, 0);
+    std::ifstream ef(errf);
+    r.err.assign(std::istreambuf_iterator<char>(ef), {});
+    std::ifstream tf(trace);
+    std::string line;
+    while (std::getline(tf, line))
+        if (!line.empty())
+            r.trace.push_back(nlohmann::json::parse(line, nullptr, false));
+    return r;
+}
+
+} // namespace enf_test

@@ -1,0 +1,224 @@
+// cgroup BPF network guard (see net_guard.hpp).
+#include "enforce/net_guard.hpp"
+
+#include <glassbox/enforce_net.h>
+
+#include "glassbox_enforce_bpf.skel.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <netinet/in.h>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace glassbox::enforce {
+
+std::string format_addr(const std::uint8_t a[16]) {
+    static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (std::memcmp(a, mapped, 12) == 0)
+        inet_ntop(AF_INET, a + 12, buf, sizeof buf);
+    else
+        inet_ntop(AF_INET6, a, buf, sizeof buf);
+    return buf;
+}
+
+namespace {
+const char* hook_syscall(std::uint8_t hook) {
+    switch (hook) {
+    case GB_HOOK_CONNECT4:
+    case GB_HOOK_CONNECT6: return "connect";
+    case GB_HOOK_SENDMSG4:
+    case GB_HOOK_SENDMSG6: return "sendmsg";
+    case GB_HOOK_BIND4:
+    case GB_HOOK_BIND6: return "bind";
+    default: return "send";
+    }
+}
+const char* proto_name(std::uint8_t p) {
+    switch (p) {
+    case IPPROTO_TCP: return "tcp";
+    case IPPROTO_UDP: return "udp";
+    case IPPROTO_ICMP: return "icmp";
+    case IPPROTO_ICMPV6: return "icmpv6";
+    case IPPROTO_RAW: return "raw";
+    default: return "ip";
+    }
+}
+} // namespace
+
+namespace {
+int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
+    if (level == LIBBPF_DEBUG)
+        return 0;
+    char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt_, args);
+    std::string s(buf);
+    while (!s.empty() && s.back() == '\n')
+        s.pop_back();
+    spdlog::debug("libbpf: {}", s);
+    return 0;
+}
+} // namespace
+
+result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, int cgroup_fd) {
+    libbpf_set_print(libbpf_to_spdlog);
+    std::unique_ptr<net_guard> g(new net_guard());
+    g->mode_ = m;
+    g->skel_ = glassbox_enforce_bpf__open();
+    if (!g->skel_)
+        return std::unexpected(error{fmt::format("cannot open the network enforcement BPF object: {}", std::strerror(errno))});
+    if (int rc = glassbox_enforce_bpf__load(g->skel_); rc != 0)
+        return std::unexpected(error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
+    if (pol.net.size() > GB_NET_MAX_RULES)
+        return std::unexpected(error{fmt::format("too many network rules ({} > {})", pol.net.size(), GB_NET_MAX_RULES)});
+    int rules_fd = bpf_map__fd(g->skel_->maps.gb_rules);
+    for (std::uint32_t i = 0; i < pol.net.size(); ++i) {
+        const auto& r = pol.net[i];
+        gb_net_rule br{};
+        std::memcpy(br.addr, r.addr.data(), 16);
+        br.prefix = r.prefix;
+        br.protocol = r.protocol;
+        br.dir = static_cast<std::uint8_t>(r.dir);
+        br.port_lo = r.port_lo;
+        br.port_hi = r.port_hi;
+        if (bpf_map_update_elem(rules_fd, &i, &br, BPF_ANY) != 0)
+            return std::unexpected(error{"cannot fill the network rule map"});
+    }
+    gb_net_config cfg{};
+    cfg.n_rules = static_cast<std::uint32_t>(pol.net.size());
+    cfg.mode = m == mode::complain ? GB_NET_COMPLAIN : m == mode::kill ? GB_NET_KILL : GB_NET_ENFORCE;
+    cfg.raw_allowed = pol.raw_sockets;
+    std::uint32_t zero = 0;
+    if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0)
+        return std::unexpected(error{"cannot configure the network programs"});
+
+    if (cgroup_fd >= 0)
+        if (auto ok = g->attach(cgroup_fd); !ok)
+            return std::unexpected(ok.error());
+    return g;
+}
+
+result<void> net_guard::attach(int cgroup_fd) {
+    cgroup_fd_ = cgroup_fd;
+    struct {
+        bpf_program* prog;
+        bpf_attach_type type;
+    } progs[] = {
+        {skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
+        {skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
+        {skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
+        {skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
+    };
+    for (auto& p : progs) {
+        if (bpf_prog_attach(bpf_program__fd(p.prog), cgroup_fd, p.type, BPF_F_ALLOW_MULTI) != 0) {
+            int e = errno;
+            attached_ = true;
+            detach();
+            return std::unexpected(error{fmt::format("cannot attach {} to the sandbox cgroup: {}",
+                                                     bpf_program__name(p.prog), std::strerror(e))});
+        }
+    }
+    attached_ = true;
+    return {};
+}
+
+int net_guard::on_report(void* ctx, void* data, std::size_t len) {
+    auto* g = static_cast<net_guard*>(ctx);
+    if (len < sizeof(gb_net_report))
+        return 0;
+    gb_net_report r{};
+    std::memcpy(&r, data, sizeof r);
+    violation v;
+    v.section = (r.hook == GB_HOOK_BIND4 || r.hook == GB_HOOK_BIND6) ? "network.bind" : "network.connect";
+    v.syscall = hook_syscall(r.hook);
+    v.addr = format_addr(r.addr);
+    v.port = r.hook == GB_HOOK_EGRESS ? -1 : r.port;
+    v.protocol = r.sock_type == 3 ? "raw" : proto_name(r.protocol);
+    v.mechanism = "cgroup-bpf";
+    v.pid = static_cast<int>(r.pid);
+    v.tid = static_cast<int>(r.tid);
+    v.ts_ns = r.ts_ns;
+    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
+    if (r.hook == GB_HOOK_EGRESS)
+        v.what = fmt::format("{} packet to {} from a raw/ICMP socket", v.protocol, v.addr);
+    else
+        v.what = fmt::format("{} {} {}:{}", v.syscall, v.protocol, v.addr, r.port);
+    if (g->sink_)
+        g->sink_(v);
+    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
+        g->kill_tree_();
+    return 0;
+}
+
+void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
+    sink_ = std::move(sink);
+    kill_tree_ = std::move(kill_tree);
+    rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.gb_reports), &net_guard::on_report, this, nullptr);
+    if (!rb_) {
+        spdlog::error("network guard: cannot open the report ring buffer");
+        return;
+    }
+    thread_ = std::thread([this] {
+        while (!stop_.load())
+            ring_buffer__poll(rb_, 100);
+        ring_buffer__consume(rb_);
+    });
+}
+
+void net_guard::stop() {
+    stop_ = true;
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void net_guard::detach() {
+    if (!attached_ || !skel_)
+        return;
+    struct {
+        bpf_program* prog;
+        bpf_attach_type type;
+    } progs[] = {
+        {skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
+        {skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
+        {skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
+        {skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
+    };
+    for (auto& p : progs)
+        bpf_prog_detach2(bpf_program__fd(p.prog), cgroup_fd_, p.type);
+    attached_ = false;
+}
+
+std::uint64_t net_guard::lost() const {
+    if (!skel_)
+        return 0;
+    int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0)
+        return 0;
+    std::vector<std::uint64_t> v(static_cast<std::size_t>(ncpu));
+    std::uint32_t zero = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.gb_lost), &zero, v.data()) != 0)
+        return 0;
+    std::uint64_t sum = 0;
+    for (auto x : v)
+        sum += x;
+    return sum;
+}
+
+net_guard::~net_guard() {
+    stop();
+    if (rb_)
+        ring_buffer__free(rb_);
+    detach();
+    if (skel_)
+        glassbox_enforce_bpf__destroy(skel_);
+}
+
+} // namespace glassbox::enforce

@@ -1,0 +1,54 @@
+// Network enforcement: loads the cgroup BPF programs (bpf/enforce/net.bpf.c), fills their rule
+// map from the policy, attaches them to the sandbox's cgroup, and turns their ring-buffer reports
+// into violations. Programs are attached with BPF_PROG_ATTACH (not bpf links) on purpose: they stay
+// on the cgroup if glassbox dies, so the network stays closed (fail closed).
+#pragma once
+
+#include "enforce/policy.hpp"
+
+#include <glassbox/error.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+struct glassbox_enforce_bpf;
+struct ring_buffer;
+
+namespace glassbox::enforce {
+
+class net_guard {
+public:
+    // Loads and configures the programs; attaches them when cgroup_fd >= 0.
+    static result<std::unique_ptr<net_guard>> load(const policy& pol, mode m, int cgroup_fd = -1);
+    result<void> attach(int cgroup_fd);
+    ~net_guard();
+    net_guard(const net_guard&) = delete;
+    net_guard& operator=(const net_guard&) = delete;
+
+    void start(violation_sink sink, std::function<void()> kill_tree);
+    // Drains the ring buffer and stops the reader; programs stay attached until detach().
+    void stop();
+    void detach();
+    std::uint64_t lost() const;
+
+private:
+    net_guard() = default;
+    static int on_report(void* ctx, void* data, std::size_t len);
+    glassbox_enforce_bpf* skel_ = nullptr;
+    ring_buffer* rb_ = nullptr;
+    int cgroup_fd_ = -1;
+    mode mode_ = mode::enforce;
+    bool attached_ = false;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    violation_sink sink_;
+    std::function<void()> kill_tree_;
+};
+
+// Text form of a 16-byte (v4-mapped or v6) address: "127.0.0.1" for mapped IPv4 as the policy
+// writes it, "::ffff:..." never shown for v4.
+std::string format_addr(const std::uint8_t addr[16]);
+
+} // namespace glassbox::enforce

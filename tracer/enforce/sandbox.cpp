@@ -1,0 +1,832 @@
+// The enforcement sandbox (see sandbox.hpp). Launch protocol, parent <-> child:
+//   1. parent creates the cgroup, attaches the network programs, blocks SIGINT/SIGTERM/SIGCHLD;
+//   2. clone(): with --isolate the child is pid 1 of a new pid namespace (an init that mounts
+//      /proc and a private /tmp, brings loopback up, forks the agent and reaps everything);
+//   3. parent writes the child into cgroup.procs, then releases it (go pipe) -- nothing of the
+//      command runs outside the cgroup;
+//   4. the agent process applies Landlock, loads the seccomp filter and sends the listener to the
+//      parent over a socketpair (SCM_RIGHTS, with SCM_CREDENTIALS giving its host pid), closes its
+//      own copy, waits for the supervisor to be running, marks every fd but 0-2 close-on-exec and
+//      execs. An exec failure comes back as an errno on the same socket.
+#include "enforce/sandbox.hpp"
+
+#include "enforce/derive.hpp"
+#include "enforce/seccomp_filter.hpp"
+#include "enforce/violation_log.hpp"
+
+#include <glassbox/record.hpp>
+#include <glassbox/trace_writer.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <mutex>
+#include <thread>
+
+namespace glassbox::enforce {
+
+result<isolation> parse_isolation(const std::string& list) {
+    isolation iso;
+    std::stringstream ss(list);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item == "pid")
+            iso.pid = true;
+        else if (item == "mount")
+            iso.mount = true;
+        else if (item == "net")
+            iso.net = true;
+        else if (item == "all")
+            iso = {true, true, true};
+        else if (!item.empty())
+            return std::unexpected(error{fmt::format("unknown namespace '{}' in --isolate (use pid, mount, net)", item)});
+    }
+    return iso;
+}
+
+std::string find_cgroup2_root() {
+    std::ifstream f("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(f, line)) {
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0)
+            continue;
+        std::istringstream ls(line);
+        std::string id, parent, devno, root, mnt;
+        ls >> id >> parent >> devno >> root >> mnt;
+        return mnt;
+    }
+    return {};
+}
+
+namespace {
+
+enum class msg_kind : int { listener = 1, error = 2, exec_errno = 3 };
+
+struct child_msg {
+    msg_kind kind;
+    int value;
+    char text[200];
+};
+
+[[noreturn]] void child_fail(int sock, int code, const std::string& text) {
+    child_msg m{msg_kind::error, code, {}};
+    std::snprintf(m.text, sizeof m.text, "%s", text.c_str());
+    if (write(sock, &m, sizeof m) < 0) {
+    }
+    _exit(code);
+}
+
+bool write_file(const std::string& path, const std::string& value) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
+    close(fd);
+    return ok;
+}
+
+void loopback_up() {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return;
+    ifreq ifr{};
+    std::snprintf(ifr.ifr_name, IFNAMSIZ, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+}
+
+} // namespace
+
+struct sandbox::state {
+    std::string cgroup_path;
+    unique_fd cgroup_fd;
+    std::unique_ptr<net_guard> net;
+    std::unique_ptr<supervisor> sup;
+    bool supervise_opens = false;
+    bool landlock_ok = false;
+    int sock_parent = -1, sock_child = -1, go_read = -1, go_write = -1, status_read = -1, status_write = -1;
+    sigset_t old_mask{};
+
+    ~state() {
+        for (int fd : {sock_parent, sock_child, go_read, go_write, status_read, status_write})
+            if (fd >= 0)
+                close(fd);
+        sup.reset();
+        if (net) {
+            net->stop();
+            net->detach();
+        }
+        net.reset();
+        if (!cgroup_path.empty()) {
+            write_file(cgroup_path + "/cgroup.kill", "1");
+            for (int i = 0; i < 200 && rmdir(cgroup_path.c_str()) != 0 && errno == EBUSY; ++i)
+                usleep(10000);
+        }
+    }
+};
+
+sandbox::sandbox(sandbox_options opts) : opts_(std::move(opts)), st_(std::make_unique<state>()) {}
+sandbox::~sandbox() = default;
+
+void sandbox::kill_tree() {
+    if (!st_->cgroup_path.empty())
+        write_file(st_->cgroup_path + "/cgroup.kill", "1");
+}
+
+const mechanism_report& sandbox::prepare() {
+    auto& r = report_;
+    auto& pol = opts_.pol;
+    // Landlock (not in complain mode: it cannot report, it only denies).
+    r.landlock_abi = landlock_abi();
+    if (opts_.run_mode == mode::complain) {
+        r.notes.push_back("complain mode: Landlock file rules are not applied (Landlock cannot allow-and-report); "
+                          "file decisions are made by the supervisor; a Landlock domain still keeps the command "
+                          "from ptracing or signalling processes outside the sandbox");
+    } else if (r.landlock_abi == 0) {
+        r.missing.push_back("Landlock is unavailable: exec, unlink, rename, mkdir and truncate by path are NOT "
+                            "restricted; opens are still checked by the supervisor");
+    } else {
+        auto plan = landlock_compile(pol, !pol.prof || pol.prof->processes.signal.empty());
+        if (!plan) {
+            r.missing.push_back("Landlock ruleset could not be built: " + plan.error().message);
+        } else {
+            st_->landlock_ok = true;
+            r.enforced.push_back(fmt::format("Landlock ABI {}: file rules (read, write, exec, remove, refer) on the "
+                                             "hierarchies and files they name",
+                                             plan->abi));
+            for (auto& n : plan->notes)
+                r.notes.push_back(n);
+            if (!opts_.supervise_opens && plan->imprecise)
+                r.notes.push_back("some file rules are finer than Landlock hierarchies: opens are checked exactly by "
+                                  "the seccomp supervisor");
+            st_->supervise_opens = plan->imprecise;
+        }
+    }
+    if (opts_.supervise_opens)
+        st_->supervise_opens = *opts_.supervise_opens;
+    else if (opts_.run_mode == mode::complain || !st_->landlock_ok)
+        st_->supervise_opens = true;
+    r.supervise_opens = st_->supervise_opens;
+    r.enforced.push_back(std::string("seccomp filter: privileged operations, raw/packet sockets, foreign-ABI "
+                                     "syscalls (killed), seccomp listener stacking") +
+                         (pol.syscalls ? ", syscall allowlist" : ""));
+    if (st_->supervise_opens)
+        r.enforced.push_back("seccomp supervisor: every open/openat/openat2/creat emulated and checked on the "
+                             "opened file's real path");
+    if (pol.files.empty())
+        r.notes.push_back("the profile allows no file access at all: the command will most likely fail to start");
+    for (const auto& f : pol.files) {
+        struct stat st{};
+        std::string anchor = glob_anchor(f.pattern);
+        if (::stat(anchor.c_str(), &st) != 0)
+            r.notes.push_back(fmt::format("file rule {} names a path that does not exist ({})", f.pattern, anchor));
+    }
+    if (!pol.unix_connect.empty())
+        r.missing.push_back("unix socket path rules are recorded but not enforced by this version");
+
+    // cgroup + network programs.
+    std::string root = find_cgroup2_root();
+    if (opts_.recorded && !root.empty()) {
+        // The recorder's session creates the cgroup; load the programs now, attach them later.
+        auto g = net_guard::load(pol, opts_.run_mode);
+        if (!g) {
+            r.missing.push_back("network rules are NOT enforced: " + g.error().message);
+        } else {
+            st_->net = std::move(*g);
+            r.enforced.push_back("cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; "
+                                 "egress backstop for raw and ICMP sockets");
+        }
+    } else if (root.empty()) {
+        r.missing.push_back("no cgroup v2 mount: network rules are NOT enforced and the tree cannot be killed as one");
+    } else {
+        st_->cgroup_path = fmt::format("{}/glassbox-enforce-{}", root, getpid());
+        if (mkdir(st_->cgroup_path.c_str(), 0755) != 0 && errno != EEXIST) {
+            r.missing.push_back(fmt::format("cannot create cgroup {}: {}: network rules are NOT enforced",
+                                            st_->cgroup_path, std::strerror(errno)));
+            st_->cgroup_path.clear();
+        } else {
+            st_->cgroup_fd.reset(open(st_->cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            auto g = net_guard::load(pol, opts_.run_mode, st_->cgroup_fd.get());
+            if (!g) {
+                r.missing.push_back("network rules are NOT enforced: " + g.error().message);
+            } else {
+                st_->net = std::move(*g);
+                r.enforced.push_back("cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; "
+                                     "egress backstop for raw and ICMP sockets");
+            }
+        }
+    }
+    if (opts_.isolate.pid || opts_.isolate.mount || opts_.isolate.net)
+        r.enforced.push_back(fmt::format("namespaces:{}{}{}", opts_.isolate.pid ? " pid" : "",
+                                         opts_.isolate.mount ? " mount (private /tmp)" : "",
+                                         opts_.isolate.net ? " net (loopback only)" : ""));
+    if (opts_.require_all && !r.missing.empty())
+        throw fatal_error(exit_code::environment,
+                          "--require-all: " + r.missing.front() +
+                              (r.missing.size() > 1 ? fmt::format(" (and {} more)", r.missing.size() - 1) : ""));
+    return r;
+}
+
+namespace {
+
+struct child_args {
+    const sandbox_options* opts;
+    bool supervise_opens;
+    bool landlock;
+    int sock;       // child end of the socketpair
+    int go_read;    // released by the parent once the child is in the cgroup
+    int status_write;
+    sigset_t mask;
+};
+
+// The agent: Landlock + seccomp + hand the listener over, ready to exec. Returns 0, or exits.
+int agent_prepare(const child_args& a) {
+    const auto& o = *a.opts;
+    if (a.landlock) {
+        auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty());
+        if (!plan)
+            child_fail(a.sock, 70, "Landlock: " + plan.error().message);
+        if (auto ok = landlock_apply(plan->ruleset.get()); !ok)
+            child_fail(a.sock, 70, ok.error().message);
+    } else if (auto scope = landlock_scope_only(); scope) {
+        // Complain mode: no file rules, but the command still cannot ptrace or signal glassbox.
+        if (auto ok = landlock_apply(scope->ruleset.get()); !ok)
+            child_fail(a.sock, 70, ok.error().message);
+    } else {
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    }
+    filter_options fo;
+    fo.supervise_opens = a.supervise_opens;
+    auto listener = seccomp_install(o.pol, fo);
+    if (!listener)
+        child_fail(a.sock, 70, listener.error().message);
+
+    // From here only the trampoline syscalls (seccomp_filter.hpp) are used.
+    char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+    child_msg m{msg_kind::listener, 0, {}};
+    iovec iov{&m, sizeof m};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    cmsghdr* c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    int lfd = listener->get();
+    std::memcpy(CMSG_DATA(c), &lfd, sizeof lfd);
+    c = CMSG_NXTHDR(&mh, c);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_CREDENTIALS;
+    c->cmsg_len = CMSG_LEN(sizeof(ucred));
+    ucred cr{getpid(), getuid(), getgid()};
+    std::memcpy(CMSG_DATA(c), &cr, sizeof cr);
+    if (sendmsg(a.sock, &mh, 0) != sizeof m)
+        _exit(70);
+    listener->reset(); // the agent must never hold its own listener
+    char go = 0;
+    if (read(a.sock, &go, 1) != 1)
+        _exit(70);
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    return 0;
+}
+
+[[noreturn]] void agent_exec(const child_args& a) {
+    agent_prepare(a);
+    const auto& o = *a.opts;
+    std::vector<char*> argv;
+    for (const auto& s : o.argv)
+        argv.push_back(const_cast<char*>(s.c_str()));
+    argv.push_back(nullptr);
+    // execvp's PATH search only calls execve; environ is inherited.
+    execvp(argv[0], argv.data());
+    child_msg e{msg_kind::exec_errno, errno, {}};
+    if (write(a.sock, &e, sizeof e) < 0) {
+    }
+    _exit(errno == ENOENT ? 127 : 126);
+}
+
+int child_main(void* p) {
+    const auto& a = *static_cast<child_args*>(p);
+    char go = 0;
+    if (read(a.go_read, &go, 1) != 1)
+        _exit(70);
+    close(a.go_read);
+    sigprocmask(SIG_SETMASK, &a.mask, nullptr);
+    for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGPIPE})
+        signal(s, SIG_DFL);
+    const auto& iso = a.opts->isolate;
+    bool any = iso.pid || iso.mount || iso.net;
+    if (!any) {
+        // If glassbox dies the root of the tree dies with it (the supervisor being gone already
+        // makes every routed call fail; see docs/enforce.md).
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        agent_exec(a);
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // We are pid 1 of a new pid namespace (if asked) in a new mount namespace.
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+        child_fail(a.sock, 70, fmt::format("cannot make mounts private: {}", std::strerror(errno)));
+    if (iso.pid && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        child_fail(a.sock, 70, fmt::format("cannot mount /proc for the pid namespace: {}", std::strerror(errno)));
+    if (iso.mount && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+        child_fail(a.sock, 70, fmt::format("cannot mount a private /tmp: {}", std::strerror(errno)));
+    if (iso.net)
+        loopback_up();
+    if (!iso.pid)
+        agent_exec(a);
+    // init: fork the agent, reap everything, report the agent's status, exit when the tree is empty.
+    pid_t agent = fork();
+    if (agent < 0)
+        child_fail(a.sock, 70, "fork failed");
+    if (agent == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        agent_exec(a);
+    }
+    close(a.sock);
+    for (int s = 1; s < NSIG; ++s)
+        if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP)
+            signal(s, SIG_IGN);
+    int agent_status = 0;
+    for (;;) {
+        int st = 0;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (w == agent)
+            agent_status = st;
+    }
+    if (write(a.status_write, &agent_status, sizeof agent_status) < 0) {
+    }
+    _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
+}
+
+// Namespaces for a child launched by the recorder: it returns from here (in the process that
+// will exec the command) with 0, or an errno. With a pid namespace the launched process becomes a
+// waiter for a new init (pid 1) that forks the command and reaps everything; both relay the
+// command's status as their own and hold no descriptor but 0-2 (so the recorder's exec-report
+// pipe closes when the command execs).
+int recorded_child_setup(const child_args& a) {
+    const auto& iso = a.opts->isolate;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!(iso.pid || iso.mount || iso.net))
+        return agent_prepare(a);
+    int flags = CLONE_NEWNS | (iso.net ? CLONE_NEWNET : 0) | (iso.pid ? CLONE_NEWPID : 0);
+    if (unshare(flags) != 0)
+        child_fail(a.sock, 70, fmt::format("unshare: {}", std::strerror(errno)));
+    auto mounts = [&] {
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            child_fail(a.sock, 70, fmt::format("cannot make mounts private: {}", std::strerror(errno)));
+        if (iso.pid && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+            child_fail(a.sock, 70, fmt::format("cannot mount /proc for the pid namespace: {}", std::strerror(errno)));
+        if (iso.mount && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+            child_fail(a.sock, 70, fmt::format("cannot mount a private /tmp: {}", std::strerror(errno)));
+        if (iso.net)
+            loopback_up();
+    };
+    if (!iso.pid) {
+        mounts();
+        return agent_prepare(a);
+    }
+    auto relay = [](pid_t child) {
+        int st = 0;
+        while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+        }
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    };
+    pid_t init = fork();
+    if (init < 0)
+        child_fail(a.sock, 70, "fork failed");
+    if (init > 0) {
+        syscall(SYS_close_range, 3, ~0U, 0);
+        relay(init);
+    }
+    // pid 1 of the new namespace.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    mounts();
+    pid_t agent = fork();
+    if (agent < 0)
+        child_fail(a.sock, 70, "fork failed");
+    if (agent == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        return agent_prepare(a);
+    }
+    syscall(SYS_close_range, 3, ~0U, 0);
+    for (int sig = 1; sig < NSIG; ++sig)
+        if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
+            signal(sig, SIG_IGN);
+    int agent_status = 0;
+    for (;;) {
+        int st = 0;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (w == agent)
+            agent_status = st;
+    }
+    _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
+}
+
+// The cgroup v2 directory a process is in (from /proc/PID/cgroup).
+std::string cgroup_of(pid_t pid) {
+    std::ifstream f(fmt::format("/proc/{}/cgroup", pid));
+    std::string line;
+    while (std::getline(f, line))
+        if (line.starts_with("0::"))
+            return find_cgroup2_root() + line.substr(3);
+    return {};
+}
+
+pid_t tgid_of(pid_t tid) {
+    std::ifstream f(fmt::format("/proc/{}/status", tid));
+    std::string line;
+    while (std::getline(f, line))
+        if (line.starts_with("Tgid:"))
+            return static_cast<pid_t>(std::atoi(line.c_str() + 5));
+    return tid;
+}
+
+// The `open` event (docs/trace-format.md) for an open the supervisor emulated.
+void write_open_fields(json_line& l, const emulated_open& o) {
+    if (o.ret >= 0 && !o.path.empty())
+        l.str("path", o.path);
+    else
+        l.null("path");
+    l.str("raw_path", o.raw_path);
+    l.num("flags", static_cast<std::int64_t>(o.flags));
+    int acc = static_cast<int>(o.flags & O_ACCMODE);
+    l.str("access", (o.flags & O_PATH) ? "path" : acc == O_WRONLY ? "write" : acc == O_RDWR ? "read-write" : "read");
+    l.boolean("create", o.flags & O_CREAT);
+    l.boolean("truncate", o.flags & O_TRUNC);
+    if (o.flags & O_CREAT)
+        l.num("mode", static_cast<std::int64_t>(o.mode));
+    l.num("ret", o.ret);
+    if (o.ret < 0) {
+        const char* name = strerrorname_np(static_cast<int>(-o.ret));
+        l.str("errno", name ? name : "EUNKNOWN");
+    }
+    l.str("syscall", o.syscall);
+    l.boolean("supervised", true);
+}
+
+struct json_line_sink {
+    json_line& l;
+    void str(const char* k, const std::string& v) { l.str(k, v); }
+    void num(const char* k, long v) { l.num(k, v); }
+};
+
+} // namespace
+
+sandbox_result sandbox::run() {
+    sandbox_result res;
+    res.cgroup = st_->cgroup_path;
+    int sv[2], go[2], status[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 || pipe2(go, O_CLOEXEC) != 0 ||
+        pipe2(status, O_CLOEXEC) != 0)
+        throw fatal_error(exit_code::internal, "cannot create the launch channels");
+    st_->sock_parent = sv[0];
+    st_->sock_child = sv[1];
+    st_->go_read = go[0];
+    st_->go_write = go[1];
+    st_->status_read = status[0];
+    st_->status_write = status[1];
+    int one = 1;
+    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+
+    sigset_t block;
+    sigemptyset(&block);
+    for (int s : {SIGINT, SIGTERM, SIGCHLD})
+        sigaddset(&block, s);
+    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], go[0], status[1], {}};
+    pthread_sigmask(SIG_BLOCK, &block, &args.mask);
+
+    int flags = SIGCHLD;
+    const auto& iso = opts_.isolate;
+    if (iso.pid || iso.mount || iso.net)
+        flags |= CLONE_NEWNS;
+    if (iso.pid)
+        flags |= CLONE_NEWPID;
+    if (iso.net)
+        flags |= CLONE_NEWNET;
+    constexpr std::size_t stack_size = 1 << 20;
+    std::vector<char> stack(stack_size);
+    pid_t child = clone(child_main, stack.data() + stack_size, flags, &args);
+    if (child < 0) {
+        pthread_sigmask(SIG_SETMASK, &args.mask, nullptr);
+        throw fatal_error(exit_code::environment, fmt::format("cannot start the command: clone: {}", std::strerror(errno)));
+    }
+    close(st_->sock_child);
+    st_->sock_child = -1;
+    close(st_->go_read);
+    st_->go_read = -1;
+    close(st_->status_write);
+    st_->status_write = -1;
+    if (!st_->cgroup_path.empty() && !write_file(st_->cgroup_path + "/cgroup.procs", std::to_string(child))) {
+        kill(child, SIGKILL);
+        waitpid(child, nullptr, 0);
+        throw fatal_error(exit_code::environment, "cannot move the command into its cgroup " + st_->cgroup_path);
+    }
+    if (write(st_->go_write, "g", 1) != 1) {
+    }
+    close(st_->go_write);
+    st_->go_write = -1;
+
+    // Wait for the listener (or an error) from the agent.
+    child_msg m{};
+    char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+    iovec iov{&m, sizeof m};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof cbuf;
+    ssize_t n = recvmsg(st_->sock_parent, &mh, MSG_CMSG_CLOEXEC);
+    if (n != sizeof m || m.kind != msg_kind::listener) {
+        int st = 0;
+        kill_tree();
+        waitpid(child, &st, 0);
+        pthread_sigmask(SIG_SETMASK, &args.mask, nullptr);
+        throw fatal_error(exit_code::internal,
+                          n == sizeof m ? fmt::format("sandbox setup failed: {}", m.text) : "sandbox setup failed");
+    }
+    unique_fd listener;
+    pid_t agent_pid = child;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            listener.reset(fd);
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            ucred cr;
+            std::memcpy(&cr, CMSG_DATA(c), sizeof cr);
+            agent_pid = cr.pid;
+        }
+    }
+    res.root_pid = agent_pid;
+    auto kill_fn = [this] { kill_tree(); };
+    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}};
+    st_->sup = std::make_unique<supervisor>(std::move(listener), so);
+    st_->sup->start();
+    if (st_->net)
+        st_->net->start(opts_.sink, kill_fn);
+    if (opts_.on_started)
+        opts_.on_started(agent_pid, st_->cgroup_path);
+    char go_byte = 'g';
+    if (write(st_->sock_parent, &go_byte, 1) != 1) {
+    }
+    // Exec result: EOF (exec succeeded: the socket was close-on-exec) or an errno.
+    child_msg em{};
+    ssize_t en = read(st_->sock_parent, &em, sizeof em);
+    int exec_errno = (en == sizeof em && em.kind == msg_kind::exec_errno) ? em.value : 0;
+
+    // Wait for the root, then for the whole cgroup to empty (daemonized children included).
+    int wstatus = 0;
+    bool root_done = false;
+    timespec tick{0, 50 * 1000 * 1000};
+    for (;;) {
+        siginfo_t si{};
+        int sig = sigtimedwait(&block, &si, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            res.ended_by_signal = true;
+            kill_tree();
+        }
+        if (!root_done) {
+            pid_t w = waitpid(child, &wstatus, WNOHANG);
+            if (w == child)
+                root_done = true;
+        }
+        if (root_done) {
+            if (st_->cgroup_path.empty())
+                break;
+            std::ifstream ev(st_->cgroup_path + "/cgroup.events");
+            std::string line;
+            bool populated = true;
+            while (std::getline(ev, line))
+                if (line.starts_with("populated "))
+                    populated = line != "populated 0";
+            if (!populated)
+                break;
+        }
+    }
+    if (iso.pid) {
+        int agent_status = 0;
+        if (read(st_->status_read, &agent_status, sizeof agent_status) == sizeof agent_status)
+            wstatus = agent_status;
+    }
+    pthread_sigmask(SIG_SETMASK, &args.mask, nullptr);
+    if (st_->net) {
+        st_->net->stop();
+        res.net_reports_lost = st_->net->lost();
+    }
+    if (st_->sup) {
+        st_->sup->stop();
+        res.notifications = st_->sup->stats().notifications;
+        res.emulated_opens = st_->sup->stats().emulated_opens;
+    }
+    res.wait_status = wstatus;
+    res.command_status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+    if (exec_errno)
+        throw fatal_error(exec_errno == ENOENT ? exit_code::not_found : exit_code::not_executable,
+                          fmt::format("cannot execute {}: {}", opts_.argv.empty() ? "" : opts_.argv[0],
+                                      std::strerror(exec_errno)));
+    return res;
+}
+
+
+sandbox_result sandbox::run_recorded(const std::string& out,
+                                     std::vector<std::pair<std::string, std::string>> header_extra) {
+    // The recorder creates the cgroup; the network programs are attached to it in on_started.
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        throw fatal_error(exit_code::internal, "cannot create the launch channel");
+    st_->sock_parent = sv[0];
+    st_->sock_child = sv[1];
+    int one = 1;
+    setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], -1, -1, {}};
+
+    std::mutex sink_mu;
+    record::recorder* rec = nullptr;
+    std::thread receiver;
+    std::string session_cgroup;
+    sandbox_result res;
+    std::vector<violation> derived;
+    std::mutex derived_mu;
+
+    auto kill_fn = [this, &session_cgroup] {
+        if (!session_cgroup.empty())
+            write_file(session_cgroup + "/cgroup.kill", "1");
+    };
+    auto sink = [&](const violation& v) {
+        std::lock_guard lk(sink_mu);
+        if (opts_.sink)
+            opts_.sink(v);
+        if (rec)
+            rec->append_event("violation", v.pid, [&](json_line& l) {
+                json_line_sink js{l};
+                visit_violation_fields(v, js);
+            });
+    };
+
+    record::session_options so;
+    so.out = out;
+    so.mode = "enforce";
+    so.progress = false;
+    so.header_extra = std::move(header_extra);
+    so.child_setup = [&args] { return recorded_child_setup(args); };
+    so.on_started = [&](record::recorder& r, const record::child_process* child) {
+        close(st_->sock_child);
+        st_->sock_child = -1;
+        {
+            std::lock_guard lk(sink_mu);
+            rec = &r;
+        }
+        res.root_pid = child ? child->pid() : 0;
+        session_cgroup = child ? cgroup_of(child->pid()) : std::string();
+        res.cgroup = session_cgroup;
+        if (st_->net && !session_cgroup.empty()) {
+            st_->cgroup_fd.reset(open(session_cgroup.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (auto ok = st_->net->attach(st_->cgroup_fd.get()); !ok) {
+                spdlog::error("network rules are NOT enforced: {}", ok.error().message);
+                if (opts_.require_all)
+                    throw fatal_error(exit_code::environment, "--require-all: " + ok.error().message);
+            } else {
+                st_->net->start(sink, kill_fn);
+            }
+        }
+        bool supervised = st_->supervise_opens;
+        r.on_event([&, supervised](const record::event_view& ev) {
+            if (!ev.json || ev.type == "violation")
+                return;
+            static constexpr std::string_view kinds[] = {"exec", "open", "unlink", "rmdir", "mkdir",
+                                                         "mknod", "rename", "link"};
+            if (std::find(std::begin(kinds), std::end(kinds), ev.type) == std::end(kinds))
+                return;
+            if (!ev.failed && opts_.run_mode != mode::complain)
+                return;
+            auto j = nlohmann::json::parse(*ev.json, nullptr, false);
+            if (j.is_discarded())
+                return;
+            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised)) {
+                v->ts_ns = 0;
+                std::lock_guard lk(derived_mu);
+                derived.push_back(*v); // appended from on_tick: on_event runs under the recorder's lock
+            }
+        });
+        receiver = std::thread([&, kill_fn] {
+            child_msg m{};
+            char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+            iovec iov{&m, sizeof m};
+            msghdr mh{};
+            mh.msg_iov = &iov;
+            mh.msg_iovlen = 1;
+            mh.msg_control = cbuf;
+            mh.msg_controllen = sizeof cbuf;
+            ssize_t n = recvmsg(st_->sock_parent, &mh, MSG_CMSG_CLOEXEC);
+            if (n != sizeof m || m.kind != msg_kind::listener) {
+                if (n == sizeof m)
+                    spdlog::error("sandbox setup failed: {}", m.text);
+                kill_fn();
+                return;
+            }
+            unique_fd listener;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                    listener.reset(fd);
+                }
+            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}};
+            sup_opts.on_open = [&](const emulated_open& o) {
+                std::lock_guard lk(sink_mu);
+                if (rec)
+                    rec->append_event("open", tgid_of(o.tid), [&](json_line& l) { write_open_fields(l, o); });
+            };
+            st_->sup = std::make_unique<supervisor>(std::move(listener), sup_opts);
+            st_->sup->start();
+            if (opts_.on_started)
+                opts_.on_started(res.root_pid, session_cgroup);
+            char go = 'g';
+            if (write(st_->sock_parent, &go, 1) != 1) {
+            }
+        });
+    };
+    so.on_tick = [&] {
+        std::vector<violation> batch;
+        {
+            std::lock_guard lk(derived_mu);
+            batch.swap(derived);
+        }
+        for (const auto& v : batch) {
+            sink(v);
+            if (opts_.run_mode == mode::kill)
+                kill_fn();
+        }
+    };
+
+    record::session_result sr;
+    try {
+        sr = record::run_session(opts_.argv, so);
+    } catch (...) {
+        {
+            std::lock_guard lk(sink_mu);
+            rec = nullptr;
+        }
+        shutdown(st_->sock_parent, SHUT_RDWR);
+        if (receiver.joinable())
+            receiver.join();
+        throw;
+    }
+    {
+        std::lock_guard lk(sink_mu);
+        rec = nullptr; // the recorder is gone: violations from here on only reach the tally
+    }
+    shutdown(st_->sock_parent, SHUT_RDWR);
+    if (receiver.joinable())
+        receiver.join();
+    if (st_->net)
+        st_->net->stop();
+    if (st_->sup) {
+        st_->sup->stop();
+        res.notifications = st_->sup->stats().notifications;
+        res.emulated_opens = st_->sup->stats().emulated_opens;
+    }
+    if (st_->net) {
+        res.net_reports_lost = st_->net->lost();
+        st_->net->detach();
+    }
+    res.trace_events = sr.events;
+    res.trace_lost = sr.lost.total;
+    res.command_status = sr.command_status();
+    res.ended_by_signal = sr.ended_by == "signal";
+    res.wait_status = sr.exit_signal ? *sr.exit_signal : (sr.exit_code.value_or(0) << 8);
+    return res;
+}
+
+} // namespace glassbox::enforce
