@@ -34,7 +34,7 @@ struct gb_sendto_key {
 
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
+    __uint(max_entries, 4096);
     __type(key, struct gb_sendto_key);
     __type(value, __u8);
 } gb_sendto_seen SEC(".maps");

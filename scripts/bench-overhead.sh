@@ -26,29 +26,36 @@ case $workload in
 esac
 
 now_ns() { date +%s%N; }
-time_it() { # prints elapsed ns of "$@", output discarded
-  local t0 t1; t0=$(now_ns); "$@" >/dev/null 2>&1 || true; t1=$(now_ns); echo $((t1 - t0)); }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+# Prints "wall_s cpu_s" of "$@" (cpu = user+sys of the command and its children: for glassbox
+# that is the workload plus the recorder). Output of the command is discarded.
+time_it() {
+  local TIMEFORMAT='%R %U %S' out
+  out=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$out"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "workload: ${cmd[*]}"
-echo "machine : $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "machine : $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "${cmd[@]}" >/dev/null 2>&1 || true   # warm the page cache
 : >"$work/plain"; : >"$work/gb"; : >"$work/st"
 for i in $(seq 1 "$runs"); do
   time_it "${cmd[@]}" >>"$work/plain"
   time_it "$glassbox" run -q --allow-loss --out "$work/t.jsonl" -- "${cmd[@]}" >>"$work/gb"
-  cp "$work/t.jsonl" "$work/last.jsonl" 2>/dev/null || true
   time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"
-  echo "  run $i: plain $(tail -1 "$work/plain") ns, glassbox $(tail -1 "$work/gb") ns, strace $(tail -1 "$work/st") ns"
+  echo "  run $i (wall cpu, s): plain $(tail -1 "$work/plain"), glassbox $(tail -1 "$work/gb"), strace $(tail -1 "$work/st")"
 done
-p=$(median <"$work/plain"); g=$(median <"$work/gb"); s=$(median <"$work/st")
-summary=$(tail -1 "$work/last.jsonl")
+pw=$(cut -d' ' -f1 "$work/plain" | median); pc=$(cut -d' ' -f2 "$work/plain" | median)
+gw=$(cut -d' ' -f1 "$work/gb" | median); gc=$(cut -d' ' -f2 "$work/gb" | median)
+sw=$(cut -d' ' -f1 "$work/st" | median); sc=$(cut -d' ' -f2 "$work/st" | median)
+summary=$(tail -1 "$work/t.jsonl")
 events=$(sed -E 's/.*"events":([0-9]+).*/\1/' <<<"$summary")
 lost=$(sed -E 's/.*"lost":([0-9]+).*/\1/' <<<"$summary")
-awk -v p="$p" -v g="$g" -v s="$s" -v e="$events" -v l="$lost" 'BEGIN {
-  printf "median wall: untraced %.3fs  glassbox %.3fs  strace -f %.3fs\n", p/1e9, g/1e9, s/1e9;
-  printf "overhead   : glassbox %+.1f%%  strace -f %+.1f%%\n", (g/p-1)*100, (s/p-1)*100;
-  printf "trace      : %d events (%.0f events/s of workload), lost %d\n", e, e/(g/1e9), l }'
+awk -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" 'BEGIN {
+  printf "median wall: untraced %.3fs  glassbox %.3fs  strace -f %.3fs\n", pw, gw, sw;
+  printf "wall ratio : glassbox %.2fx (%+.1f%%)  strace -f %.2fx (%+.1f%%)\n", gw/pw, (gw/pw-1)*100, sw/pw, (sw/pw-1)*100;
+  printf "median cpu : untraced %.3fs  glassbox %.3fs  strace -f %.3fs  (user+sys, children included)\n", pc, gc, sc;
+  printf "trace      : %d events (%.0f events/s of traced wall time), lost %d\n", e, e/gw, l }'
 
 # Sustained throughput: 2 threads x N open+close of one file, as fast as the CPU allows.
 n=${BURST_OPENS:-500000}

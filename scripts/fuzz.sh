@@ -5,6 +5,10 @@
 # (tests/fuzz/corpus/<name>/). New crashes are written to $out/<name>/crash-*: reduce one, add it
 # to the committed corpus, fix the bug; ctest replays the corpus on every build.
 # Usage: scripts/fuzz.sh [SECONDS=60] [NAME...]   (default: every harness)
+# Known limit (2026-11): Debian 12's clang 14 cannot compile code using libstdc++ 12's
+# std::expected (it lacks P0848, conditionally trivial destructors), which glassbox uses
+# throughout; until a newer clang is available the build step fails and says so. The committed
+# corpora are still replayed by ctest in the normal g++ build (fuzz-replay/*).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -20,7 +24,10 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DGLASSBOX_FUZZ=ON >/dev/null
 status=0
 for name in "${names[@]}"; do
-  cmake --build "$build" --target "fuzz_$name" -j 2
+  if ! cmake --build "$build" --target "fuzz_$name" -j 2; then
+    echo "fuzz.sh: cannot build fuzz_$name with $(clang++ --version | head -1) (see the note at the top)" >&2
+    exit 2
+  fi
   work=$out/$name
   mkdir -p "$work/corpus"
   cp -r "tests/fuzz/corpus/$name/." "$work/corpus/" 2>/dev/null || true

@@ -29,6 +29,7 @@ struct {
  * on fork, removed when the whole process exits. A process that leaves the cgroup stays here. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* allocated on demand: fast startup */
     __uint(max_entries, GB_MAX_SCOPE_PIDS);
     __type(key, __u32);
     __type(value, __u8);
@@ -52,6 +53,7 @@ struct gb_inflight {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __uint(max_entries, GB_MAX_INFLIGHT);
     __type(key, __u32);
     __type(value, struct gb_inflight);
@@ -153,8 +155,9 @@ static __always_inline void gb_stash_drop(void) {
     bpf_map_delete_elem(&gb_inflight_map, &tid);
 }
 
-/* The syscall number of the current sys_exit (the tracepoint passes only the return value). */
-static __always_inline long gb_exit_nr(struct pt_regs* regs) { return BPF_CORE_READ(regs, orig_ax); }
+/* The syscall number of the current sys_exit (the tracepoint passes only the return value).
+ * A direct load: tp_btf's regs is a trusted pointer, and this runs for every syscall. */
+static __always_inline long gb_exit_nr(struct pt_regs* regs) { return regs->orig_ax; }
 
 /* ---- building a record ----------------------------------------------------------------------- */
 
@@ -187,12 +190,19 @@ static __always_inline void gb_fill_header(struct gb_event_header* h, __u32 kind
     gb_fill_header_task(h, kind, size, (struct task_struct*)bpf_get_current_task_btf());
 }
 
+/* User space is woken only once this much is waiting (it also polls every few ms): one wakeup
+ * per record would cost a context switch per event under bursts. */
+#define GB_WAKEUP_BYTES (256 << 10)
+
 /* Emits the record at `ev` whose size is `size`; counts it as lost when the ring buffer is full. */
 static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
     if (size > GB_EVENT_MAX)
         size = GB_EVENT_MAX;
     ((struct gb_event_header*)ev)->size = size;
-    if (bpf_ringbuf_output(&gb_events, ev, size, 0) != 0)
+    __u64 flags = bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) > GB_WAKEUP_BYTES
+                      ? BPF_RB_FORCE_WAKEUP
+                      : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&gb_events, ev, size, flags) != 0)
         gb_count_lost(kind);
 }
 

@@ -177,7 +177,7 @@ struct session_options {
     // Called once the recorder is started (before the child is released); enforce attaches its
     // own programs / supervisor here. The recorder stays valid until run()/attach() returns.
     std::function<void(recorder&, const child_process*)> on_started;
-    // Called about every 100 ms in the loop (enforce can service its own fds here).
+    // Called about every 20 ms in the loop (enforce can service its own fds here).
     std::function<void()> on_tick;
 };
 

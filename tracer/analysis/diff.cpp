@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 namespace glassbox::analysis {
@@ -229,6 +230,11 @@ std::vector<finding> unused_rules(const profile::profile& p, const std::set<cons
 } // namespace
 
 result<diff_report> diff_inputs(const std::filesystem::path& old_input, const std::filesystem::path& new_input) {
+    return diff_inputs_bounded(old_input, new_input, 1ull << 30);
+}
+
+result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
+                                        std::uint64_t parallel_below_bytes) {
     auto old_is_trace = looks_like_trace(old_input);
     if (!old_is_trace)
         return std::unexpected(old_is_trace.error());
@@ -238,23 +244,49 @@ result<diff_report> diff_inputs(const std::filesystem::path& old_input, const st
     diff_report rep;
 
     if (*old_is_trace && *new_is_trace) {
-        // OLD becomes a set of normalised behaviours; NEW is streamed against it, keeping only
-        // what OLD lacks, so memory is one set plus the differences.
-        behaviour_set old_set, new_only;
-        auto o = collect(old_input, old_set, 1, rep.warnings);
-        if (!o)
-            return std::unexpected(o.error());
-        std::vector<bool> seen(old_set.entries.size(), false);
-        auto n = collect(new_input, new_only, 2, rep.warnings, {}, &old_set, &seen);
-        if (!n)
-            return std::unexpected(n.error());
-        rep.old_input = *o;
-        rep.new_input = *n;
-        for (const auto& e : new_only.entries)
-            rep.added.push_back(new_only.to_finding(e));
-        for (std::size_t i = 0; i < old_set.entries.size(); ++i)
-            if (!seen[i])
-                rep.removed.push_back(old_set.to_finding(old_set.entries[i]));
+        std::error_code ec1, ec2;
+        auto bytes = std::filesystem::file_size(old_input, ec1) + std::filesystem::file_size(new_input, ec2);
+        if (!ec1 && !ec2 && bytes < parallel_below_bytes) {
+            // Small enough to hold both sets: read the two traces at once, one per core.
+            behaviour_set old_set, new_set;
+            std::vector<std::string> old_warnings, new_warnings;
+            result<input_info> o = std::unexpected(error{"not read"});
+            std::thread old_reader([&] { o = collect(old_input, old_set, 1, old_warnings); });
+            auto n = collect(new_input, new_set, 2, new_warnings);
+            old_reader.join();
+            if (!o)
+                return std::unexpected(o.error());
+            if (!n)
+                return std::unexpected(n.error());
+            rep.warnings = std::move(old_warnings);
+            rep.warnings.insert(rep.warnings.end(), new_warnings.begin(), new_warnings.end());
+            rep.old_input = *o;
+            rep.new_input = *n;
+            for (const auto& e : new_set.entries)
+                if (!old_set.index[static_cast<int>(e.sec)].contains(e.subject))
+                    rep.added.push_back(new_set.to_finding(e));
+            for (const auto& e : old_set.entries)
+                if (!new_set.index[static_cast<int>(e.sec)].contains(e.subject))
+                    rep.removed.push_back(old_set.to_finding(e));
+        } else {
+            // Large traces: OLD becomes a set of normalised behaviours and NEW is streamed
+            // against it, keeping only what OLD lacks: memory is one set plus the differences.
+            behaviour_set old_set, new_only;
+            auto o = collect(old_input, old_set, 1, rep.warnings);
+            if (!o)
+                return std::unexpected(o.error());
+            std::vector<bool> seen(old_set.entries.size(), false);
+            auto n = collect(new_input, new_only, 2, rep.warnings, {}, &old_set, &seen);
+            if (!n)
+                return std::unexpected(n.error());
+            rep.old_input = *o;
+            rep.new_input = *n;
+            for (const auto& e : new_only.entries)
+                rep.added.push_back(new_only.to_finding(e));
+            for (std::size_t i = 0; i < old_set.entries.size(); ++i)
+                if (!seen[i])
+                    rep.removed.push_back(old_set.to_finding(old_set.entries[i]));
+        }
         sort_findings(rep.added);
         sort_findings(rep.removed);
         cancel_volatile_pairs(rep.added, rep.removed);

@@ -76,4 +76,9 @@ bool looks_volatile_pair(std::string_view a, std::string_view b);
 
 bool is_path_section(section s);
 
+// diff_inputs with the size below which two traces are read in parallel into two full sets
+// (above it NEW is streamed against OLD's set to bound memory); tests force either path.
+result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
+                                        std::uint64_t parallel_below_bytes);
+
 } // namespace glassbox::analysis

@@ -8,6 +8,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <set>
@@ -119,6 +123,7 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
     const std::uint32_t source = set.pool.id(rd.name());
     std::int64_t chain_pid = -1;
     std::uint32_t chain_id = 0;
+    std::unordered_map<std::uint64_t, std::uint32_t> simple_detail_ids;
     std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
         if (visit && !visit(b, *cur))
             return;
@@ -160,7 +165,22 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
                 chain_id = set.pool.id(sanitise(tree.chain(cur->pid)));
             }
             e->chain = chain_id;
-            e->detail = set.pool.id(event_detail(*cur));
+            // The detail of ordinary events depends on a few small fields only: look it up by
+            // them instead of formatting it (exec argv, priv targets and DNS types vary).
+            bool simple = cur->kind != GB_EV_EXEC && cur->kind != GB_EV_PRIV && cur->kind != GB_EV_DNS &&
+                          cur->via.empty() && cur->succeeded();
+            if (simple) {
+                std::uint64_t k = static_cast<std::uint64_t>(cur->kind) << 56 | std::uint64_t(cur->create) << 55 |
+                                  std::uint64_t(cur->truncate) << 54;
+                for (std::size_t i = 0; i < cur->access.size() && i < 6; ++i)
+                    k |= std::uint64_t(static_cast<unsigned char>(cur->access[i])) << (8 * i);
+                auto [it, inserted] = simple_detail_ids.try_emplace(k, 0);
+                if (inserted)
+                    it->second = set.pool.id(event_detail(*cur));
+                e->detail = it->second;
+            } else {
+                e->detail = set.pool.id(event_detail(*cur));
+            }
             e->source = source;
         }
         ++e->count;

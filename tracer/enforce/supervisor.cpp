@@ -30,6 +30,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace glassbox::enforce {
@@ -42,11 +43,16 @@ std::uint64_t mono_ns() {
     return std::uint64_t(ts.tv_sec) * 1000000000ull + std::uint64_t(ts.tv_nsec);
 }
 
-std::string syscall_name(int nr) {
+// libseccomp resolves names by a table walk and strdup: cache them (the supervisor is hot).
+const std::string& syscall_name(int nr) {
+    thread_local std::unordered_map<int, std::string> cache;
+    auto it = cache.find(nr);
+    if (it != cache.end())
+        return it->second;
     char* n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
     std::string s = n ? n : fmt::format("syscall_{}", nr);
     free(n);
-    return s;
+    return cache.emplace(nr, std::move(s)).first->second;
 }
 
 struct target_info {

@@ -86,6 +86,9 @@ struct recorder::impl {
     std::uint64_t decode_errors = 0;
     int ncpus = 1;
     std::string human;
+    // Executables of the processes put in scope before start (attach targets), read while they
+    // are certainly alive: the decoder may see their first record after they are gone.
+    std::vector<std::pair<std::uint32_t, std::optional<std::string>>> seeded_exe;
     // Guards the decoder and the writer calls: enforcement appends lines from its own thread.
     std::mutex mu;
 
@@ -151,7 +154,20 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     return std::unique_ptr<recorder>(new recorder(std::move(p)));
 }
 
+namespace {
+std::optional<std::string> proc_exe(pid_t pid) {
+    char buf[4096];
+    std::string link = fmt::format("/proc/{}/exe", pid);
+    ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf));
+    if (n <= 0)
+        return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+} // namespace
+
 void recorder::scope_cgroup(const cgroup_dir& cg) {
+    for (pid_t p : cg.pids())
+        impl_->seeded_exe.emplace_back(static_cast<std::uint32_t>(p), proc_exe(p));
     __u32 key = 0;
     __u32 fd = static_cast<__u32>(cg.fd());
     if (bpf_map__update_elem(impl_->skel->maps.gb_scope_cgroup, &key, sizeof(key), &fd, sizeof(fd), BPF_ANY) != 0)
@@ -160,6 +176,7 @@ void recorder::scope_cgroup(const cgroup_dir& cg) {
 }
 
 void recorder::scope_pid(pid_t pid) {
+    impl_->seeded_exe.emplace_back(static_cast<std::uint32_t>(pid), proc_exe(pid));
     __u32 key = static_cast<__u32>(pid);
     __u8 one = 1;
     if (bpf_map__update_elem(impl_->skel->maps.gb_scope_pids, &key, sizeof(key), &one, sizeof(one), BPF_ANY) != 0)
@@ -169,6 +186,8 @@ void recorder::scope_pid(pid_t pid) {
 void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
     impl_->out = &out;
     impl_->dec = std::make_unique<decoder>(start_mono_ns);
+    for (auto& [pid, exe] : impl_->seeded_exe)
+        impl_->dec->set_exe(pid, exe);
     impl_->rb.reset(ring_buffer__new(bpf_map__fd(impl_->skel->maps.gb_events), impl::on_sample,
                                      impl_.get(), nullptr));
     if (!impl_->rb)
@@ -180,10 +199,13 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
 }
 
 int recorder::poll(int timeout_ms) {
+    // The BPF side wakes us only when a backlog builds up (GB_WAKEUP_BYTES): after the wait,
+    // consume whatever arrived without a wakeup.
     int n = ring_buffer__poll(impl_->rb.get(), timeout_ms);
     if (n < 0 && n != -EINTR)
         spdlog::warn("reading the ring buffer failed: {}", std::strerror(-n));
-    return n < 0 ? 0 : n;
+    int m = ring_buffer__consume(impl_->rb.get());
+    return (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
 }
 
 void recorder::drain() {

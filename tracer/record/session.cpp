@@ -279,7 +279,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     std::optional<clock::time_point> kill_deadline;
     for (;;) {
-        rec->poll(100);
+        rec->poll(20);
         reap(root, st, root_done);
         if (opts.on_tick)
             opts.on_tick();
@@ -360,7 +360,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     loop_state st;
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     for (;;) {
-        rec->poll(100);
+        rec->poll(20);
         if (opts.on_tick)
             opts.on_tick();
         progress.update(writer->events());

@@ -360,15 +360,47 @@ TEST_CASE("if the supervisor dies the agent cannot go on unrestricted", "[enforc
         }
 }
 
+TEST_CASE("emulated creation checks the directory first and leaves nothing behind when denied", "[enforce][files]") {
+    require_root();
+    scratch s;
+    const std::string d = s.dir;
+    std::string prof = base_profile(", " + d + "/allowed/**", "", "[\"" + d + "/allowed/new-*\"]");
+    auto r = run_enforce(s, prof, {"--supervise-opens", "always"},
+                         {"write", d + "/allowed/new-1", "write", d + "/secret/new-2", "write", d + "/allowed/other",
+                          "read", d + "/allowed/new-1"});
+    INFO(r.err);
+    INFO(r.out);
+    REQUIRE(r.exit_code() == 0);
+    auto w = r.results("write");
+    REQUIRE(w.size() == 3);
+    CHECK(w[0] == "ok");
+    CHECK(w[1] == "EACCES");
+    CHECK(w[2] == "EACCES"); // the glob allows new-* only
+    CHECK(std::filesystem::exists(d + "/allowed/new-1"));
+    CHECK_FALSE(std::filesystem::exists(d + "/secret/new-2"));
+    CHECK_FALSE(std::filesystem::exists(d + "/allowed/other"));
+    struct stat st{};
+    REQUIRE(stat((d + "/allowed/new-1").c_str(), &st) == 0);
+    mode_t um = umask(0);
+    umask(um);
+    CHECK((st.st_mode & 0777) == (0644 & ~um)); // the target's umask applied, as the kernel would
+    CHECK(r.first("read") == "ok:");
+    CHECK(r.has_violation("files.write", "path", d + "/secret/new-2"));
+}
+
 TEST_CASE("isolate gives the command its own pid, mount and network namespaces", "[enforce][isolate]") {
     require_root();
     scratch s;
     scratch::write("/tmp/glassbox-enf-host-only", "host\n");
+    scratch::write("/tmp/glassbox-enf-host-only2", "host\n");
     std::string prof = base_profile(", /tmp/**", "network:\n  connect: [\"tcp 127.0.0.1:40001\"]\n  sockets: [inet/stream]\n");
     auto r = run_enforce(s, prof, {"--isolate", "pid,mount,net"},
                          {"pid", "read", "/tmp/glassbox-enf-host-only", "tcp", "127.0.0.1", "40001", "tcp", "127.0.0.1",
                           "40002"});
     std::filesystem::remove("/tmp/glassbox-enf-host-only");
+    struct cleanup {
+        ~cleanup() { std::filesystem::remove("/tmp/glassbox-enf-host-only2"); }
+    } cleanup_second;
     INFO(r.err);
     INFO(r.out);
     REQUIRE(r.exit_code() == 0);
@@ -379,6 +411,20 @@ TEST_CASE("isolate gives the command its own pid, mount and network namespaces",
     CHECK(tcp[0] == "ok");                       // loopback is up (refused = reached)
     CHECK(tcp[1] == "EPERM");                    // still enforced and recorded
     CHECK(r.has_violation("network.connect", "port", "40002"));
+
+    // The supervisor resolves paths in the command's mount namespace (its private /tmp).
+    auto r2 = run_enforce(s, base_profile(", /tmp/**", "", "[/tmp/**]"),
+                          {"--isolate", "pid,mount", "--supervise-opens", "always"},
+                          {"read", "/tmp/glassbox-enf-host-only2", "write", "/tmp/inside", "read", "/tmp/inside"});
+    INFO(r2.err);
+    INFO(r2.out);
+    REQUIRE(r2.exit_code() == 0);
+    auto reads = r2.results("read");
+    REQUIRE(reads.size() == 2);
+    CHECK(reads[0] == "ENOENT");
+    CHECK(r2.first("write") == "ok");
+    CHECK(reads[1] == "ok:");
+    CHECK_FALSE(std::filesystem::exists("/tmp/inside"));
 }
 
 TEST_CASE("bad input and missing mechanisms get one clear line", "[enforce][badinput]") {

@@ -3,6 +3,8 @@
 // multi-trace volatility, directory collapse, profile inputs to diff, and the report formats.
 #include <glassbox/analysis.hpp>
 
+#include "analysis/engine.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -135,7 +137,14 @@ TEST_CASE("diff: the same work twice diffs to nothing", "[analysis][diff]") {
 }
 
 TEST_CASE("diff: every injected difference is found and nothing else", "[analysis][diff]") {
-    auto d = diff_inputs(kData + "clamscan-run1.trace", kData + "clamscan-injected.trace");
+    // Both reading strategies: two sets in parallel (small inputs) and NEW streamed against OLD.
+    auto limit = GENERATE(std::uint64_t(1) << 30, std::uint64_t(0));
+    INFO("parallel below " << limit << " bytes");
+    auto same = diff_inputs_bounded(kData + "clamscan-run1.trace", kData + "clamscan-run2.trace", limit);
+    REQUIRE(same);
+    CHECK(same->added.empty());
+    CHECK(same->removed.empty());
+    auto d = diff_inputs_bounded(kData + "clamscan-run1.trace", kData + "clamscan-injected.trace", limit);
     REQUIRE(d);
     CHECK(keys(d->added) == kInjected);
     CHECK(d->removed.empty());
@@ -144,7 +153,7 @@ TEST_CASE("diff: every injected difference is found and nothing else", "[analysi
     for (const auto& f : d->added)
         CHECK(f.count == 1);
 
-    auto back = diff_inputs(kData + "clamscan-injected.trace", kData + "clamscan-run2.trace");
+    auto back = diff_inputs_bounded(kData + "clamscan-injected.trace", kData + "clamscan-run2.trace", limit);
     REQUIRE(back);
     CHECK(back->added.empty());
     CHECK(keys(back->removed) == kInjected);
@@ -202,6 +211,10 @@ TEST_CASE("diff: injected differences of every kind in synthetic traces", "[anal
     };
     CHECK(keys(d->added) == expected);
     CHECK(d->removed.empty());
+    auto streamed = diff_inputs_bounded(old_t, new_t, 0); // NEW streamed against OLD
+    REQUIRE(streamed);
+    CHECK(keys(streamed->added) == expected);
+    CHECK(streamed->removed.empty());
 
     // check against a profile learned from OLD finds the same set.
     auto p = learn_and_load({old_t});

@@ -1,0 +1,58 @@
+// Root integration tests of the recording's scope and endings: a hostile child that moves itself
+// out of the run's cgroup is still traced (and its own child too), and recording waits for it;
+// --timeout ends the recording, kills the tree and still writes a complete trace.
+#include "helpers.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace gbtest;
+
+TEST_CASE("a process that leaves the run's cgroup stays traced, with its descendants", "[root][record]") {
+    temp_dir dir;
+    std::string trace = dir / "t.jsonl";
+    std::string work = dir / "work";
+    std::filesystem::create_directory(work);
+    REQUIRE(run({GLASSBOX_BIN, "run", "-q", "--out", trace, "--", fixture("rec_actions"), "escape", work}) == 0);
+    REQUIRE(std::filesystem::exists(work + "/escaped-child")); // glassbox waited for it
+    auto t = load_trace(trace);
+    REQUIRE(t.back()["type"] == "summary");
+    CHECK(t.back()["ended_by"] == "exit");
+    CHECK(t.back()["lost"] == 0);
+    int root = t.front()["root_pid"];
+    auto forks = find_all(t, [&](const json& e) { return e["type"] == "fork" && e["pid"] == root; });
+    REQUIRE(forks.size() == 1);
+    int escapee = forks[0]["child_pid"];
+    auto moved = find_all(t, [&](const json& e) {
+        return e["type"] == "open" && e["pid"] == escapee && str_or(e, "path").ends_with("/cgroup.procs");
+    });
+    CHECK(moved.size() == 1);
+    auto esc = find_all(t, [&](const json& e) {
+        return e["type"] == "open" && e["pid"] == escapee && str_or(e, "path") == work + "/escaped";
+    });
+    REQUIRE(esc.size() == 1);
+    auto gforks = find_all(t, [&](const json& e) { return e["type"] == "fork" && e["pid"] == escapee; });
+    REQUIRE(gforks.size() == 1);
+    int grandchild = gforks[0]["child_pid"];
+    auto gopen = find_all(t, [&](const json& e) {
+        return e["type"] == "open" && e["pid"] == grandchild && str_or(e, "path") == work + "/escaped-child";
+    });
+    CHECK(gopen.size() == 1);
+}
+
+TEST_CASE("--timeout ends the recording, kills the tree and writes a complete trace", "[root][record]") {
+    temp_dir dir;
+    std::string trace = dir / "t.jsonl";
+    auto t0 = std::chrono::steady_clock::now();
+    int rc = run({GLASSBOX_BIN, "run", "-q", "--timeout", "1", "--out", trace, "--", fixture("rec_actions"), "sleep", "30"});
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(rc == 128 + 9);
+    CHECK(secs < 10);
+    auto t = load_trace(trace);
+    REQUIRE(t.back()["type"] == "summary");
+    CHECK(t.back()["ended_by"] == "timeout");
+    CHECK(t.back()["exit"]["signal"] == 9);
+    CHECK(t.back()["complete"] == true);
+    auto exits = find_all(t, [&](const json& e) { return e["type"] == "exit" && e["pid"] == t.front()["root_pid"]; });
+    REQUIRE(exits.size() == 1);
+    CHECK(exits[0]["signal_name"] == "SIGKILL");
+}
