@@ -152,4 +152,93 @@ static_assert(sizeof(struct gb_open_event) == 56 + 32 + 16, "gb_open_event layou
 static_assert(sizeof(struct gb_net_event) == 56 + 48 + 8, "gb_net_event layout");
 #endif
 
+/* ---- coverage (docs/trace-format.md; bpf/syscalls.bpf.c, bpf/iouring.bpf.c) ----------------- */
+
+/* One record shape for every table-driven syscall kind (file changes, cred, prctl, signal,
+ * memfd_create, mmap_exec, inotify_add_watch, socket, priv, abi32): the decoder names the fields
+ * from the syscall number (tracer/record/syscall_specs.cpp holds the one table of which argument
+ * is what, and user space loads the BPF side's copy of it into gb_sys_specs before attaching). */
+#define GB_SYS_NR_MAX 512 /* x86-64 syscall numbers below this are table-driven */
+#define GB_SYS_STRS 3
+
+/* gb_sys_spec.str_dir / fd_arg / pid_arg encodings: 1 + argument index; 0 = none. */
+#define GB_SPEC_DIR_CWD 0x80    /* str_dir: the string is relative to the cwd (no dirfd arg) */
+#define GB_SPEC_FD_RET 0x80     /* fd_arg: resolve the returned descriptor */
+#define GB_SPEC_PID_PIDFD 0x80  /* pid_arg: the argument is a pidfd, not a pid */
+/* gb_sys_spec.flags */
+#define GB_SPEC_OUTSIDE_ONLY 0x1 /* emit only when the target process is outside the scope */
+#define GB_SPEC_TRACK_FD 0x2     /* a returned descriptor starts per-fd I/O accounting */
+#define GB_SPEC_DIR_EMPTY_OK 0x4 /* an empty/NULL string means "the dirfd itself" (utimensat) */
+
+struct gb_sys_spec {
+    __u16 kind;          /* enum gb_event_kind; 0 = not recorded */
+    __u8 str_arg[GB_SYS_STRS]; /* user strings copied as is */
+    __u8 str_dir[2];     /* the dirfd argument that str_arg[0] / [1] are relative to */
+    __u8 fd_arg;         /* a descriptor argument resolved to its path */
+    __u8 pid_arg;        /* a target process (pid or pidfd) whose executable is resolved */
+    __u8 bytes_arg;      /* a user struct copied as is ... */
+    __u8 bytes_len;      /* ... of this many bytes (<= 64) */
+    __u8 flags;          /* GB_SPEC_* */
+    __u8 pad[3];
+};
+
+/* gb_sys_event.flags */
+#define GB_SYS_TARGET_GONE 0x1 /* the target pid did not resolve to a live task */
+
+struct gb_sys_event {
+    struct gb_event_header hdr;
+    __s64 ret;
+    __u32 syscall;    /* x86-64 number (for via abi32: the x86-64 equivalent, or raw_nr) */
+    __u32 raw_nr;     /* the number as entered (the i386 number for via abi32) */
+    __u64 args[6];
+    __u32 target_pid; /* tgid of the pid_arg target, 0 when none */
+    __u32 flags;      /* GB_SYS_* */
+    struct gb_str str[GB_SYS_STRS]; /* the spec's user strings */
+    struct gb_str dir[2];           /* resolved directory of str[0] / str[1] (dirfd or cwd) */
+    struct gb_str fd_path;          /* resolved path of fd_arg */
+    struct gb_str target_exe;       /* resolved executable of the target */
+    struct gb_str bytes;            /* the spec's user struct */
+    __u8 data[];
+};
+
+/* gb_close_event.flags */
+#define GB_CLOSE_AT_EXIT 0x1   /* the process ended with the descriptor open */
+#define GB_CLOSE_IMPLICIT 0x2  /* the number was reused by a new open: closed by exec (CLOEXEC),
+                                  dup2 or close_range without a close() of its own */
+
+struct gb_close_event {
+    struct gb_event_header hdr;
+    __s32 fd;
+    __u32 flags;
+    __u64 bytes_read;
+    __u64 bytes_written;
+    __u64 reads;
+    __u64 writes;
+    struct gb_str path; /* resolved from the descriptor before it closed */
+    __u8 data[];
+};
+
+#define GB_DNS_PAYLOAD_MAX 512
+
+struct gb_dns_event {
+    struct gb_event_header hdr;
+    __s64 ret;
+    __u32 syscall;
+    __s32 fd;
+    __u16 family;    /* AF_INET / AF_INET6 */
+    __u16 sock_type; /* SOCK_DGRAM or SOCK_STREAM (payload starts with the 2-byte length) */
+    __u16 port;      /* server port, host order */
+    __u16 index;     /* message index within a sendmmsg */
+    __u8 addr[16];   /* server address */
+    struct gb_str payload; /* the first GB_DNS_PAYLOAD_MAX bytes sent */
+    __u8 data[];
+};
+
+#ifdef __cplusplus
+static_assert(sizeof(struct gb_sys_spec) == 16, "gb_sys_spec layout");
+static_assert(sizeof(struct gb_sys_event) == 56 + 16 + 48 + 8 + 8 * 8, "gb_sys_event layout");
+static_assert(sizeof(struct gb_close_event) == 56 + 8 + 32 + 8, "gb_close_event layout");
+static_assert(sizeof(struct gb_dns_event) == 56 + 24 + 16 + 8, "gb_dns_event layout");
+#endif
+
 #endif

@@ -79,7 +79,7 @@ void run_enforce(const enforce_args& a) {
 
     // With --out the recorder writes the full trace (every event + violations); without it the
     // sandbox runs on its own and violations are only reported here.
-    auto log = std::make_shared<enforce::violation_log>("", a.command, a.profile, m);
+    auto log = std::make_shared<enforce::violation_log>();
     bool quiet = a.quiet;
     so.sink = [log, quiet](const enforce::violation& v) {
         log->add(v);

@@ -20,6 +20,7 @@ const kind_table& kinds() {
         add_process_kinds(t);
         add_file_kinds(t);
         add_net_kinds(t);
+        add_coverage_kinds(t);
         return t;
     }();
     return table;

@@ -46,6 +46,7 @@ using kind_table = std::array<kind_decoder, GB_EV_MAX>;
 void add_process_kinds(kind_table& t); // decode_process.cpp
 void add_file_kinds(kind_table& t);    // decode_file.cpp
 void add_net_kinds(kind_table& t);     // decode_net.cpp
+void add_coverage_kinds(kind_table& t); // decode_coverage.cpp (issue 3 kinds)
 const kind_table& kinds();             // decode.cpp: calls every add_*_kinds once
 
 class decoder {

@@ -6,6 +6,7 @@
 #include <glassbox/record.hpp>
 
 #include "glassbox_record_bpf.skel.h"
+#include "record/syscall_specs.hpp"
 #include "record/decode.hpp"
 
 #include <bpf/bpf.h>
@@ -151,6 +152,11 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
                           fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
                                       "the verifier log",
                                       std::strerror(-err)));
+    // Issue 3's syscall table: which argument of which syscall is what (bpf/syscalls.bpf.c).
+    if (auto t = load_coverage_tables(bpf_map__fd(p->skel->maps.gb_sys_specs),
+                                      bpf_map__fd(p->skel->maps.gb_abi32_nr));
+        !t)
+        throw fatal_error(exit_code::environment, t.error().message);
     return std::unique_ptr<recorder>(new recorder(std::move(p)));
 }
 

@@ -1,0 +1,1315 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Table-driven syscall coverage: everything a hostile agent can do besides open/exec/connect —
+ * file changes, credential and security-state changes, signals out of the tree, privileged
+ * operations, socket creation, memfd_create, executable file mappings, inotify — plus per-descriptor
+ * I/O totals (`close` events), DNS queries parsed from what is sent to port 53, and syscalls
+ * entered through the 32-bit ABI.
+ *
+ * Which argument of which syscall is a path, a dirfd, a descriptor or a target pid is not written
+ * here: user space loads gb_sys_specs from the one table in tracer/record/syscall_specs.cpp before
+ * attaching, and the decoder names the fields from the same table.
+ *
+ * Data path: sys_exit (arguments are still in pt_regs: x86-64 syscalls do not clobber them) ->
+ * gb_event_scratch -> gb_events ring buffer. sys_enter is used only for close/dup2 (the descriptor
+ * is gone at exit). No kprobes: raw syscall tracepoints only. */
+#include "helpers/common.h"
+#include "helpers/path.h"
+
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_OPEN 2
+#define NR_CLOSE 3
+#define NR_MMAP 9
+#define NR_PREAD64 17
+#define NR_PWRITE64 18
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_DUP2 33
+#define NR_SENDFILE 40
+#define NR_SENDTO 44
+#define NR_SENDMSG 46
+#define NR_KILL 62
+#define NR_CREAT 85
+#define NR_PRCTL 157
+#define NR_TKILL 200
+#define NR_TGKILL 234
+#define NR_OPENAT 257
+#define NR_SPLICE 275
+#define NR_DUP3 292
+#define NR_PREADV 295
+#define NR_PWRITEV 296
+#define NR_OPEN_BY_HANDLE_AT 304
+#define NR_SENDMMSG 307
+#define NR_COPY_FILE_RANGE 326
+#define NR_PREADV2 327
+#define NR_PWRITEV2 328
+#define NR_OPENAT2 437
+#define NR_UNLINKAT 263
+#define GB_AT_REMOVEDIR 0x200
+
+#define GB_AT_FDCWD -100
+#define GB_PROT_EXEC 0x4
+#define GB_MAP_ANONYMOUS 0x20
+#define GB_S_IFMT 00170000
+#define GB_S_IFSOCK 0140000
+#define GB_AF_INET 2
+#define GB_AF_INET6 10
+#define GB_DNS_PORT 53
+#define GB_MMSG_MAX 4 /* sendmmsg messages inspected for DNS per call */
+
+extern struct task_struct* bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct* p) __ksym;
+
+/* The spec table, by x86-64 syscall number (loaded by user space). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, GB_SYS_NR_MAX);
+    __type(key, __u32);
+    __type(value, struct gb_sys_spec);
+} gb_sys_specs SEC(".maps");
+
+/* i386 syscall number -> x86-64 number (0xffffffff: no equivalent), loaded by user space. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, GB_SYS_NR_MAX);
+    __type(key, __u32);
+    __type(value, __u32);
+} gb_abi32_nr SEC(".maps");
+
+/* I/O totals of descriptors opened by traced processes, by (tgid << 32 | fd). */
+struct gb_fd_io {
+    __u64 bytes_read;
+    __u64 bytes_written;
+    __u64 reads;
+    __u64 writes;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u64);
+    __type(value, struct gb_fd_io);
+} gb_fd_io_map SEC(".maps");
+
+/* The record buffer seen as one sized object, so global functions can take it. */
+struct gb_cov_buf {
+    __u8 b[GB_EVENT_MAX];
+};
+
+static __always_inline struct gb_cov_buf* gb_cov_buf_get(void) {
+    return (struct gb_cov_buf*)gb_event_buf();
+}
+
+/* ---- path walk ---------------------------------------------------------------------------- */
+
+/* The dentry+mount walk of helpers/path.h, one step per bpf_loop iteration: the verifier checks
+ * the step once instead of unrolling GB_PATH_DEPTH copies of it (which exceeds its budget when
+ * several paths are resolved in one program). Same output: the path ends at
+ * buf[GB_PATH_MAX - 1], flags as in gb_walk_path. */
+struct gb_walk_ctx {
+    __u64 dentry;
+    __u64 mnt; /* struct mount * */
+    __u64 mnt_root;
+    __u32 off;
+    __u16 flags;
+    __u16 done;
+};
+
+static long gb_cov_walk_step(__u64 index, void* data) {
+    struct gb_walk_ctx* c = data;
+    struct gb_path_buf* pb = gb_path_buf();
+    if (!pb) {
+        c->flags |= GB_STR_FAULT;
+        c->done = 1;
+        return 1;
+    }
+    struct dentry* dentry = (struct dentry*)c->dentry;
+    struct dentry* parent = BPF_CORE_READ(dentry, d_parent);
+    if (c->dentry == c->mnt_root) {
+        struct mount* mnt = (struct mount*)c->mnt;
+        struct mount* mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+        if (mnt_parent == mnt) { /* the root of this mount namespace */
+            c->done = 1;
+            if (c->off == GB_PATH_MAX - 1) {
+                /* Nothing above it: the object is a root. Unless it is this task's "/", it is the
+                 * root of an internal filesystem (nsfs, pidfs) whose name the kernel generates on
+                 * the fly; name it by its filesystem type ("nsfs") rather than as "/". */
+                struct task_struct* cur = bpf_get_current_task_btf();
+                struct dentry* root = BPF_CORE_READ(cur, fs, root.dentry);
+                if (dentry != root) {
+                    char tn[32] = {};
+                    long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
+                    if (n > 1 && n <= (long)sizeof(tn)) {
+                        __u32 len = (__u32)(n - 1);
+                        __u32 off = c->off - len;
+                        bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & 31, tn);
+                        c->off = off;
+                        c->flags |= GB_STR_RELATIVE;
+                    }
+                }
+            }
+            return 1;
+        }
+        c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
+        c->mnt = (__u64)mnt_parent;
+        c->mnt_root = (__u64)BPF_CORE_READ(mnt_parent, mnt.mnt_root);
+        return 0;
+    }
+    bool pseudo = parent == dentry; /* pipe, socket, memfd, anon inode: keep its name only */
+    struct qstr name = BPF_CORE_READ(dentry, d_name);
+    __u32 len = name.len;
+    __u32 off = c->off;
+    if (pseudo && len == 0 && off == GB_PATH_MAX - 1) {
+        /* A nameless pseudo root (nsfs, pidfs: the kernel makes their names up on demand):
+         * name it by its filesystem type rather than leave an empty path. */
+        char tn[32] = {};
+        long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
+        if (n > 1 && n <= (long)sizeof(tn)) {
+            __u32 l = (__u32)(n - 1);
+            off -= l;
+            bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], l & 31, tn);
+        }
+        c->off = off;
+        c->flags |= GB_STR_RELATIVE;
+        c->done = 1;
+        return 1;
+    }
+    if (len > GB_PATH_MASK || len + 1 > off) {
+        c->flags |= GB_STR_TRUNCATED;
+        c->done = 1;
+        return 1;
+    }
+    off -= len;
+    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & GB_PATH_MASK, name.name);
+    if (pseudo) {
+        c->flags |= GB_STR_RELATIVE;
+        c->off = off;
+        c->done = 1;
+        return 1;
+    }
+    off -= 1;
+    pb->buf[off & GB_PATH_MASK] = '/';
+    c->off = off;
+    c->dentry = (__u64)parent;
+    return 0;
+}
+
+/* Walks (dentry, vfsmount) into this CPU's path buffer; returns where the path starts. */
+static __always_inline __u32 gb_cov_walk(struct gb_path_buf* pb, __u64 dentry, __u64 vfsmnt, __u16* flags) {
+    const __u32 end = GB_PATH_MAX - 1;
+    pb->buf[end] = 0;
+    struct dentry* d = (struct dentry*)dentry;
+    if (BPF_CORE_READ(d, d_hash.pprev) == NULL && BPF_CORE_READ(d, d_parent) != d)
+        *flags |= GB_STR_DELETED; /* unlinked but still open / mapped / running */
+    struct gb_walk_ctx c = {
+        .dentry = dentry,
+        .mnt = vfsmnt - bpf_core_field_offset(struct mount, mnt),
+        .mnt_root = (__u64)BPF_CORE_READ((struct vfsmount*)vfsmnt, mnt_root),
+        .off = end,
+    };
+    bpf_loop(GB_PATH_DEPTH, gb_cov_walk_step, &c, 0);
+    *flags |= c.flags;
+    if (!c.done)
+        *flags |= GB_STR_TRUNCATED;
+    __u32 off = c.off;
+    if (off == end) { /* the root itself */
+        off -= 1;
+        pb->buf[off & GB_PATH_MASK] = '/';
+    }
+    return off;
+}
+
+/* ---- path helpers, global so the verifier checks them once, not per call site ---------------- */
+
+static __always_inline void gb_cov_str_none(struct gb_str* s, __u32 pos, __u32 data_off) {
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+}
+
+/* BPF functions take at most 5 arguments: a record position travels as one word. */
+#define GB_PD(pos, data_off) (((__u32)(data_off) << 16) | (__u32)(pos))
+
+/* Appends the resolved path of (dentry, mnt) at position pd as *s; returns the new pos. */
+__noinline __u32 gb_cov_put_path(struct gb_cov_buf* ev, struct gb_str* s, __u32 pd, __u64 dentry,
+                                 __u64 mnt) {
+    __u32 pos = pd & 0xffff, data_off = pd >> 16;
+    if (!ev || !s)
+        return pos;
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+    if (!dentry || !mnt)
+        return pos;
+    if (pos > GB_STR_ROOM) {
+        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
+        return pos;
+    }
+    struct gb_path_buf* pb = gb_path_buf();
+    if (!pb) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    __u16 flags = GB_STR_PRESENT;
+    __u32 start = gb_cov_walk(pb, dentry, mnt, &flags);
+    __u32 len = (GB_PATH_MAX - 1) - (start & GB_PATH_MASK);
+    if (len > GB_PATH_MASK)
+        len = GB_PATH_MASK;
+    if (len && bpf_probe_read_kernel(&ev->b[pos], len, &pb->buf[start & GB_PATH_MASK]) != 0) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    s->flags = flags;
+    s->len = len;
+    return pos + len;
+}
+
+static __always_inline __u32 gb_cov_put_file(struct gb_cov_buf* ev, __u32 pos, __u32 data_off,
+                                             struct gb_str* s, struct file* f) {
+    if (!f) {
+        gb_cov_str_none(s, pos, data_off);
+        return pos;
+    }
+    return gb_cov_put_path(ev, s, GB_PD(pos, data_off), (__u64)BPF_CORE_READ(f, f_path.dentry),
+                           (__u64)BPF_CORE_READ(f, f_path.mnt));
+}
+
+/* The directory a relative path is resolved against: the cwd for AT_FDCWD, else the dirfd. */
+static __always_inline __u32 gb_cov_put_dir(struct gb_cov_buf* ev, __u32 pos, __u32 data_off,
+                                            struct gb_str* s, struct task_struct* task, int dfd) {
+    if (dfd == GB_AT_FDCWD)
+        return gb_cov_put_path(ev, s, GB_PD(pos, data_off), (__u64)BPF_CORE_READ(task, fs, pwd.dentry),
+                               (__u64)BPF_CORE_READ(task, fs, pwd.mnt));
+    return gb_cov_put_file(ev, pos, data_off, s, gb_fd_file(task, dfd));
+}
+
+/* Appends the executable of process `pid` (any of its threads); returns the new pos and sets
+ * *tgid (0 when no such task). */
+__noinline __u32 gb_cov_put_exe(struct gb_cov_buf* ev, struct gb_str* s, __u32 pd, __s32 pid,
+                                __u32* tgid) {
+    __u32 pos = pd & 0xffff, data_off = pd >> 16;
+    if (!ev || !s || !tgid)
+        return pos;
+    *tgid = 0;
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+    if (pid <= 0)
+        return pos;
+    struct task_struct* t = bpf_task_from_pid(pid);
+    if (!t)
+        return pos;
+    *tgid = t->tgid;
+    struct file* exe = BPF_CORE_READ(t, mm, exe_file);
+    __u64 d = exe ? (__u64)BPF_CORE_READ(exe, f_path.dentry) : 0;
+    __u64 m = exe ? (__u64)BPF_CORE_READ(exe, f_path.mnt) : 0;
+    bpf_task_release(t);
+    return gb_cov_put_path(ev, s, GB_PD(pos, data_off), d, m);
+}
+
+/* The pid number behind a pidfd: pidfs keeps the struct pid in the inode (6.9+), older kernels
+ * in the file's private data. */
+static __always_inline __s32 gb_pidfd_nr(struct task_struct* task, int fd) {
+    struct file* f = gb_fd_file(task, fd);
+    if (!f)
+        return 0;
+    struct pid* p = BPF_CORE_READ(f, f_inode, i_private);
+    if (!p)
+        p = BPF_CORE_READ(f, private_data);
+    return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+/* ---- per-descriptor I/O totals -------------------------------------------------------------- */
+
+static __always_inline __u64 gb_fd_key(__u32 tgid, long fd) {
+    return ((__u64)tgid << 32) | (__u32)fd;
+}
+
+static __always_inline void gb_io_add(__u32 tgid, long fd, long bytes, bool write) {
+    if (fd < 0)
+        return;
+    __u64 key = gb_fd_key(tgid, fd);
+    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    if (!io)
+        return;
+    if (write) {
+        __sync_fetch_and_add(&io->bytes_written, bytes);
+        __sync_fetch_and_add(&io->writes, 1);
+    } else {
+        __sync_fetch_and_add(&io->bytes_read, bytes);
+        __sync_fetch_and_add(&io->reads, 1);
+    }
+}
+
+/* Emits the `close` record of one tracked descriptor of the current task (path resolved from its
+ * fd table when the descriptor is still there). Always the current task: close/dup2 entry and
+ * sched_process_exit (do_exit) run in the process that owns the descriptor. */
+__noinline int gb_cov_emit_close(__s32 fd, __u32 flags, struct gb_fd_io* io) {
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!ev || !io) {
+        gb_count_lost(GB_EV_CLOSE);
+        return 0;
+    }
+    struct task_struct* task = bpf_get_current_task_btf();
+    struct gb_close_event* c = (struct gb_close_event*)ev;
+    const __u32 data_off = sizeof(*c);
+    gb_fill_header_task(&c->hdr, GB_EV_CLOSE, 0, task);
+    c->fd = fd;
+    c->flags = flags;
+    c->bytes_read = io->bytes_read;
+    c->bytes_written = io->bytes_written;
+    c->reads = io->reads;
+    c->writes = io->writes;
+    struct file* f = (flags & GB_CLOSE_IMPLICIT) ? NULL : gb_fd_file(task, fd);
+    __u32 pos = gb_cov_put_file(ev, data_off, data_off, &c->path, f);
+    gb_submit(ev, pos, GB_EV_CLOSE);
+    return 0;
+}
+
+static __always_inline void gb_close_tracked(struct task_struct* task, __u32 tgid, long fd) {
+    if (fd < 0)
+        return;
+    __u64 key = gb_fd_key(tgid, fd);
+    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    if (!io)
+        return;
+    gb_cov_emit_close((__s32)fd, 0, io);
+    bpf_map_delete_elem(&gb_fd_io_map, &key);
+}
+
+/* A new descriptor from an open: start its totals (reporting a stale entry of the same number,
+ * closed behind our back by exec/dup2/close_range, first). */
+static __always_inline void gb_track_fd(struct task_struct* task, __u32 tgid, long fd) {
+    if (fd < 0)
+        return;
+    __u64 key = gb_fd_key(tgid, fd);
+    struct gb_fd_io* old = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    if (old)
+        gb_cov_emit_close((__s32)fd, GB_CLOSE_IMPLICIT, old);
+    struct gb_fd_io zero = {};
+    if (bpf_map_update_elem(&gb_fd_io_map, &key, &zero, BPF_ANY) != 0)
+        gb_count_lost(GB_EV_CLOSE); /* table full: this descriptor's totals are not kept */
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(gb_cov_sys_enter, struct pt_regs* regs, long id) {
+    if (id != NR_CLOSE && id != NR_DUP2 && id != NR_DUP3)
+        return 0;
+    struct task_struct* task = bpf_get_current_task_btf();
+    if (gb_is_compat(task))
+        return 0;
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (id == NR_CLOSE) {
+        gb_close_tracked(task, tgid, (int)BPF_CORE_READ(regs, di));
+    } else {
+        long oldfd = (int)BPF_CORE_READ(regs, di), newfd = (int)BPF_CORE_READ(regs, si);
+        if (oldfd != newfd)
+            gb_close_tracked(task, tgid, newfd);
+    }
+    return 0;
+}
+
+struct gb_exit_ctx {
+    struct task_struct* task;
+    __u32 tgid;
+};
+
+static long gb_flush_fd(__u64 index, void* data) {
+    struct gb_exit_ctx* ctx = data;
+    __u64 key = gb_fd_key(ctx->tgid, (long)index);
+    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    if (io) {
+        gb_cov_emit_close((__s32)index, GB_CLOSE_AT_EXIT, io);
+        bpf_map_delete_elem(&gb_fd_io_map, &key);
+    }
+    return 0;
+}
+
+/* The process ended with descriptors open: report their totals (the fd table is still there). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_cov_process_exit, struct task_struct* task, bool group_dead) {
+    if (!group_dead)
+        return 0;
+    __u32 tgid = BPF_CORE_READ(task, tgid);
+    if (!gb_pid_in_scope(tgid))
+        return 0;
+    struct gb_exit_ctx ectx = {task, tgid};
+    __u32 max = BPF_CORE_READ(task, files, fdt, max_fds);
+    if (max > 65536)
+        max = 65536;
+    bpf_loop(max, gb_flush_fd, &ectx, 0);
+    return 0;
+}
+
+/* ---- DNS ------------------------------------------------------------------------------------ */
+
+struct gb_sock_info {
+    __u16 family;
+    __u16 type;
+    __u16 port;
+    __u16 pad;
+    __u8 addr[16];
+};
+
+/* The socket behind fd (inet/inet6 only) and its connected peer. */
+static __always_inline bool gb_inet_socket(struct task_struct* task, long fd, struct gb_sock_info* si) {
+    struct file* f = gb_fd_file(task, fd);
+    if (!f)
+        return false;
+    umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+    if ((mode & GB_S_IFMT) != GB_S_IFSOCK)
+        return false;
+    struct socket* sock = BPF_CORE_READ(f, private_data);
+    struct sock* sk = BPF_CORE_READ(sock, sk);
+    if (!sk)
+        return false;
+    si->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (si->family != GB_AF_INET && si->family != GB_AF_INET6)
+        return false;
+    si->type = BPF_CORE_READ(sk, sk_type);
+    si->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+    if (si->family == GB_AF_INET) {
+        __be32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+        __builtin_memcpy(si->addr, &a, 4);
+    } else {
+        BPF_CORE_READ_INTO(&si->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+    }
+    return true;
+}
+
+/* A destination given with the send (sendto/sendmsg) overrides the connected peer. */
+static __always_inline void gb_user_dest(struct gb_sock_info* si, const void* uaddr, __u32 alen) {
+    if (!uaddr || alen < 8)
+        return;
+    struct sockaddr_in6 sa = {};
+    bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), uaddr);
+    if (sa.sin6_family == GB_AF_INET) {
+        struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
+        si->port = bpf_ntohs(in4->sin_port);
+        __builtin_memset(si->addr, 0, 16);
+        __builtin_memcpy(si->addr, &in4->sin_addr, 4);
+    } else if (sa.sin6_family == GB_AF_INET6) {
+        si->port = bpf_ntohs(sa.sin6_port);
+        __builtin_memcpy(si->addr, &sa.sin6_addr, 16);
+    }
+}
+
+struct gb_dns_req {
+    __u64 buf;    /* the payload ... */
+    __u64 len;
+    __u64 iov;    /* ... or its iovec array */
+    __u64 iovcnt;
+    __s64 ret;
+    __u32 nr;
+    __s32 fd;
+    __u32 index;
+    __u32 via;
+};
+
+/* Emits one `dns` record: `buf` (len bytes) or the first two iovecs of `iov`. */
+__noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!ev || !si || !r) {
+        gb_count_lost(GB_EV_DNS);
+        return 0;
+    }
+    struct gb_dns_event* d = (struct gb_dns_event*)ev;
+    const __u32 data_off = sizeof(*d);
+    gb_fill_header(&d->hdr, GB_EV_DNS, 0);
+    d->hdr.via = r->via;
+    d->ret = r->ret;
+    d->syscall = r->nr;
+    d->fd = r->fd;
+    d->family = si->family;
+    d->sock_type = si->type;
+    d->port = si->port;
+    d->index = r->index;
+    __builtin_memcpy(d->addr, si->addr, 16);
+    __u32 n1 = 0, n2 = 0;
+    __u64 b2 = 0, buf = r->buf, len = r->len;
+    if (r->iov) {
+        struct iovec v[2] = {};
+        bpf_probe_read_user(&v, r->iovcnt > 1 ? sizeof(v) : sizeof(v[0]), (const void*)r->iov);
+        buf = (__u64)v[0].iov_base;
+        len = v[0].iov_len;
+        if (r->iovcnt > 1) {
+            b2 = (__u64)v[1].iov_base;
+            n2 = v[1].iov_len > GB_DNS_PAYLOAD_MAX ? GB_DNS_PAYLOAD_MAX : v[1].iov_len;
+        }
+    }
+    n1 = len > GB_DNS_PAYLOAD_MAX ? GB_DNS_PAYLOAD_MAX : len;
+    if (n1 + n2 > GB_DNS_PAYLOAD_MAX)
+        n2 = GB_DNS_PAYLOAD_MAX - n1;
+    __u32 pos = data_off;
+    d->payload.off = 0;
+    d->payload.flags = GB_STR_PRESENT;
+    d->payload.pad = 0;
+    n1 &= (GB_DNS_PAYLOAD_MAX * 2 - 1);
+    if (n1 > GB_DNS_PAYLOAD_MAX)
+        n1 = GB_DNS_PAYLOAD_MAX;
+    if (n1 && bpf_probe_read_user(&ev->b[pos], n1, (const void*)buf) != 0)
+        d->payload.flags |= GB_STR_FAULT;
+    pos += n1;
+    n2 &= (GB_DNS_PAYLOAD_MAX * 2 - 1);
+    if (n2 > GB_DNS_PAYLOAD_MAX)
+        n2 = GB_DNS_PAYLOAD_MAX;
+    if (n2 && b2 && bpf_probe_read_user(&ev->b[pos], n2, (const void*)b2) != 0)
+        d->payload.flags |= GB_STR_FAULT;
+    else
+        pos += n2;
+    d->payload.len = pos - data_off;
+    if (d->payload.len < 12 && !(d->payload.flags & GB_STR_FAULT))
+        return 0; /* shorter than a DNS header: a TCP length prefix written on its own */
+    gb_submit(ev, pos, GB_EV_DNS);
+    return 0;
+}
+
+static __always_inline void gb_dns_check(struct task_struct* task, long nr, __u64* a, long ret) {
+    struct gb_sock_info si = {};
+    long fd = (int)a[0];
+    if (!gb_inet_socket(task, fd, &si))
+        return;
+    struct gb_dns_req r = {.ret = ret, .nr = nr, .fd = fd, .via = GB_VIA_SYSCALL};
+    if (nr == NR_SENDTO) {
+        gb_user_dest(&si, (const void*)a[4], a[5]);
+        if (si.port == GB_DNS_PORT) {
+            r.buf = a[1];
+            r.len = a[2];
+            gb_cov_emit_dns(&si, &r);
+        }
+    } else if (nr == NR_WRITE || nr == NR_WRITEV) {
+        if (si.port != GB_DNS_PORT)
+            return;
+        if (nr == NR_WRITE) {
+            r.buf = a[1];
+            r.len = a[2];
+        } else {
+            r.iov = a[1];
+            r.iovcnt = a[2];
+        }
+        gb_cov_emit_dns(&si, &r);
+    } else if (nr == NR_SENDMSG) {
+        struct user_msghdr m = {};
+        bpf_probe_read_user(&m, sizeof(m), (const void*)a[1]);
+        gb_user_dest(&si, m.msg_name, m.msg_namelen);
+        if (si.port == GB_DNS_PORT) {
+            r.iov = (__u64)m.msg_iov;
+            r.iovcnt = m.msg_iovlen;
+            gb_cov_emit_dns(&si, &r);
+        }
+    } else { /* sendmmsg */
+        __u32 vlen = a[2] > GB_MMSG_MAX ? GB_MMSG_MAX : a[2];
+        struct gb_sock_info base = si;
+        for (__u32 i = 0; i < GB_MMSG_MAX; i++) {
+            if (i >= vlen)
+                break;
+            struct mmsghdr mm = {};
+            bpf_probe_read_user(&mm, sizeof(mm), (const void*)(a[1] + i * sizeof(struct mmsghdr)));
+            si = base;
+            gb_user_dest(&si, mm.msg_hdr.msg_name, mm.msg_hdr.msg_namelen);
+            if (si.port == GB_DNS_PORT) {
+                r.iov = (__u64)mm.msg_hdr.msg_iov;
+                r.iovcnt = mm.msg_hdr.msg_iovlen;
+                r.index = i;
+                gb_cov_emit_dns(&si, &r);
+            }
+        }
+    }
+}
+
+/* ---- the generic record ---------------------------------------------------------------------- */
+
+static __always_inline bool gb_prctl_recorded(__u64 option) {
+    switch (option) {
+    case 4:          /* PR_SET_DUMPABLE */
+    case 8:          /* PR_SET_KEEPCAPS */
+    case 15:         /* PR_SET_NAME: a process renaming itself */
+    case 22:         /* PR_SET_SECCOMP */
+    case 24:         /* PR_CAPBSET_DROP */
+    case 28:         /* PR_SET_SECUREBITS */
+    case 35:         /* PR_SET_MM */
+    case 36:         /* PR_SET_CHILD_SUBREAPER */
+    case 38:         /* PR_SET_NO_NEW_PRIVS */
+    case 47:         /* PR_CAP_AMBIENT */
+    case 59:         /* PR_SET_SYSCALL_USER_DISPATCH */
+    case 0x59616d61: /* PR_SET_PTRACER */
+        return true;
+    }
+    return false;
+}
+
+/* Syscall arguments as one sized object (global functions take pointers to sized types). */
+struct gb_args {
+    __u64 a[6];
+};
+
+static __always_inline __u64 gb_arg(struct gb_args* args, __u8 enc) {
+    __u32 i = (enc & 0x7f) - 1;
+    return i < 6 ? args->a[i] : 0;
+}
+
+struct gb_sys_req {
+    __s64 ret;
+    __u32 spec_nr; /* x86-64 number the spec belongs to */
+    __u32 raw_nr;  /* number as entered */
+    __u32 kind;
+    __u32 via;
+    __u8 kstr[2];  /* io_uring: 1 + index of the args holding kernel string pointers */
+    __u8 kdir[2];  /* io_uring: 1 + index of their dirfd args (0: not a path) */
+    __u32 pad;
+};
+
+/* Builds and emits the generic record of one syscall as described by its spec. */
+__noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, struct gb_sys_req* r) {
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!r)
+        return 0;
+    __u32 kind = r->kind;
+    __s64 ret = r->ret;
+    if (!ev || !spec || !a) {
+        gb_count_lost(kind);
+        return 0;
+    }
+    struct task_struct* task = bpf_get_current_task_btf();
+    struct gb_sys_event* e = (struct gb_sys_event*)ev;
+    const __u32 data_off = sizeof(*e);
+    __u32 pos = data_off;
+    gb_fill_header(&e->hdr, kind, 0);
+    e->hdr.via = r->via;
+    e->ret = ret;
+    e->syscall = r->spec_nr;
+    e->raw_nr = r->raw_nr;
+    for (int i = 0; i < 6; i++)
+        e->args[i] = a->a[i];
+    e->target_pid = 0;
+    e->flags = 0;
+
+    for (int i = 0; i < GB_SYS_STRS; i++) {
+        __u8 enc = spec->str_arg[i];
+        if (enc)
+            pos = gb_put_user_str(ev->b, pos, data_off, &e->str[i], (const void*)gb_arg(a, enc));
+        else
+            gb_cov_str_none(&e->str[i], pos, data_off);
+    }
+    for (int i = 0; i < 2; i++) {
+        __u8 enc = spec->str_dir[i];
+        struct gb_str* s = &e->str[i];
+        bool relative = false;
+        if (enc && (s->flags & GB_STR_PRESENT) && !(s->flags & GB_STR_FAULT)) {
+            __u32 at = data_off + s->off;
+            relative = s->len == 0 || (at < GB_EVENT_MAX && ev->b[at & (GB_EVENT_MAX - 1)] != '/');
+        } else if (enc && !(s->flags & GB_STR_PRESENT) && (spec->flags & GB_SPEC_DIR_EMPTY_OK)) {
+            relative = true; /* NULL path: the dirfd itself (utimensat(fd, NULL, ...)) */
+        }
+        if (relative) {
+            int dfd = enc == GB_SPEC_DIR_CWD ? GB_AT_FDCWD : (int)gb_arg(a, enc);
+            pos = gb_cov_put_dir(ev, pos, data_off, &e->dir[i], task, dfd);
+        } else {
+            gb_cov_str_none(&e->dir[i], pos, data_off);
+        }
+    }
+    if (spec->fd_arg) {
+        long fd = spec->fd_arg == GB_SPEC_FD_RET ? ret : (int)gb_arg(a, spec->fd_arg);
+        struct file* f = fd >= 0 ? gb_fd_file(task, fd) : NULL;
+        pos = gb_cov_put_file(ev, pos, data_off, &e->fd_path, f);
+    } else {
+        gb_cov_str_none(&e->fd_path, pos, data_off);
+    }
+    if (spec->pid_arg) {
+        __s32 pid;
+        if (spec->pid_arg & GB_SPEC_PID_PIDFD) {
+            pid = gb_pidfd_nr(task, (int)gb_arg(a, spec->pid_arg));
+        } else {
+            pid = (__s32)gb_arg(a, spec->pid_arg);
+        }
+        __u32 tgid = 0;
+        pos = gb_cov_put_exe(ev, &e->target_exe, GB_PD(pos, data_off), pid, &tgid);
+        e->target_pid = tgid ? tgid : (pid > 0 ? pid : 0);
+        if (!tgid)
+            e->flags |= GB_SYS_TARGET_GONE;
+    } else {
+        gb_cov_str_none(&e->target_exe, pos, data_off);
+    }
+    if (spec->bytes_arg && spec->bytes_len) {
+        __u32 n = spec->bytes_len > 64 ? 64 : spec->bytes_len;
+        pos = gb_put_user_bytes(ev->b, pos, data_off, &e->bytes, (const void*)gb_arg(a, spec->bytes_arg), n, 64);
+    } else {
+        gb_cov_str_none(&e->bytes, pos, data_off);
+    }
+    gb_submit(ev, pos, kind);
+    return 0;
+}
+
+/* Signals: only those leaving the traced tree (kill(0)/own group stays inside). */
+static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task_struct* task) {
+    __s32 pid;
+    if (nr == NR_KILL) {
+        pid = (__s32)a[0];
+        if (pid == 0)
+            return false;
+        if (pid < 0)
+            return true; /* a process group or every process: recorded */
+    } else if (nr == NR_TKILL || nr == NR_TGKILL) {
+        pid = (__s32)a[0];
+    } else { /* pidfd_send_signal */
+        pid = gb_pidfd_nr(task, (int)a[0]);
+    }
+    if (pid <= 0)
+        return true;
+    struct task_struct* t = bpf_task_from_pid(pid);
+    if (!t)
+        return true; /* gone: cannot prove it was ours */
+    __u32 tgid = t->tgid;
+    bpf_task_release(t);
+    return !gb_pid_in_scope(tgid);
+}
+
+/* 32-bit entry: decode what the table knows under its x86-64 name, else a bare `abi32` record. */
+static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
+    /* The i386 calls that cannot change anything worth reporting and run constantly. */
+    if (nr == 3 || nr == 4 || nr == 6 || nr == 45 || nr == 91 || nr == 192 || nr == 125 || nr == 174 ||
+        nr == 175 || nr == 265 || nr == 403 || nr == 407)
+        return;
+    if (!gb_in_scope())
+        return;
+    struct gb_args args;
+    args.a[0] = (__u32)BPF_CORE_READ(regs, bx);
+    args.a[1] = (__u32)BPF_CORE_READ(regs, cx);
+    args.a[2] = (__u32)BPF_CORE_READ(regs, dx);
+    args.a[3] = (__u32)BPF_CORE_READ(regs, si);
+    args.a[4] = (__u32)BPF_CORE_READ(regs, di);
+    args.a[5] = (__u32)BPF_CORE_READ(regs, bp);
+    __u32 key = (__u32)nr;
+    __u32* x = nr >= 0 && nr < GB_SYS_NR_MAX ? bpf_map_lookup_elem(&gb_abi32_nr, &key) : NULL;
+    __u32 xnr = x ? *x : 0xffffffff;
+    struct gb_sys_spec none = {};
+    struct gb_sys_spec* spec = &none;
+    if (xnr < GB_SYS_NR_MAX) {
+        struct gb_sys_spec* s = bpf_map_lookup_elem(&gb_sys_specs, &xnr);
+        if (s)
+            spec = s;
+    }
+    if (!spec->kind) {
+        /* Not in the table: an `abi32` record, with the path string of the calls the recorder
+         * decodes only for the 64-bit ABI (open, creat, execve, openat). */
+        if (xnr == NR_OPEN || xnr == NR_CREAT || xnr == 59)
+            none.str_arg[0] = 1;
+        else if (xnr == NR_OPENAT)
+            none.str_arg[0] = 2;
+    }
+    __u32 kind = spec->kind ? spec->kind : GB_EV_ABI32;
+    struct gb_sys_req r = {.ret = ret, .spec_nr = xnr, .raw_nr = (__u32)nr, .kind = kind, .via = GB_VIA_ABI32};
+    gb_cov_emit_sys(spec, &args, &r);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(gb_cov_sys_exit, struct pt_regs* regs, long ret) {
+    long nr = BPF_CORE_READ(regs, orig_ax);
+    struct task_struct* task = bpf_get_current_task_btf();
+    if (gb_is_compat(task)) {
+        gb_abi32(regs, nr, ret);
+        return 0;
+    }
+    if (nr < 0 || nr >= GB_SYS_NR_MAX)
+        return 0;
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    struct gb_args args;
+    __u64* a = args.a;
+
+    switch (nr) {
+    case NR_READ:
+    case NR_PREAD64:
+    case NR_READV:
+    case NR_PREADV:
+    case NR_PREADV2:
+        if (ret > 0)
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, false);
+        return 0;
+    case NR_PWRITE64:
+    case NR_PWRITEV:
+    case NR_PWRITEV2:
+        if (ret > 0)
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+        return 0;
+    case NR_SENDFILE:
+        if (ret > 0) {
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, si), ret, false);
+        }
+        return 0;
+    case NR_COPY_FILE_RANGE:
+    case NR_SPLICE:
+        if (ret > 0) {
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, false);
+            gb_io_add(tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
+        }
+        return 0;
+    case NR_WRITE:
+    case NR_WRITEV: {
+        long fd = (int)BPF_CORE_READ(regs, di);
+        __u64 key = gb_fd_key(tgid, fd);
+        struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+        if (io) { /* a tracked file, so not a socket */
+            if (ret > 0) {
+                __sync_fetch_and_add(&io->bytes_written, ret);
+                __sync_fetch_and_add(&io->writes, 1);
+            }
+            return 0;
+        }
+        break; /* maybe a DNS query on a connected socket */
+    }
+    case NR_SENDTO:
+    case NR_SENDMSG:
+    case NR_SENDMMSG:
+        break;
+    case NR_OPEN:
+    case NR_CREAT:
+    case NR_OPENAT:
+    case NR_OPENAT2:
+        if (ret >= 0 && gb_pid_in_scope(tgid))
+            gb_track_fd(task, tgid, ret);
+        return 0;
+    default:
+        break;
+    }
+
+    __u32 key = (__u32)nr;
+    struct gb_sys_spec* spec = bpf_map_lookup_elem(&gb_sys_specs, &key);
+    bool dns = nr == NR_WRITE || nr == NR_WRITEV || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG;
+    if (!dns && (!spec || !spec->kind))
+        return 0;
+    if (!gb_in_scope())
+        return 0;
+    a[0] = BPF_CORE_READ(regs, di);
+    a[1] = BPF_CORE_READ(regs, si);
+    a[2] = BPF_CORE_READ(regs, dx);
+    a[3] = BPF_CORE_READ(regs, r10);
+    a[4] = BPF_CORE_READ(regs, r8);
+    a[5] = BPF_CORE_READ(regs, r9);
+    if (dns) {
+        gb_dns_check(task, nr, a, ret);
+        if (!spec || !spec->kind)
+            return 0;
+    }
+    if (nr == NR_MMAP) {
+        if (!(a[2] & GB_PROT_EXEC) || (a[3] & GB_MAP_ANONYMOUS) || (int)a[4] < 0)
+            return 0;
+    } else if (nr == NR_PRCTL) {
+        if (!gb_prctl_recorded(a[0]))
+            return 0;
+    } else if (spec->flags & GB_SPEC_OUTSIDE_ONLY) {
+        if (!gb_signal_leaves_tree(nr, a, task))
+            return 0;
+    }
+    __u32 kind = spec->kind;
+    if (nr == NR_UNLINKAT && (a[2] & GB_AT_REMOVEDIR))
+        kind = GB_EV_RMDIR;
+    struct gb_sys_req r = {.ret = ret, .spec_nr = (__u32)nr, .raw_nr = (__u32)nr, .kind = kind,
+                           .via = GB_VIA_SYSCALL};
+    gb_cov_emit_sys(spec, &args, &r);
+    if ((spec->flags & GB_SPEC_TRACK_FD) && ret >= 0)
+        gb_track_fd(task, tgid, ret);
+    return 0;
+}
+
+/* ---- io_uring --------------------------------------------------------------------------------
+ * Operations submitted through an io_uring never pass through the syscall tracepoints. At
+ * io_uring_submit_req the request is prepared (io_kiocb: opcode, its per-op command with the
+ * kernel copies of paths and addresses), so the record is built there in the submitter's context
+ * and kept in gb_uring_pending by request; io_uring_complete adds the result (and, for opens, the
+ * path resolved from the new descriptor) and emits it with via = io_uring. Whatever the request
+ * does not carry (a fixed-file slot instead of a descriptor) stays null in the record. */
+
+#define IOU_OP_SENDMSG 9
+#define IOU_OP_ACCEPT 13
+#define IOU_OP_CONNECT 16
+#define IOU_OP_OPENAT 18
+#define IOU_OP_SEND 26
+#define IOU_OP_OPENAT2 28
+#define IOU_OP_RENAMEAT 35
+#define IOU_OP_UNLINKAT 36
+#define IOU_OP_MKDIRAT 37
+#define IOU_OP_SYMLINKAT 38
+#define IOU_OP_LINKAT 39
+#define IOU_OP_SOCKET 45
+#define IOU_OP_SEND_ZC 47
+
+#define NR_RENAMEAT2 316
+#define NR_MKDIRAT 258
+#define NR_SYMLINKAT 266
+#define NR_LINKAT 265
+#define NR_SOCKET 41
+#define GB_URING_REC_MAX 16384
+#define GB_RET_UNKNOWN ((__s64)0x8000000000000000ULL) /* the trace writes `ret: null` */
+
+struct gb_uring_pend {
+    __u32 size;   /* bytes of rec */
+    __u32 opcode;
+    __u32 kptr_args; /* bit i: args[i] of the gb_sys_event is a kernel pointer, cleared at completion */
+    __u32 pad;
+    __u64 accept_addr;    /* ACCEPT: user buffer the peer address is written to */
+    __u64 accept_addrlen; /* ACCEPT: user int* */
+    __u8 rec[GB_URING_REC_MAX];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 512); /* requests in flight at once; more are counted as lost */
+    __type(key, __u64); /* struct io_kiocb * */
+    __type(value, struct gb_uring_pend);
+} gb_uring_pending SEC(".maps");
+
+/* Zeroed template for inserting a pending entry (too large for the stack). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_uring_pend);
+} gb_uring_zero SEC(".maps");
+
+/* Copies a kernel string into the pending record; returns the new pos. */
+static __always_inline __u32 gb_uring_kstr(__u8* rec, __u32 pos, __u32 data_off, struct gb_str* s,
+                                           const void* kptr) {
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+    if (!kptr)
+        return pos;
+    if (pos > GB_URING_REC_MAX - GB_RAW_MAX) {
+        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
+        return pos;
+    }
+    long n = bpf_probe_read_kernel_str(rec + pos, GB_RAW_MAX, kptr);
+    if (n <= 0) {
+        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
+        return pos;
+    }
+    s->flags = GB_STR_PRESENT;
+    s->len = n - 1;
+    return pos + (__u32)n;
+}
+
+static __always_inline const char* gb_filename(struct filename* f) {
+    return f ? BPF_CORE_READ(f, name) : NULL;
+}
+
+/* A file-change op as the generic record of its syscall twin, with the twin's argument layout.
+ * Paths are the kernel's copies (struct filename); relative ones get their dirfd resolved now
+ * (the dirfd may be closed before completion). */
+__noinline int gb_uring_sys(struct gb_uring_pend* p, struct gb_args* args, struct gb_sys_req* r) {
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!p || !args || !r || !ev)
+        return 0;
+    struct gb_sys_event* e = (struct gb_sys_event*)ev;
+    const __u32 data_off = sizeof(*e);
+    gb_fill_header(&e->hdr, r->kind, 0);
+    e->hdr.via = GB_VIA_IO_URING;
+    e->ret = GB_RET_UNKNOWN;
+    e->syscall = r->spec_nr;
+    e->raw_nr = r->raw_nr; /* the io_uring opcode */
+    for (int i = 0; i < 6; i++)
+        e->args[i] = args->a[i];
+    e->target_pid = 0;
+    e->flags = 0;
+    struct task_struct* task = bpf_get_current_task_btf();
+    __u32 pos = data_off;
+    p->kptr_args = 0;
+    for (int i = 0; i < 2; i++) {
+        __u8 k = r->kstr[i];
+        if (k) {
+            pos = gb_put_kernel_str(ev->b, pos, data_off, &e->str[i], (const void*)gb_arg(args, k));
+            p->kptr_args |= 1u << ((k - 1) & 7);
+        } else {
+            gb_cov_str_none(&e->str[i], pos, data_off);
+        }
+    }
+    gb_cov_str_none(&e->str[2], pos, data_off);
+    for (int i = 0; i < 2; i++) {
+        struct gb_str* s = &e->str[i];
+        __u32 at = data_off + s->off;
+        bool relative = r->kdir[i] && (s->flags & GB_STR_PRESENT) && !(s->flags & GB_STR_FAULT) &&
+                        (s->len == 0 || (at < GB_EVENT_MAX && ev->b[at & (GB_EVENT_MAX - 1)] != '/'));
+        if (relative)
+            pos = gb_cov_put_dir(ev, pos, data_off, &e->dir[i], task, (int)gb_arg(args, r->kdir[i]));
+        else
+            gb_cov_str_none(&e->dir[i], pos, data_off);
+    }
+    gb_cov_str_none(&e->fd_path, pos, data_off);
+    gb_cov_str_none(&e->target_exe, pos, data_off);
+    gb_cov_str_none(&e->bytes, pos, data_off);
+    __u32 size = pos >= GB_URING_REC_MAX ? GB_URING_REC_MAX - 1 : pos;
+    p->size = size;
+    bpf_probe_read_kernel(p->rec, size & (GB_URING_REC_MAX - 1), ev->b);
+    return 0;
+}
+
+static __always_inline void gb_uring_fill_sock(struct gb_net_event* n, int fd) {
+    struct file* f = gb_fd_file(bpf_get_current_task_btf(), fd);
+    struct socket* sock = f ? BPF_CORE_READ(f, private_data) : NULL;
+    struct sock* sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+    if (sk) {
+        n->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+        n->sock_type = BPF_CORE_READ(sk, sk_type);
+        n->protocol = BPF_CORE_READ(sk, sk_protocol);
+    }
+}
+
+/* Fills a net record's address from a sockaddr: the caller's buffer (readable at submission, in
+ * the submitter's memory), else the kernel's copy `k` when the request made one. */
+static __always_inline void gb_uring_addr(struct gb_net_event* n, const void* k, const void* u, __u32 alen) {
+    struct sockaddr_in6 sa = {};
+    if (u)
+        bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), u);
+    if (sa.sin6_family == 0 && k)
+        bpf_probe_read_kernel(&sa, sizeof(sa), k);
+    if (sa.sin6_family == GB_AF_INET) {
+        struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
+        n->family = GB_AF_INET;
+        n->port = bpf_ntohs(in4->sin_port);
+        __builtin_memcpy(n->addr, &in4->sin_addr, 4);
+        n->flags |= GB_NET_HAVE_ADDR;
+    } else if (sa.sin6_family == GB_AF_INET6) {
+        n->family = GB_AF_INET6;
+        n->port = bpf_ntohs(sa.sin6_port);
+        __builtin_memcpy(n->addr, &sa.sin6_addr, 16);
+        n->flags |= GB_NET_HAVE_ADDR;
+    }
+}
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
+    __u8 op = BPF_CORE_READ(req, opcode);
+    switch (op) {
+    case IOU_OP_OPENAT:
+    case IOU_OP_OPENAT2:
+    case IOU_OP_CONNECT:
+    case IOU_OP_ACCEPT:
+    case IOU_OP_SEND:
+    case IOU_OP_SEND_ZC:
+    case IOU_OP_SENDMSG:
+    case IOU_OP_RENAMEAT:
+    case IOU_OP_UNLINKAT:
+    case IOU_OP_MKDIRAT:
+    case IOU_OP_SYMLINKAT:
+    case IOU_OP_LINKAT:
+    case IOU_OP_SOCKET:
+        break;
+    default:
+        return 0;
+    }
+    if (!gb_in_scope())
+        return 0;
+    int fd = BPF_CORE_READ(req, cqe.fd); /* the sqe's fd: files are assigned at issue, not prep */
+    void* cmd = &req->cmd;
+
+    if (op == IOU_OP_SEND || op == IOU_OP_SEND_ZC || op == IOU_OP_SENDMSG) {
+        /* Only DNS matters here (the destination of other sends is not a kind of its own); the
+         * payload is in user memory now, so the record goes out now, with ret unknown. */
+        struct gb_sock_info si = {};
+        if (!gb_inet_socket(bpf_get_current_task_btf(), fd, &si))
+            return 0;
+        struct io_sr_msg* sr = cmd;
+        struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
+        if (am && BPF_CORE_READ(am, msg.msg_name)) {
+            struct sockaddr_in6 sa = {};
+            bpf_probe_read_kernel(&sa, sizeof(sa), &am->addr);
+            if (sa.sin6_family == GB_AF_INET) {
+                si.port = bpf_ntohs(((struct sockaddr_in*)&sa)->sin_port);
+                __builtin_memset(si.addr, 0, 16);
+                __builtin_memcpy(si.addr, &((struct sockaddr_in*)&sa)->sin_addr, 4);
+            } else if (sa.sin6_family == GB_AF_INET6) {
+                si.port = bpf_ntohs(sa.sin6_port);
+                __builtin_memcpy(si.addr, &sa.sin6_addr, 16);
+            }
+        }
+        if (si.port != GB_DNS_PORT)
+            return 0;
+        struct gb_dns_req r = {.ret = GB_RET_UNKNOWN, .nr = op, .fd = fd, .via = GB_VIA_IO_URING};
+        if (op == IOU_OP_SENDMSG) {
+            struct user_msghdr m = {};
+            bpf_probe_read_user(&m, sizeof(m), BPF_CORE_READ(sr, umsg));
+            r.iov = (__u64)m.msg_iov;
+            r.iovcnt = m.msg_iovlen;
+        } else {
+            r.buf = (__u64)BPF_CORE_READ(sr, buf);
+            r.len = (__u32)BPF_CORE_READ(sr, len);
+        }
+        gb_cov_emit_dns(&si, &r);
+        return 0;
+    }
+
+    __u32 zk = 0;
+    struct gb_uring_pend* zero = bpf_map_lookup_elem(&gb_uring_zero, &zk);
+    if (!zero)
+        return 0;
+    __u64 key = (__u64)req;
+    if (bpf_map_update_elem(&gb_uring_pending, &key, zero, BPF_ANY) != 0) {
+        gb_count_lost(GB_EV_OPEN);
+        return 0;
+    }
+    struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
+    if (!p)
+        return 0;
+    p->opcode = op;
+
+    if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2) {
+        struct io_open* o = cmd;
+        struct gb_open_event* e = (struct gb_open_event*)p->rec;
+        const __u32 data_off = sizeof(*e);
+        gb_fill_header(&e->hdr, GB_EV_OPEN, 0);
+        e->hdr.via = GB_VIA_IO_URING;
+        e->ret = GB_RET_UNKNOWN;
+        e->syscall = op == IOU_OP_OPENAT ? NR_OPENAT : NR_OPENAT2;
+        e->flags = BPF_CORE_READ(o, how.flags);
+        e->mode = BPF_CORE_READ(o, how.mode);
+        e->pad = 0;
+        e->resolve = BPF_CORE_READ(o, how.resolve);
+        e->path.off = 0;
+        e->path.len = 0;
+        e->path.flags = 0; /* filled at completion */
+        p->size = gb_uring_kstr(p->rec, data_off, data_off, &e->raw_path, gb_filename(BPF_CORE_READ(o, filename)));
+        /* a fixed-file slot (file_slot != 0) installs no descriptor: path stays null */
+        e->pad = BPF_CORE_READ(o, file_slot);
+        return 0;
+    }
+    if (op == IOU_OP_CONNECT || op == IOU_OP_ACCEPT) {
+        struct gb_net_event* n = (struct gb_net_event*)p->rec;
+        gb_fill_header(&n->hdr, op == IOU_OP_CONNECT ? GB_EV_CONNECT : GB_EV_ACCEPT, 0);
+        n->hdr.via = GB_VIA_IO_URING;
+        n->ret = GB_RET_UNKNOWN;
+        n->syscall = op == IOU_OP_CONNECT ? 42 : 288;
+        n->fd = fd;
+        gb_uring_fill_sock(n, fd);
+        if (op == IOU_OP_CONNECT) {
+            struct io_connect* c = cmd;
+            struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
+            gb_uring_addr(n, am ? (const void*)&am->addr : NULL, BPF_CORE_READ(c, addr), BPF_CORE_READ(c, addr_len));
+        } else {
+            struct io_accept* a = cmd;
+            p->accept_addr = (__u64)BPF_CORE_READ(a, addr);
+            p->accept_addrlen = (__u64)BPF_CORE_READ(a, addr_len);
+        }
+        n->path.off = 0;
+        n->path.len = 0;
+        n->path.flags = 0;
+        p->size = sizeof(*n);
+        return 0;
+    }
+    if (op == IOU_OP_SOCKET) {
+        struct io_socket* so = cmd;
+        struct gb_args args = {};
+        args.a[0] = BPF_CORE_READ(so, domain);
+        args.a[1] = BPF_CORE_READ(so, type);
+        args.a[2] = BPF_CORE_READ(so, protocol);
+        struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .spec_nr = NR_SOCKET, .raw_nr = op,
+                               .kind = GB_EV_SOCKET, .via = GB_VIA_IO_URING};
+        gb_uring_sys(p, &args, &r);
+        return 0;
+    }
+    /* File changes, laid out as the arguments of their syscall twins. */
+    struct gb_args args = {};
+    struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .raw_nr = op, .via = GB_VIA_IO_URING};
+    if (op == IOU_OP_UNLINKAT) { /* unlinkat(dfd, path, flags) */
+        struct io_unlink* u = cmd;
+        args.a[0] = BPF_CORE_READ(u, dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(u, filename));
+        args.a[2] = BPF_CORE_READ(u, flags);
+        r.spec_nr = NR_UNLINKAT;
+        r.kind = (args.a[2] & GB_AT_REMOVEDIR) ? GB_EV_RMDIR : GB_EV_UNLINK;
+        r.kstr[0] = 2;
+        r.kdir[0] = 1;
+    } else if (op == IOU_OP_MKDIRAT) { /* mkdirat(dfd, path, mode) */
+        struct io_mkdir* m = cmd;
+        args.a[0] = BPF_CORE_READ(m, dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(m, filename));
+        args.a[2] = BPF_CORE_READ(m, mode);
+        r.spec_nr = NR_MKDIRAT;
+        r.kind = GB_EV_MKDIR;
+        r.kstr[0] = 2;
+        r.kdir[0] = 1;
+    } else if (op == IOU_OP_SYMLINKAT) { /* symlinkat(target, newdfd, linkpath) */
+        struct io_rename* rn = cmd; /* io_link has the same layout */
+        args.a[0] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args.a[1] = BPF_CORE_READ(rn, new_dfd);
+        args.a[2] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        r.spec_nr = NR_SYMLINKAT;
+        r.kind = GB_EV_SYMLINK;
+        r.kstr[0] = 1;
+        r.kstr[1] = 3;
+        r.kdir[1] = 2;
+    } else { /* renameat2 / linkat(olddfd, old, newdfd, new, flags) */
+        struct io_rename* rn = cmd;
+        args.a[0] = BPF_CORE_READ(rn, old_dfd);
+        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args.a[2] = BPF_CORE_READ(rn, new_dfd);
+        args.a[3] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        args.a[4] = BPF_CORE_READ(rn, flags);
+        r.spec_nr = op == IOU_OP_RENAMEAT ? NR_RENAMEAT2 : NR_LINKAT;
+        r.kind = op == IOU_OP_RENAMEAT ? GB_EV_RENAME : GB_EV_LINK;
+        r.kstr[0] = 2;
+        r.kstr[1] = 4;
+        r.kdir[0] = 1;
+        r.kdir[1] = 3;
+    }
+    gb_uring_sys(p, &args, &r);
+    return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_uring_cqe* cqe) {
+    __u64 key = (__u64)req;
+    struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
+    if (!p)
+        return 0;
+    __s32 res = BPF_CORE_READ(cqe, res);
+    struct gb_cov_buf* ev = gb_cov_buf_get();
+    if (!ev) {
+        bpf_map_delete_elem(&gb_uring_pending, &key);
+        return 0;
+    }
+    __u32 size = p->size;
+    if (size < sizeof(struct gb_event_header) || size >= GB_URING_REC_MAX) {
+        bpf_map_delete_elem(&gb_uring_pending, &key);
+        return 0;
+    }
+    bpf_probe_read_kernel(ev->b, size & (GB_URING_REC_MAX - 1), p->rec);
+    __u32 op = p->opcode;
+    __u32 pos = size;
+    struct gb_event_header* h = (struct gb_event_header*)ev->b;
+    __u32 kind = h->kind;
+    if (op == IOU_OP_OPENAT || op == IOU_OP_OPENAT2) {
+        struct gb_open_event* e = (struct gb_open_event*)ev->b;
+        e->ret = res;
+        if (res >= 0 && e->pad == 0) { /* a real descriptor (not a fixed-file slot) */
+            pos = gb_cov_put_file(ev, pos, sizeof(*e), &e->path, gb_fd_file(bpf_get_current_task_btf(), res));
+            __u32 tgid = h->pid;
+            gb_track_fd(bpf_get_current_task_btf(), tgid, res);
+        }
+        e->pad = 0;
+    } else if (op == IOU_OP_CONNECT || op == IOU_OP_ACCEPT) {
+        struct gb_net_event* n = (struct gb_net_event*)ev->b;
+        n->ret = res;
+        if (op == IOU_OP_ACCEPT && res >= 0 && p->accept_addr) {
+            int alen = 0;
+            bpf_probe_read_user(&alen, sizeof(alen), (const void*)p->accept_addrlen);
+            gb_uring_addr(n, NULL, (const void*)p->accept_addr, alen);
+        }
+    } else {
+        struct gb_sys_event* e = (struct gb_sys_event*)ev->b;
+        e->ret = res;
+        for (int i = 0; i < 6; i++) /* kernel pointers: not evidence, not for the trace */
+            if (p->kptr_args & (1u << i))
+                e->args[i] = 0;
+    }
+    bpf_map_delete_elem(&gb_uring_pending, &key);
+    gb_submit(ev, pos, kind);
+    return 0;
+}
