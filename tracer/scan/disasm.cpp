@@ -155,6 +155,14 @@ reg_info classify(unsigned r) {
 }
 
 constexpr int kArgRegs[] = {RDI, RSI, RDX, RCX, R8, R9};
+// Bounds that keep hostile or enormous code linear: functions larger than this are decoded in
+// windows (kWindowBack before a candidate, kWindowAhead after it), and a binary with more
+// candidate sites than kMaxCandidates is analysed up to that many (the rest counted unresolved).
+constexpr std::uint64_t kMaxFunctionBytes = 1 << 20;
+constexpr std::uint64_t kWindowBack = 4096;
+constexpr std::uint64_t kWindowAhead = 64 * 1024;
+constexpr std::size_t kMaxCandidates = 200'000;
+constexpr std::uint64_t kRetryReach = 256;
 // A call target that is socket()/socketpair(): its arguments are traced, it is no syscall site.
 constexpr int kSocketProbe = -1;
 constexpr int kSocketProbeReg = -2;
@@ -199,6 +207,7 @@ struct insn {
 
 struct decoded_function {
     std::uint64_t start = 0, end = 0;
+    bool window = false; // a slice of an enormous function: its start is not the entry
     std::vector<insn> insns;
     std::unordered_map<std::uint64_t, std::size_t> index; // address -> insn
     std::unordered_map<std::uint64_t, std::vector<std::size_t>>
@@ -325,6 +334,10 @@ class walker {
             }
             if (!visited_.insert({i, family}).second)
                 return; // a loop: values come from the other paths
+            if (i == 0 && f_.window) {
+                out.fail("analysis window of an enormous function starts here");
+                return;
+            }
             if (i == 0) {
                 int a = arg_index(family);
                 if (a >= 0)
@@ -561,6 +574,19 @@ class analyser {
         for (int round = 0; round < 5; ++round) {
             std::vector<std::uint64_t> candidates = prefilter(first, targets, slots);
             first = false;
+            if (examined_ + candidates.size() > kMaxCandidates) {
+                std::size_t keep = kMaxCandidates > examined_ ? kMaxCandidates - examined_ : 0;
+                site s;
+                s.address = candidates[keep];
+                s.instruction = "(not analysed)";
+                s.note = fmt::format("analysis stopped after {} candidate sites; {} more from here "
+                                     "were not analysed",
+                                     kMaxCandidates, candidates.size() - keep);
+                out.sites.push_back(std::move(s));
+                out.warnings.push_back(out.sites.back().note);
+                candidates.resize(keep);
+            }
+            examined_ += candidates.size();
             std::map<std::uint64_t, std::pair<std::string, int>> new_targets;
             for (std::uint64_t c : candidates) {
                 if (done_sites.count(c))
@@ -667,7 +693,8 @@ class analyser {
                 out.exported_dispatchers[it->second] = arg;
         }
         out.functions_decoded = cache_.size();
-        out.warnings = std::move(warnings_);
+        for (auto& w : warnings_)
+            out.warnings.push_back(std::move(w));
         return out;
     }
 
@@ -740,7 +767,9 @@ class analyser {
     void retry_misaligned(const decoded_function& f, std::uint64_t at, int family,
                           walk_result& wr) {
         const region_ref* r = region_of(at);
-        if (!r)
+        // Only near a real function start: that is where an unwinder start can be off, and the
+        // retry must stay cheap (hostile code can hold millions of sites).
+        if (!r || f.window || at - f.start > kRetryReach)
             return;
         for (std::uint64_t k = 1; k < 16 && f.start + k < at; ++k) {
             decoded_function alt;
@@ -786,6 +815,25 @@ class analyser {
         if (start < r->begin)
             start = r->begin;
         std::uint64_t end = it == starts_.end() ? r->end : std::min(*it, r->end);
+        if (end - start > kMaxFunctionBytes) {
+            // An enormous "function" (no boundaries known, or a hostile section): decode windows
+            // around the candidates instead, so time and memory stay linear in the code size.
+            auto w = windows_.upper_bound(a);
+            if (w != windows_.begin()) {
+                --w;
+                if (a >= w->second.start && a + 16 <= w->second.end)
+                    return &w->second;
+            }
+            std::uint64_t ws = a - start > kWindowBack ? a - kWindowBack : start;
+            decoded_function& f = windows_[ws];
+            if (f.insns.empty()) {
+                f.start = ws;
+                f.end = std::min(end, a + kWindowAhead);
+                f.window = ws != start;
+                decode(*r, f);
+            }
+            return &f;
+        }
         auto c = cache_.find(start);
         if (c != cache_.end())
             return &c->second;
@@ -835,6 +883,8 @@ class analyser {
     std::vector<std::uint64_t> starts_;
     std::map<std::uint64_t, std::string> names_;
     std::unordered_map<std::uint64_t, decoded_function> cache_;
+    std::map<std::uint64_t, decoded_function> windows_; // slices of enormous functions, by start
+    std::size_t examined_ = 0;
     std::map<std::uint64_t, int> dispatchers_;
     std::vector<std::string> warnings_;
 };

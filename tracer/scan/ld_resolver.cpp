@@ -192,10 +192,16 @@ std::string ld_resolver::resolve(const std::string& name, const std::string& req
             return r;
     } else if (auto r = search(runpath); !r.empty())
         return r;
+    if (auto c = system_cache_.find(name); c != system_cache_.end())
+        return c->second;
+    std::string found;
     for (const auto& d : system_dirs_)
-        if (auto r = try_dir(d, name, false); !r.empty())
-            return r;
-    return "";
+        if (auto r = try_dir(d, name, false); !r.empty()) {
+            found = r;
+            break;
+        }
+    system_cache_.emplace(name, found);
+    return found;
 }
 
 } // namespace glassbox::scan

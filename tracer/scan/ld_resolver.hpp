@@ -7,6 +7,7 @@
 // surface of an installed agent must not depend on the scanning shell's environment.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class ld_resolver {
     void read_conf(const std::string& conf, int depth);
     std::string sysroot_;
     std::vector<std::string> system_dirs_;
+    // name -> result of the system-directory search (independent of the requester). Scanning a
+    // tree asks for libc.so.6 hundreds of times; each miss costs a stat and an open per directory.
+    mutable std::map<std::string, std::string> system_cache_;
 };
 
 // True when the file at `host_path` starts with a 64-bit little-endian x86-64 ELF header.

@@ -234,7 +234,7 @@ struct scanner::impl {
             }
             r.dependency_unresolved_sites += d.unresolved;
             for (const auto& [id, ev] : d.own)
-                add_evidence(r.all, id, {"dependency", canon});
+                add_evidence(r.all, id, {"dependency", canon}, 8);
             enqueue(d, canon);
         }
         return r;

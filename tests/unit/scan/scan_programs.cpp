@@ -425,3 +425,84 @@ TEST_CASE("socket families and types are recovered at socket() and syscall(SYS_s
         packet |= f.kind == "new-socket-kind" && f.subject == "packet/raw" && f.new_capability;
     CHECK(packet);
 }
+
+namespace {
+
+// A minimal x86-64 executable without section headers: one PT_LOAD holding `code`.
+std::vector<unsigned char> tiny_elf(const std::vector<unsigned char>& code) {
+    std::vector<unsigned char> f(64 + 56 + code.size(), 0);
+    const unsigned char ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+    std::memcpy(f.data(), ident, sizeof ident);
+    auto put16 = [&](std::size_t o, std::uint16_t v) { std::memcpy(f.data() + o, &v, 2); };
+    auto put32 = [&](std::size_t o, std::uint32_t v) { std::memcpy(f.data() + o, &v, 4); };
+    auto put64 = [&](std::size_t o, std::uint64_t v) { std::memcpy(f.data() + o, &v, 8); };
+    put16(16, 2);              // ET_EXEC
+    put16(18, 62);             // EM_X86_64
+    put32(20, 1);              // EV_CURRENT
+    put64(24, 0x400000 + 120); // e_entry
+    put64(32, 64);             // e_phoff
+    put16(52, 64);             // e_ehsize
+    put16(54, 56);             // e_phentsize
+    put16(56, 1);              // e_phnum
+    put32(64, 1);              // PT_LOAD
+    put32(68, 5);              // R+X
+    put64(72, 0);              // p_offset
+    put64(80, 0x400000);       // p_vaddr
+    put64(88, 0x400000);       // p_paddr
+    put64(96, 120 + code.size());
+    put64(104, 120 + code.size());
+    put64(112, 0x1000);
+    std::copy(code.begin(), code.end(), f.begin() + 120);
+    return f;
+}
+
+} // namespace
+
+TEST_CASE("an enormous code segment full of syscall bytes is analysed in bounded time and memory",
+          "[scan]") {
+    std::vector<unsigned char> code;
+    const unsigned char mov60[] = {0xb8, 0x3c, 0, 0, 0}; // mov eax, 60
+    code.insert(code.end(), mov60, mov60 + 5);
+    for (int i = 0; i < 1'500'000; ++i) { // 3 MB of `syscall`
+        code.push_back(0x0f);
+        code.push_back(0x05);
+    }
+    auto bytes = tiny_elf(code);
+    auto path = fs::temp_directory_path() / ("glassbox-scan-huge-" + std::to_string(getpid()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    auto r = scan_one(path.string(), false);
+    fs::remove(path);
+    REQUIRE(r.error.empty());
+    CHECK(r.functions == 1);
+    REQUIRE_FALSE(r.sites.empty());
+    CHECK(r.sites.front().numbers == std::vector<std::int64_t>{60}); // the first one is known
+    CHECK(labels(r.own) == std::set<std::string>{"exit"});
+    CHECK(r.unresolved_sites > 100'000); // the rest follow another syscall: rax is its result
+    bool stopped = false;
+    for (const auto& w : r.warnings)
+        stopped |= w.find("analysis stopped after 200000 candidate sites") != std::string::npos;
+    CHECK(stopped);
+}
+
+TEST_CASE("a tiny hand-made executable without sections is scanned through its segment", "[scan]") {
+    auto bytes = tiny_elf({0x31, 0xc0, 0xb0, 0x3c, 0x0f, 0x05, // xor eax,eax; mov al,60; syscall
+                           0xb8, 0xe7, 0, 0, 0, 0x0f, 0x05});  // mov eax,231; syscall
+    std::vector<std::byte> buf(bytes.size());
+    std::memcpy(buf.data(), bytes.data(), bytes.size());
+    auto img = read_elf(buf);
+    REQUIRE(img);
+    REQUIRE(img->code.size() == 1);
+    CHECK(img->code[0].name == "PT_LOAD[0]");
+    auto path = fs::temp_directory_path() / ("glassbox-scan-tiny-" + std::to_string(getpid()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    auto r = scan_one(path.string(), false);
+    fs::remove(path);
+    REQUIRE(r.sites.size() == 2);
+    CHECK_FALSE(r.sites[0].resolved); // `mov al` writes only part of eax: not trusted
+    CHECK(r.sites[0].note.find("partly written") != std::string::npos);
+    CHECK(r.sites[1].numbers == std::vector<std::int64_t>{231});
+}
