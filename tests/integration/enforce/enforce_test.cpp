@@ -393,10 +393,17 @@ TEST_CASE("isolate gives the command its own pid, mount and network namespaces",
     scratch s;
     scratch::write("/tmp/glassbox-enf-host-only", "host\n");
     scratch::write("/tmp/glassbox-enf-host-only2", "host\n");
-    std::string prof = base_profile(", /tmp/**", "network:\n  connect: [\"tcp 127.0.0.1:40001\"]\n  sockets: [inet/stream]\n");
+    // The private /tmp hides a command that lives under /tmp (a build tree there, as a CI clone
+    // may be), so run a copy kept in the scratch directory under /var/tmp.
+    const std::string cmd = s.dir + "/enf_actions";
+    std::filesystem::copy_file(fixture, cmd);
+    std::filesystem::permissions(cmd, std::filesystem::perms::owner_all);
+    std::string prof = base_profile(", /tmp/**", "network:\n  connect: [\"tcp 127.0.0.1:40001\"]\n  sockets: [inet/stream]\n",
+                                    "[]", ", \"" + cmd + "\"");
     auto r = run_enforce(s, prof, {"--isolate", "pid,mount,net"},
                          {"pid", "read", "/tmp/glassbox-enf-host-only", "tcp", "127.0.0.1", "40001", "tcp", "127.0.0.1",
-                          "40002"});
+                          "40002"},
+                         cmd);
     std::filesystem::remove("/tmp/glassbox-enf-host-only");
     struct cleanup {
         ~cleanup() { std::filesystem::remove("/tmp/glassbox-enf-host-only2"); }
@@ -413,9 +420,9 @@ TEST_CASE("isolate gives the command its own pid, mount and network namespaces",
     CHECK(r.has_violation("network.connect", "port", "40002"));
 
     // The supervisor resolves paths in the command's mount namespace (its private /tmp).
-    auto r2 = run_enforce(s, base_profile(", /tmp/**", "", "[/tmp/**]"),
+    auto r2 = run_enforce(s, base_profile(", /tmp/**", "", "[/tmp/**]", ", \"" + cmd + "\""),
                           {"--isolate", "pid,mount", "--supervise-opens", "always"},
-                          {"read", "/tmp/glassbox-enf-host-only2", "write", "/tmp/inside", "read", "/tmp/inside"});
+                          {"read", "/tmp/glassbox-enf-host-only2", "write", "/tmp/inside", "read", "/tmp/inside"}, cmd);
     INFO(r2.err);
     INFO(r2.out);
     REQUIRE(r2.exit_code() == 0);

@@ -39,7 +39,7 @@ TEST_CASE("a process that leaves the run's cgroup stays traced, with its descend
     CHECK(gopen.size() == 1);
 }
 
-TEST_CASE("--timeout ends the recording, kills the tree and writes a complete trace", "[root][record]") {
+TEST_CASE("the --timeout option ends the recording, kills the tree and writes a complete trace", "[root][record]") {
     temp_dir dir;
     std::string trace = dir / "t.jsonl";
     auto t0 = std::chrono::steady_clock::now();
