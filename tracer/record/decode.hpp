@@ -68,7 +68,7 @@ public:
 
     // The process table: executable per pid, from exec records (kernel-resolved), inherited on
     // fork, read from /proc/PID/exe for processes first seen without an exec.
-    std::optional<std::string> exe_of(std::uint32_t pid);
+    const std::optional<std::string>& exe_of(std::uint32_t pid); // cached per pid
     void set_exe(std::uint32_t pid, std::optional<std::string> exe) { exe_[pid] = std::move(exe); }
     void forget(std::uint32_t pid) { exe_.erase(pid); }
     std::int64_t start_ns() const { return start_ns_; }

@@ -143,13 +143,15 @@ json_line& json_line::str_or_null(std::string_view k, const std::optional<std::s
 
 json_line& json_line::num(std::string_view k, std::int64_t v) {
     key(k);
-    fmt::format_to(std::back_inserter(text_), "{}", v);
+    fmt::format_int digits(v); // formats into its own buffer: no per-character push_back
+    text_.append(digits.data(), digits.size());
     return *this;
 }
 
 json_line& json_line::unum(std::string_view k, std::uint64_t v) {
     key(k);
-    fmt::format_to(std::back_inserter(text_), "{}", v);
+    fmt::format_int digits(v);
+    text_.append(digits.data(), digits.size());
     return *this;
 }
 
