@@ -57,7 +57,8 @@ static long gb_walk_step(__u64 i, void* vctx) {
             /* Nothing above it: the object is a root. Unless it is this task's "/", it is the
              * root of an internal filesystem: name it by its type rather than as "/". */
             if (w->off == GB_PATH_MAX - 1 &&
-                (__u64)bpf_get_current_task_btf()->fs->root.dentry != w->dentry)
+                (__u64)GB_BTF(struct task_struct, bpf_get_current_task_btf())->fs->root.dentry !=
+                    w->dentry)
                 gb_walk_fs_name(w, pb, dentry);
             return 1;
         }
