@@ -243,6 +243,23 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals) {
     return plan;
 }
 
+result<void> landlock_allow_exec_fd(landlock_plan& plan, int fd, const policy& pol) {
+    char name[64], buf[4096];
+    std::snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(name, buf, sizeof buf - 1);
+    if (n <= 0)
+        return std::unexpected(error{fmt::format("cannot read the path of the executable: {}", std::strerror(errno))});
+    std::string path(buf, static_cast<std::size_t>(n));
+    if (!pol.file_allows(path, acc_exec))
+        return {}; // not allowed: Landlock denies it like any other forbidden exec
+    landlock_path_beneath_attr pb{};
+    pb.allowed_access = (ll_execute | ll_read_file) & handled_for_abi(plan.abi);
+    pb.parent_fd = fd;
+    if (syscall(SYS_landlock_add_rule, plan.ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0)
+        return std::unexpected(error{fmt::format("Landlock rule on {} rejected: {}", path, std::strerror(errno))});
+    return {};
+}
+
 result<landlock_plan> landlock_scope_only() {
     landlock_plan plan;
     plan.abi = landlock_abi();

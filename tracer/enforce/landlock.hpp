@@ -35,6 +35,10 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals);
 // command still cannot ptrace or signal the supervisor while every file access is allowed.
 result<landlock_plan> landlock_scope_only();
 
+// Grants execute (and the read the kernel needs to exec) on the file behind `fd` when the policy
+// lets its path run: for an executable opened before a private mount hid its directory.
+result<void> landlock_allow_exec_fd(landlock_plan& plan, int fd, const policy& pol);
+
 // no_new_privs + landlock_restrict_self. Async-signal-safe enough for a forked child.
 result<void> landlock_apply(int ruleset_fd);
 

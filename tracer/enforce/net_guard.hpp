@@ -5,6 +5,7 @@
 #pragma once
 
 #include "enforce/policy.hpp"
+#include "enforce/unique_fd.hpp"
 
 #include <glassbox/error.hpp>
 
@@ -42,6 +43,7 @@ private:
     mode mode_ = mode::enforce;
     bool attached_ = false;
     std::atomic<bool> stop_{false};
+    unique_fd stop_event_;
     std::thread thread_;
     violation_sink sink_;
     std::function<void()> kill_tree_;

@@ -49,7 +49,8 @@ const std::vector<std::string>& metadata_syscalls() {
 }
 
 const std::set<std::string>& trampoline_syscalls() {
-    static const std::set<std::string> s = {"sendmsg", "read", "close", "close_range", "execve", "exit_group", "exit"};
+    static const std::set<std::string> s = {"sendmsg", "read", "close", "close_range", "fcntl", "execve",
+                                            "execveat", "exit_group", "exit"};
     return s;
 }
 
