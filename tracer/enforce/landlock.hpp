@@ -23,13 +23,19 @@ struct landlock_plan {
     // True when some rule is finer than Landlock can express (globs inside a directory, files not
     // created yet): Landlock then grants the enclosing hierarchy and only the supervisor is exact.
     bool imprecise = false;
+    // Some processes.exec rule is a glob finer than a hierarchy, or names a file that does not
+    // exist yet: exact exec decisions then need the supervisor (plus the exec backstop).
+    bool exec_imprecise = false;
     std::vector<std::string> notes; // what will / will not be enforced, one sentence each
 };
 
 // Builds the ruleset in the calling process's mount namespace (call it where the command will
 // run: after private mounts are set up). `scope_signals` also forbids signalling processes
 // outside the sandbox (ABI >= 6).
-result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals);
+// `exec_at_exec_time`: exec globs grant execution on their enclosing hierarchy (the supervisor
+// decides each exec exactly, when it happens); otherwise they are expanded to the files that
+// exist now (a program created later cannot run).
+result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bool exec_at_exec_time = false);
 
 // A domain with no file rules, only the signal scope (ABI >= 6): complain mode uses it so the
 // command still cannot ptrace or signal the supervisor while every file access is allowed.

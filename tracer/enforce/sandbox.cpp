@@ -128,6 +128,7 @@ struct sandbox::state {
     std::unique_ptr<net_guard> net;
     std::unique_ptr<supervisor> sup;
     bool supervise_opens = false;
+    bool supervise_exec = false; // execve/execveat decided by the supervisor + exec backstop
     bool landlock_ok = false;
     int sock_parent = -1, sock_child = -1, go_read = -1, go_write = -1, status_read = -1, status_write = -1;
     sigset_t old_mask{};
@@ -173,11 +174,14 @@ const mechanism_report& sandbox::prepare() {
         r.missing.push_back("Landlock is unavailable: exec, unlink, rename, mkdir and truncate by path are NOT "
                             "restricted; opens are still checked by the supervisor");
     } else {
-        auto plan = landlock_compile(pol, !pol.prof || pol.prof->processes.signal.empty());
+        auto plan = landlock_compile(pol, !pol.prof || pol.prof->processes.signal.empty(), true);
         if (!plan) {
             r.missing.push_back("Landlock ruleset could not be built: " + plan.error().message);
         } else {
             st_->landlock_ok = true;
+            // Exec globs (or exec paths that do not exist yet) are decided at exec time; the
+            // cgroup section below loads the backstop this needs, or falls back.
+            st_->supervise_exec = plan->exec_imprecise;
             r.enforced.push_back(fmt::format("Landlock ABI {}: file rules (read, write, exec, remove, refer) on the "
                                              "hierarchies and files they name",
                                              plan->abi));
@@ -215,7 +219,7 @@ const mechanism_report& sandbox::prepare() {
     std::string root = find_cgroup2_root();
     if (opts_.recorded && !root.empty()) {
         // The recorder's session creates the cgroup; load the programs now, attach them later.
-        auto g = net_guard::load(pol, opts_.run_mode);
+        auto g = net_guard::load(pol, opts_.run_mode, -1, st_->supervise_exec);
         if (!g) {
             r.missing.push_back("network rules are NOT enforced: " + g.error().message);
         } else {
@@ -233,7 +237,7 @@ const mechanism_report& sandbox::prepare() {
             st_->cgroup_path.clear();
         } else {
             st_->cgroup_fd.reset(open(st_->cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            auto g = net_guard::load(pol, opts_.run_mode, st_->cgroup_fd.get());
+            auto g = net_guard::load(pol, opts_.run_mode, st_->cgroup_fd.get(), st_->supervise_exec);
             if (!g) {
                 r.missing.push_back("network rules are NOT enforced: " + g.error().message);
             } else {
@@ -242,6 +246,15 @@ const mechanism_report& sandbox::prepare() {
                                      "egress backstop for raw and ICMP sockets");
             }
         }
+    }
+    if (st_->supervise_exec && !st_->net) {
+        // No exec backstop without the BPF object: fall back to expanding exec globs at start.
+        st_->supervise_exec = false;
+        r.missing.push_back("exec rules with globs (or naming programs that do not exist yet) are expanded when "
+                            "the sandbox starts: a matching program created later cannot run (no exec backstop)");
+    } else if (st_->supervise_exec) {
+        r.enforced.push_back("seccomp supervisor + BPF exec backstop: every execve/execveat decided at exec time "
+                             "against processes.exec (globs, programs created later, #! interpreters)");
     }
     if (opts_.isolate.pid || opts_.isolate.mount || opts_.isolate.net)
         r.enforced.push_back(fmt::format("namespaces:{}{}{}", opts_.isolate.pid ? " pid" : "",
@@ -259,6 +272,7 @@ namespace {
 struct child_args {
     const sandbox_options* opts;
     bool supervise_opens;
+    bool supervise_exec;
     bool landlock;
     int sock;       // child end of the socketpair
     int go_read;    // released by the parent once the child is in the cgroup
@@ -274,7 +288,7 @@ struct child_args {
 int agent_prepare(const child_args& a) {
     const auto& o = *a.opts;
     if (a.landlock) {
-        auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty());
+        auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty(), a.supervise_exec);
         if (!plan)
             child_fail(a.sock, 70, "Landlock: " + plan.error().message);
         // The executable opened before the private mounts may sit under a directory they now
@@ -293,6 +307,7 @@ int agent_prepare(const child_args& a) {
     }
     filter_options fo;
     fo.supervise_opens = a.supervise_opens;
+    fo.supervise_exec = a.supervise_exec;
     auto listener = seccomp_install(o.pol, fo);
     if (!listener)
         child_fail(a.sock, 70, listener.error().message);
@@ -543,6 +558,10 @@ struct json_line_sink {
 
 } // namespace
 
+std::function<bool(pid_t, dev_t, ino_t)> sandbox::approve_exec_fn() {
+    return [this](pid_t tid, dev_t dev, ino_t ino) { return st_->net && st_->net->approve_exec(tid, dev, ino); };
+}
+
 sandbox_result sandbox::run() {
     sandbox_result res;
     res.cgroup = st_->cgroup_path;
@@ -563,7 +582,7 @@ sandbox_result sandbox::run() {
     sigemptyset(&block);
     for (int s : {SIGINT, SIGTERM, SIGCHLD})
         sigaddset(&block, s);
-    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], go[0], status[1], {}};
+    child_args args{&opts_, st_->supervise_opens, st_->supervise_exec, st_->landlock_ok, sv[1], go[0], status[1], {}};
     open_executable(opts_, st_->exec_fd, st_->exec_path, args);
     pthread_sigmask(SIG_BLOCK, &block, &args.mask);
 
@@ -631,7 +650,7 @@ sandbox_result sandbox::run() {
     }
     res.root_pid = agent_pid;
     auto kill_fn = [this] { kill_tree(); };
-    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}};
+    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}, approve_exec_fn()};
     st_->sup = std::make_unique<supervisor>(std::move(listener), so);
     st_->sup->start();
     if (st_->net)
@@ -710,7 +729,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     st_->sock_child = sv[1];
     int one = 1;
     setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
-    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], -1, -1, {}};
+    child_args args{&opts_, st_->supervise_opens, st_->supervise_exec, st_->landlock_ok, sv[1], -1, -1, {}};
     open_executable(opts_, st_->exec_fd, st_->exec_path, args);
 
     std::mutex sink_mu;
@@ -762,8 +781,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
                 st_->net->start(sink, kill_fn);
             }
         }
-        bool supervised = st_->supervise_opens;
-        r.on_event([&, supervised](const record::event_view& ev) {
+        bool supervised = st_->supervise_opens, supervised_exec = st_->supervise_exec;
+        r.on_event([&, supervised, supervised_exec](const record::event_view& ev) {
             if (!ev.json || ev.type == "violation")
                 return;
             static constexpr std::string_view kinds[] = {"exec", "open", "unlink", "rmdir", "mkdir",
@@ -775,7 +794,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             auto j = nlohmann::json::parse(*ev.json, nullptr, false);
             if (j.is_discarded())
                 return;
-            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised)) {
+            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised, supervised_exec)) {
                 v->ts_ns = 0;
                 // The command itself, exec'd by the descriptor opened before the namespaces.
                 auto argv = j.find("argv");
@@ -811,7 +830,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
                     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
                     listener.reset(fd);
                 }
-            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}};
+            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}, approve_exec_fn()};
             sup_opts.on_open = [&](const emulated_open& o) {
                 std::lock_guard lk(sink_mu);
                 if (rec)

@@ -96,6 +96,10 @@ result<unique_fd> seccomp_install(const policy& pol, const filter_options& opts)
             add(notify, s, 0, nullptr);
     }
 
+    if (opts.supervise_exec)
+        for (const char* s : {"execve", "execveat"})
+            add(notify, s, 0, nullptr);
+
     for (const auto& op : privileged_ops())
         if (!pol.privileged.contains(op))
             add(notify, op.c_str(), 0, nullptr);

@@ -333,6 +333,10 @@ struct supervisor::impl {
             handle_memfd(n);
             return;
         }
+        if (name == "execve" || name == "execveat") {
+            handle_exec(n, name);
+            return;
+        }
         const auto& pol = *sup.opts_.pol;
         const profile::profile* prof = pol.prof.get();
         violation v;
@@ -480,6 +484,154 @@ struct supervisor::impl {
         if (rest.starts_with("fd/") && parse_uint(rest.substr(3), fdnum))
             return fdnum;
         return std::nullopt;
+    }
+
+    // Resolves a path argument of the target as the kernel would for it (its mount namespace,
+    // its cwd or dirfd, its filesystem credentials; "/proc/self/..." meaning the target) to an
+    // O_PATH descriptor of the supervisor. Returns the fd, or -errno. The caller re-validates
+    // the notification id before trusting what the /proc lookups gave.
+    int resolve_in_target(const seccomp_notif& n, const target_info& ti, int dirfd, std::string path, bool follow,
+                          bool empty_path) {
+        char name[64];
+        if (auto own = rewrite_self(path, ti)) {
+            snprintf(name, sizeof name, "%d/fd/%ld", n.pid, *own);
+            int fd = openat(proc_fd, name, O_PATH | O_CLOEXEC);
+            return fd < 0 ? -ENOENT : fd;
+        }
+        if (path.empty() || path[0] != '/') {
+            if (path.empty() && !empty_path)
+                return -ENOENT;
+            if (dirfd == AT_FDCWD)
+                snprintf(name, sizeof name, "%d/cwd", n.pid);
+            else
+                snprintf(name, sizeof name, "%d/fd/%d", n.pid, dirfd);
+            int base = openat(proc_fd, name, O_PATH | O_CLOEXEC);
+            if (base < 0)
+                return dirfd == AT_FDCWD ? -ENOENT : -EBADF;
+            if (path.empty())
+                return base;
+            unique_fd owned(base);
+            return resolve_at(ti, owned.get(), path, follow);
+        }
+        return resolve_at(ti, AT_FDCWD, path, follow);
+    }
+
+    int resolve_at(const target_info& ti, int base, const std::string& path, bool follow) {
+        cred_scope creds(ti);
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+        how.resolve = RESOLVE_NO_MAGICLINKS;
+        int fd = static_cast<int>(syscall(SYS_openat2, base, path.c_str(), &how, sizeof how));
+        return fd < 0 ? -errno : fd;
+    }
+
+    // The #! interpreter of the file behind `opath` (empty when it is not a script).
+    std::string script_interpreter(int opath) {
+        char name[64];
+        snprintf(name, sizeof name, "thread-self/fd/%d", opath);
+        unique_fd rd(openat(proc_fd, name, O_RDONLY | O_CLOEXEC));
+        if (!rd)
+            return {};
+        char buf[256];
+        ssize_t len = pread(rd.get(), buf, sizeof buf - 1, 0);
+        if (len < 3 || buf[0] != '#' || buf[1] != '!')
+            return {};
+        std::string_view line(buf + 2, static_cast<std::size_t>(len - 2));
+        line = line.substr(0, line.find('\n'));
+        auto b = line.find_first_not_of(" \t");
+        if (b == std::string_view::npos)
+            return {};
+        line.remove_prefix(b);
+        return std::string(line.substr(0, line.find_first_of(" \t\r")));
+    }
+
+    // execve/execveat: the target's path is read once and resolved like an open; the executable
+    // and, for a #! script, its interpreter (up to the kernel's 4 levels) must be allowed by
+    // processes.exec. Denied: EACCES (the program goes on). Allowed: the final file is recorded
+    // for the exec backstop, then CONTINUE.
+    void handle_exec(const seccomp_notif& n, const std::string& name) {
+        const auto& a = n.data.args;
+        int dirfd = AT_FDCWD, atflags = 0;
+        std::uint64_t ptr = a[0];
+        if (name == "execveat") {
+            dirfd = static_cast<int>(a[0]);
+            ptr = a[1];
+            atflags = static_cast<int>(a[4]);
+        }
+        std::string path;
+        if (!read_string(n.pid, ptr, path)) {
+            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+            return;
+        }
+        if (!id_valid(n.id)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        target_info ti;
+        if (!read_target_info(proc_fd, n.pid, ti)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        enter_mntns(n.pid);
+        int fd = resolve_in_target(n, ti, dirfd, path, !(atflags & AT_SYMLINK_NOFOLLOW), atflags & AT_EMPTY_PATH);
+        if (!id_valid(n.id)) {
+            if (fd >= 0)
+                close(fd);
+            ++sup.stats_.target_gone;
+            return;
+        }
+        if (fd < 0) {
+            respond(n.id, 0, fd, false);
+            return;
+        }
+        unique_fd file(fd);
+        const auto& pol = *sup.opts_.pol;
+        std::string real = fd_real_path(proc_fd, file.get());
+        std::string denied;     // the path that is not allowed, if any
+        std::string first_real = real;
+        struct stat st{};
+        for (int depth = 0; depth < 5; ++depth) {
+            if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+                respond(n.id, 0, -EACCES, false); // what the kernel says for a non-regular file
+                return;
+            }
+            if (denied.empty() && !(real.starts_with("/") && pol.file_allows(real, acc_exec)))
+                denied = real;
+            std::string interp = script_interpreter(file.get());
+            if (interp.empty())
+                break;
+            int ifd = resolve_in_target(n, ti, AT_FDCWD, interp, true, false);
+            if (ifd < 0) {
+                respond(n.id, 0, ifd, false);
+                return;
+            }
+            file.reset(ifd);
+            real = fd_real_path(proc_fd, file.get());
+        }
+        if (!denied.empty()) {
+            violation v;
+            v.section = "processes.exec";
+            v.syscall = name;
+            v.path = denied;
+            v.access = "exec";
+            v.what = denied == first_real ? fmt::format("exec {}", denied)
+                                          : fmt::format("exec {} (interpreter of {})", denied, first_real);
+            if (path != first_real && !path.empty())
+                v.what += fmt::format(" (asked as {})", path);
+            v.mechanism = "seccomp-notify";
+            report(n, v);
+            if (sup.opts_.run_mode != mode::complain) {
+                respond(n.id, 0, -EACCES, false);
+                return;
+            }
+        }
+        // CONTINUE re-reads the path: only safe because the backstop checks the file executed.
+        if (!sup.opts_.approve_exec || !sup.opts_.approve_exec(static_cast<pid_t>(n.pid), st.st_dev, st.st_ino)) {
+            spdlog::error("supervisor: cannot record an approved exec for the backstop: refusing it");
+            respond(n.id, 0, -EAGAIN, false);
+            return;
+        }
+        respond(n.id, 0, 0, true);
     }
 
     void handle_open(const seccomp_notif& n, const std::string& name) {
