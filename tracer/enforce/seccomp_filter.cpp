@@ -120,9 +120,9 @@ result<unique_fd> seccomp_install(const policy& pol, const filter_options& opts)
             }
         if (!pr.match_prctl("seccomp"))
             add(notify, "seccomp", 0, nullptr);
-        if (pr.files.metadata.empty())
-            for (const auto& sc : metadata_syscalls())
-                add(notify, sc.c_str(), 0, nullptr);
+        // Empty: denied from the registers. Otherwise emulated (the path must be judged).
+        for (const auto& sc : metadata_syscalls())
+            add(notify, sc.c_str(), 0, nullptr);
     } else if (!pol.raw_sockets) {
         scmp_arg_cmp pk[1] = {SCMP_A0(SCMP_CMP_EQ, AF_PACKET)};
         add(notify, "socket", 1, pk);

@@ -8,6 +8,7 @@
 #include "enforce/seccomp_filter.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -62,6 +64,7 @@ struct target_info {
     gid_t fsgid = 0;
     std::vector<gid_t> groups;
     mode_t umask = 022;
+    std::uint64_t cap_eff = ~0ull; // effective capabilities
 };
 
 // Parses /proc/TID/status for what an emulated open must reproduce.
@@ -108,6 +111,8 @@ bool read_target_info(int proc_fd, pid_t tid, target_info& ti) {
         char* next = strchr(line, '\n');
         if (!strncmp(line, "Umask:", 6))
             ti.umask = static_cast<mode_t>(strtol(line + 6, nullptr, 8));
+        else if (!strncmp(line, "CapEff:", 7))
+            ti.cap_eff = std::strtoull(line + 7, nullptr, 16);
         else if (!strncmp(line, "Uid:", 4))
             ti.fsuid = static_cast<uid_t>(nth_field(line, 3));
         else if (!strncmp(line, "Gid:", 4))
@@ -164,6 +169,35 @@ private:
     uid_t old_uid_ = 0;
     gid_t old_gid_ = 0;
     std::vector<gid_t> old_groups_;
+};
+
+// Per-thread capability switch (capset only affects the calling thread): an emulated metadata
+// change must not succeed where the target's own call would fail for lack of a capability
+// (CAP_CHOWN, CAP_FOWNER, CAP_FSETID, ...). Only lowers the effective set; restored on exit.
+class cap_scope {
+public:
+    explicit cap_scope(std::uint64_t target_eff) {
+        hdr_.version = _LINUX_CAPABILITY_VERSION_3;
+        if (syscall(SYS_capget, &hdr_, saved_) != 0)
+            return;
+        __user_cap_data_struct want[2];
+        std::memcpy(want, saved_, sizeof want);
+        want[0].effective &= static_cast<std::uint32_t>(target_eff);
+        want[1].effective &= static_cast<std::uint32_t>(target_eff >> 32);
+        active_ = syscall(SYS_capset, &hdr_, want) == 0;
+    }
+    ~cap_scope() {
+        if (active_)
+            syscall(SYS_capset, &hdr_, saved_);
+    }
+    bool ok() const { return active_; }
+    cap_scope(const cap_scope&) = delete;
+    cap_scope& operator=(const cap_scope&) = delete;
+
+private:
+    __user_cap_header_struct hdr_{};
+    __user_cap_data_struct saved_[2]{};
+    bool active_ = false;
 };
 
 std::string fd_real_path(int proc_fd, int fd) {
@@ -393,6 +427,10 @@ struct supervisor::impl {
                 v.section = "files.metadata";
                 v.what = fmt::format("{}: files.metadata is empty", name);
                 decide_registers(n, v, EPERM);
+                return;
+            }
+            if (prof) {
+                handle_metadata(n, name);
                 return;
             }
         }
@@ -632,6 +670,209 @@ struct supervisor::impl {
             return;
         }
         respond(n.id, 0, 0, true);
+    }
+
+    // chmod/chown/utimes/xattr family, when files.metadata has rules: emulated. The path (or fd)
+    // is resolved like an open, the real path judged against files.metadata, and the change made
+    // by the supervisor on its own descriptor with the target's fsuid/fsgid/groups and no more
+    // capabilities than the target has. The call is never CONTINUEd.
+    void handle_metadata(const seccomp_notif& n, const std::string& name) {
+        const auto& a = n.data.args;
+        enum class op { chmod, chown, times, setxattr, removexattr } kind;
+        int dirfd = AT_FDCWD, fd = -1;
+        std::uint64_t path_ptr = 0;
+        bool has_path = true, follow = true, empty_ok = false;
+        std::uint64_t mode = 0, xname_ptr = 0, value_ptr = 0, value_size = 0, times_ptr = 0;
+        int xflags = 0;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        enum class tfmt { none, utimbuf, timeval, timespec } times_fmt = tfmt::none;
+        auto at_flags = [&](std::uint64_t f) {
+            follow = !(f & AT_SYMLINK_NOFOLLOW);
+            empty_ok = f & AT_EMPTY_PATH;
+        };
+        if (name == "chmod") {
+            kind = op::chmod; path_ptr = a[0]; mode = a[1];
+        } else if (name == "fchmod") {
+            kind = op::chmod; has_path = false; fd = static_cast<int>(a[0]); mode = a[1];
+        } else if (name == "fchmodat" || name == "fchmodat2") {
+            kind = op::chmod; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; mode = a[2];
+            if (name == "fchmodat2")
+                at_flags(a[3]);
+        } else if (name == "chown" || name == "lchown") {
+            kind = op::chown; path_ptr = a[0]; uid = static_cast<uid_t>(a[1]); gid = static_cast<gid_t>(a[2]);
+            follow = name == "chown";
+        } else if (name == "fchown") {
+            kind = op::chown; has_path = false; fd = static_cast<int>(a[0]);
+            uid = static_cast<uid_t>(a[1]); gid = static_cast<gid_t>(a[2]);
+        } else if (name == "fchownat") {
+            kind = op::chown; dirfd = static_cast<int>(a[0]); path_ptr = a[1];
+            uid = static_cast<uid_t>(a[2]); gid = static_cast<gid_t>(a[3]);
+            at_flags(a[4]);
+        } else if (name == "utime") {
+            kind = op::times; path_ptr = a[0]; times_ptr = a[1]; times_fmt = tfmt::utimbuf;
+        } else if (name == "utimes") {
+            kind = op::times; path_ptr = a[0]; times_ptr = a[1]; times_fmt = tfmt::timeval;
+        } else if (name == "futimesat") {
+            kind = op::times; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; times_ptr = a[2];
+            times_fmt = tfmt::timeval;
+        } else if (name == "utimensat") {
+            kind = op::times; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; times_ptr = a[2];
+            times_fmt = tfmt::timespec;
+            at_flags(a[3]);
+            if (path_ptr == 0) { // futimens(): the file behind dirfd
+                has_path = false;
+                fd = dirfd;
+            }
+        } else if (name == "setxattr" || name == "lsetxattr" || name == "fsetxattr") {
+            kind = op::setxattr; xname_ptr = a[1]; value_ptr = a[2]; value_size = a[3];
+            xflags = static_cast<int>(a[4]);
+            if (name == "fsetxattr") {
+                has_path = false; fd = static_cast<int>(a[0]);
+            } else {
+                path_ptr = a[0]; follow = name == "setxattr";
+            }
+        } else if (name == "removexattr" || name == "lremovexattr" || name == "fremovexattr") {
+            kind = op::removexattr; xname_ptr = a[1];
+            if (name == "fremovexattr") {
+                has_path = false; fd = static_cast<int>(a[0]);
+            } else {
+                path_ptr = a[0]; follow = name == "removexattr";
+            }
+        } else {
+            // setxattrat/removexattrat (6.13+, arguments behind a struct): not emulated.
+            respond(n.id, 0, -ENOSYS, false);
+            return;
+        }
+
+        // Read everything from target memory once, then re-validate the id.
+        std::string path, xname, value;
+        if (has_path && !read_string(n.pid, path_ptr, path)) {
+            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+            return;
+        }
+        if (xname_ptr && !read_string(n.pid, xname_ptr, xname)) {
+            respond(n.id, 0, -EFAULT, false);
+            return;
+        }
+        if (kind == op::setxattr) {
+            if (value_size > 65536) {
+                respond(n.id, 0, -E2BIG, false);
+                return;
+            }
+            value.resize(value_size);
+            if (value_size && !read_mem(n.pid, value_ptr, value.data(), value_size)) {
+                respond(n.id, 0, -EFAULT, false);
+                return;
+            }
+        }
+        timespec ts[2]{};
+        bool have_times = times_ptr != 0;
+        if (have_times) {
+            bool ok = true;
+            if (times_fmt == tfmt::utimbuf) {
+                std::int64_t ub[2];
+                ok = read_mem(n.pid, times_ptr, ub, sizeof ub);
+                ts[0] = {ub[0], 0};
+                ts[1] = {ub[1], 0};
+            } else if (times_fmt == tfmt::timeval) {
+                timeval tv[2];
+                ok = read_mem(n.pid, times_ptr, tv, sizeof tv);
+                for (int i = 0; i < 2; ++i)
+                    ts[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
+            } else {
+                ok = read_mem(n.pid, times_ptr, ts, sizeof ts);
+            }
+            if (!ok) {
+                respond(n.id, 0, -EFAULT, false);
+                return;
+            }
+        }
+        if (!id_valid(n.id)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        target_info ti;
+        if (!read_target_info(proc_fd, n.pid, ti)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        enter_mntns(n.pid);
+        int r = has_path ? resolve_in_target(n, ti, dirfd, path, follow, empty_ok)
+                         : resolve_in_target(n, ti, fd, std::string(), true, true);
+        if (!id_valid(n.id)) {
+            if (r >= 0)
+                close(r);
+            ++sup.stats_.target_gone;
+            return;
+        }
+        if (r < 0) {
+            respond(n.id, 0, r, false);
+            return;
+        }
+        unique_fd obj(r);
+        std::string real = fd_real_path(proc_fd, obj.get());
+        const auto* prof = sup.opts_.pol->prof.get();
+        if (!(real.starts_with("/") && prof->match_file(profile::file_access::metadata, real))) {
+            violation v;
+            v.section = "files.metadata";
+            v.syscall = name;
+            v.path = real.empty() ? path : real;
+            v.access = "metadata";
+            v.what = fmt::format("{} {}{}", name, v.path,
+                                 has_path && path != real ? fmt::format(" (asked as {})", path) : "");
+            v.mechanism = "seccomp-notify";
+            report(n, v);
+            if (sup.opts_.run_mode != mode::complain) {
+                respond(n.id, 0, -EPERM, false);
+                return;
+            }
+        }
+        struct stat st{};
+        fstat(obj.get(), &st);
+        char self[64];
+        snprintf(self, sizeof self, "thread-self/fd/%d", obj.get());
+        long rc = 0;
+        {
+            cred_scope creds(ti);
+            cap_scope caps(ti.cap_eff);
+            if (!caps.ok()) {
+                respond(n.id, 0, -EPERM, false);
+                return;
+            }
+            switch (kind) {
+            case op::chmod:
+                rc = S_ISLNK(st.st_mode) ? (errno = EOPNOTSUPP, -1)
+                                         : fchmodat(proc_fd, self, static_cast<mode_t>(mode), 0);
+                break;
+            case op::chown:
+                rc = fchownat(obj.get(), "", uid, gid, AT_EMPTY_PATH);
+                break;
+            case op::times:
+                rc = utimensat(obj.get(), "", have_times ? ts : nullptr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+                break;
+            case op::setxattr:
+            case op::removexattr: {
+                // xattrs have no *at call before 6.13: work on a real descriptor of the object.
+                unique_fd rw;
+                if (S_ISLNK(st.st_mode))
+                    errno = EPERM; // user xattrs are not allowed on symlinks anyway
+                else
+                    rw.reset(openat(proc_fd, self, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+                if (!rw)
+                    rc = -1;
+                else if (kind == op::setxattr) {
+                    rc = fsetxattr(rw.get(), xname.c_str(), value.data(), value.size(), xflags);
+                } else {
+                    rc = fremovexattr(rw.get(), xname.c_str());
+                }
+                break;
+            }
+            }
+            if (rc < 0)
+                rc = -errno;
+        }
+        respond(n.id, 0, rc < 0 ? static_cast<int>(rc) : 0, false);
     }
 
     void handle_open(const seccomp_notif& n, const std::string& name) {
