@@ -2,6 +2,10 @@
 // and bind4/6 judge each destination/bind address against the rules map, and a cgroup_skb egress
 // backstop drops packets of raw and ICMP sockets that the sock_addr hooks never see. Each denial
 // (and, in complain mode, each would-be denial) goes to userspace through a ring buffer.
+// Plain (non-CO-RE) access: these programs only touch their UAPI context structs, whose layout
+// is ABI. Without CO-RE relocations libbpf does not parse the kernel's 5 MB BTF at load time,
+// which was most of enforce's fixed start-up cost (about 150 ms).
+#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>

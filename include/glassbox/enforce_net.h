@@ -15,7 +15,19 @@ enum gb_net_dir { GB_NET_CONNECT = 1, GB_NET_BIND = 2 };
 enum gb_net_mode { GB_NET_ENFORCE = 0, GB_NET_COMPLAIN = 1, GB_NET_KILL = 2 };
 enum gb_net_hook {
     GB_HOOK_CONNECT4 = 1, GB_HOOK_CONNECT6, GB_HOOK_SENDMSG4, GB_HOOK_SENDMSG6,
-    GB_HOOK_BIND4, GB_HOOK_BIND6, GB_HOOK_EGRESS
+    GB_HOOK_BIND4, GB_HOOK_BIND6, GB_HOOK_EGRESS,
+    GB_HOOK_EXEC /* exec backstop: the file the kernel executed is not the one the supervisor
+                    approved (addr holds its dev (u32) and ino (u64)); the task was killed */
+};
+
+/* Exec backstop (bpf/enforce/exec.bpf.c): the supervisor approves an exec for one thread (by
+ * global tid) and the file it resolved (the final binary: an ELF, or a script's interpreter);
+ * at sched_process_exec the kernel's actual file must be that one. dev is the kernel's
+ * encoding (MAJOR << 20 | MINOR). */
+struct gb_exec_ok {
+    __u64 ino;
+    __u32 dev;
+    __u32 pad;
 };
 
 struct gb_net_rule {

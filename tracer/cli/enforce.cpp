@@ -7,6 +7,7 @@
 #include <glassbox/log.hpp>
 #include <glassbox/profile.hpp>
 
+#include "enforce/cleanup.hpp"
 #include "enforce/policy.hpp"
 #include "enforce/sandbox.hpp"
 #include "enforce/violation_log.hpp"
@@ -33,6 +34,8 @@ struct enforce_args {
     std::string supervise = "auto";
     bool require_all = false;
     bool quiet = false;
+    bool cleanup = false;
+    bool dry_run = false;
     std::vector<std::string> command;
 };
 
@@ -46,11 +49,49 @@ Examples:
   glassbox enforce --profile clamscan.yaml --out enforce.jsonl -- clamscan -r /srv/samples
   glassbox enforce --profile agent.yaml --mode kill --isolate pid,mount,net -- /opt/agent/bin/agentd
   glassbox check --profile clamscan.yaml complain.jsonl     # review what complain mode saw
+  glassbox enforce --cleanup --dry-run    # list sandboxes whose glassbox was killed
+  glassbox enforce --cleanup              # kill what is left in them and remove them
 
 The trace has the format of `glassbox run` (docs/trace-format.md) with one `violation` event per
 decision; `check` and `diff` read it. See docs/enforce.md for the mechanisms and their limits.)";
 
+// --cleanup: a killed glassbox leaves its sandbox cgroup (and the programs on it) in place so the
+// agent stays fenced in; this lists and removes those whose glassbox is gone. Output, not logging.
+void run_cleanup(const enforce_args& a) {
+    if (geteuid() != 0)
+        throw fatal_error(exit_code::no_permission, "enforce --cleanup needs root (it removes cgroups)");
+    if (!a.command.empty() || !a.profile.empty())
+        throw fatal_error(exit_code::usage, "--cleanup takes no --profile and no command");
+    std::string root = enforce::find_cgroup2_root();
+    if (root.empty())
+        throw fatal_error(exit_code::environment, "no cgroup v2 mount: there is nothing to clean up");
+    auto found = enforce::cleanup_stale_cgroups(root, a.dry_run);
+    bool failed = false;
+    for (const auto& c : found) {
+        if (a.dry_run)
+            fmt::print("stale {} (glassbox pid {} is gone, {} process(es) left)\n", c.path, c.owner, c.processes);
+        else if (c.removed)
+            fmt::print("removed {} (glassbox pid {} was gone, {} process(es) killed)\n", c.path, c.owner,
+                       c.processes);
+        else {
+            fmt::print("NOT removed {}: {}\n", c.path, c.error.empty() ? "still busy" : c.error);
+            failed = true;
+        }
+    }
+    if (found.empty())
+        fmt::print("no stale glassbox cgroups under {}\n", root);
+    set_command_exit(failed ? 1 : 0);
+}
+
 void run_enforce(const enforce_args& a) {
+    if (a.cleanup)
+        return run_cleanup(a);
+    if (a.dry_run)
+        throw fatal_error(exit_code::usage, "--dry-run goes with --cleanup");
+    if (a.profile.empty())
+        throw fatal_error(exit_code::usage, "--profile is required (or --cleanup)");
+    if (a.command.empty())
+        throw fatal_error(exit_code::usage, "no command given: glassbox enforce --profile P -- CMD [ARGS...]");
     if (geteuid() != 0)
         throw fatal_error(exit_code::no_permission, "enforce needs root (Landlock, seccomp supervisor, cgroup BPF, namespaces)");
     enforce::mode m = a.mode == "complain" ? enforce::mode::complain
@@ -123,7 +164,7 @@ void register_enforce(CLI::App& app) {
     auto args = std::make_shared<enforce_args>();
     auto* cmd = app.add_subcommand("enforce", "Run a command under its allowed profile in a lab sandbox");
     cmd->footer(kFooter);
-    cmd->add_option("--profile", args->profile, "The allowed profile (docs/profile-format.md)")->required();
+    cmd->add_option("--profile", args->profile, "The allowed profile (docs/profile-format.md)");
     cmd->add_option("--mode", args->mode, "enforce, complain or kill")
         ->check(CLI::IsMember({"enforce", "complain", "kill"}))
         ->capture_default_str();
@@ -135,7 +176,10 @@ void register_enforce(CLI::App& app) {
         ->capture_default_str();
     cmd->add_flag("--require-all", args->require_all, "Refuse to run if any mechanism is unavailable");
     cmd->add_flag("-q,--quiet", args->quiet, "Do not print the mechanism report and violations on stderr");
-    cmd->add_option("command", args->command, "CMD [ARGS...] after --")->required();
+    cmd->add_flag("--cleanup", args->cleanup,
+                  "Kill and remove the sandbox cgroups left by a glassbox that was killed (no command)");
+    cmd->add_flag("--dry-run", args->dry_run, "With --cleanup: only list what would be removed");
+    cmd->add_option("command", args->command, "CMD [ARGS...] after --");
     cmd->callback([args] { run_enforce(*args); });
 }
 

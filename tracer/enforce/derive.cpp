@@ -13,7 +13,7 @@ std::string s(const nlohmann::json& j, const char* k) {
 } // namespace
 
 std::optional<violation> violation_from_event(const nlohmann::json& ev, const policy& pol, mode m,
-                                              bool supervised_opens) {
+                                              bool supervised_opens, bool supervised_exec) {
     std::string type = s(ev, "type");
     std::string err = s(ev, "errno");
     long ret = ev.value("ret", 0L);
@@ -30,6 +30,8 @@ std::optional<violation> violation_from_event(const nlohmann::json& ev, const po
         return p.empty() ? s(ev, raw) : p;
     };
     if (type == "exec") {
+        if (supervised_exec)
+            return std::nullopt;
         std::string p = path_of("path", "raw_path");
         if (complain ? (ret < 0 || pol.file_allows(p, acc_exec)) : !refused)
             return std::nullopt;

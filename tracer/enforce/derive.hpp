@@ -12,8 +12,9 @@
 
 namespace glassbox::enforce {
 
-// `supervised_opens`: the supervisor already reports every open decision (skip opens here).
+// `supervised_opens` / `supervised_exec`: the supervisor already reports every open / exec
+// decision (skip those here).
 std::optional<violation> violation_from_event(const nlohmann::json& ev, const policy& pol, mode m,
-                                              bool supervised_opens);
+                                              bool supervised_opens, bool supervised_exec = false);
 
 } // namespace glassbox::enforce

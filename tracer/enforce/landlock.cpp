@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fstream>
 #include <map>
+#include <set>
 
 namespace glassbox::enforce {
 
@@ -87,6 +88,20 @@ void expand_glob(const std::string& anchor, const file_rule& pattern, std::vecto
     closedir(d);
 }
 
+// Whether some read rule is a whole hierarchy ("/dir/**") containing `dir`.
+bool read_hierarchy_covers(const policy& pol, const std::string& dir) {
+    for (const auto& r : pol.files) {
+        if (!(r.access & acc_read) || !r.pattern.ends_with("/**"))
+            continue;
+        std::string top = r.pattern.substr(0, r.pattern.size() - 3);
+        if (glob_has_wildcard(top))
+            continue;
+        if (top.empty() || dir == top || dir.starts_with(top + "/"))
+            return true;
+    }
+    return false;
+}
+
 } // namespace
 
 int landlock_abi() {
@@ -134,7 +149,7 @@ std::string exec_interpreter(const std::string& path) {
     return {};
 }
 
-result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals) {
+result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bool exec_at_exec_time) {
     landlock_plan plan;
     plan.abi = landlock_abi();
     if (plan.abi == 0)
@@ -190,9 +205,29 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals) {
             continue;
         }
         // Finer globs: executables are expanded to the files that exist now (exact, per-file
-        // rules); other rights go to the enclosing hierarchy and are refined by the supervisor.
+        // rules) unless the supervisor decides execs; other rights go to the enclosing hierarchy
+        // and are refined by the supervisor.
         std::string anchor = glob_anchor(rule.pattern);
-        if (rule.access & acc_exec) {
+        if (rule.access & acc_exec)
+            plan.exec_imprecise = true;
+        if ((rule.access & acc_exec) && exec_at_exec_time) {
+            // The hierarchy, plus the ELF interpreters (ld.so) of what matches now and of
+            // glassbox itself: a program created later most likely uses one of those.
+            std::vector<std::string> found;
+            std::size_t budget = 20000;
+            expand_glob(anchor, rule, found, 0, budget);
+            found.push_back("/proc/self/exe");
+            std::set<std::string> interps;
+            for (const auto& f : found)
+                if (auto interp = exec_interpreter(f); !interp.empty() && interps.insert(interp).second)
+                    grant(interp, (ll_execute | ll_read_file) & handled);
+            // Executing needs READ_FILE too: the hierarchy becomes readable, which only stays
+            // exact when a read rule already covers all of it (else the supervisor checks opens).
+            grant(anchor, rights);
+            if (!read_hierarchy_covers(pol, anchor) || (rights_for(rule.access & ~acc_exec) & handled))
+                plan.imprecise = true;
+            continue;
+        } else if (rule.access & acc_exec) {
             std::vector<std::string> found;
             std::size_t budget = 200000;
             expand_glob(anchor, rule, found, 0, budget);
@@ -222,6 +257,8 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals) {
         }
         if (broadened) {
             plan.imprecise = true;
+            if (rights & ll_execute)
+                plan.exec_imprecise = true;
             plan.notes.push_back(fmt::format("{} does not exist: creating it is allowed through a rule on {}",
                                              path, target));
         }
@@ -241,6 +278,23 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals) {
         ::close(pfd);
     }
     return plan;
+}
+
+result<void> landlock_allow_exec_fd(landlock_plan& plan, int fd, const policy& pol) {
+    char name[64], buf[4096];
+    std::snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(name, buf, sizeof buf - 1);
+    if (n <= 0)
+        return std::unexpected(error{fmt::format("cannot read the path of the executable: {}", std::strerror(errno))});
+    std::string path(buf, static_cast<std::size_t>(n));
+    if (!pol.file_allows(path, acc_exec))
+        return {}; // not allowed: Landlock denies it like any other forbidden exec
+    landlock_path_beneath_attr pb{};
+    pb.allowed_access = (ll_execute | ll_read_file) & handled_for_abi(plan.abi);
+    pb.parent_fd = fd;
+    if (syscall(SYS_landlock_add_rule, plan.ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0)
+        return std::unexpected(error{fmt::format("Landlock rule on {} rejected: {}", path, std::strerror(errno))});
+    return {};
 }
 
 result<landlock_plan> landlock_scope_only() {

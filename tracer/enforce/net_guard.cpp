@@ -9,6 +9,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
@@ -68,13 +72,18 @@ int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
 }
 } // namespace
 
-result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, int cgroup_fd) {
+result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, int cgroup_fd, bool exec_check) {
     libbpf_set_print(libbpf_to_spdlog);
     std::unique_ptr<net_guard> g(new net_guard());
+    g->stop_event_.reset(eventfd(0, EFD_CLOEXEC));
     g->mode_ = m;
     g->skel_ = glassbox_enforce_bpf__open();
     if (!g->skel_)
         return std::unexpected(error{fmt::format("cannot open the network enforcement BPF object: {}", std::strerror(errno))});
+    // Only what the profile needs is loaded: the exec backstop is a tp_btf program, and loading
+    // one makes libbpf parse the kernel's BTF (~150 ms).
+    g->exec_check_ = exec_check;
+    bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);
     if (int rc = glassbox_enforce_bpf__load(g->skel_); rc != 0)
         return std::unexpected(error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
     if (pol.net.size() > GB_NET_MAX_RULES)
@@ -108,6 +117,17 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
 
 result<void> net_guard::attach(int cgroup_fd) {
     cgroup_fd_ = cgroup_fd;
+    if (exec_check_) {
+        std::uint32_t zero = 0;
+        std::uint32_t cfd = static_cast<std::uint32_t>(cgroup_fd);
+        if (bpf_map_update_elem(bpf_map__fd(skel_->maps.gb_exec_cgroup), &zero, &cfd, BPF_ANY) != 0)
+            return std::unexpected(error{fmt::format("cannot configure the exec backstop: {}", std::strerror(errno))});
+        if (!skel_->links.gb_exec_check) {
+            skel_->links.gb_exec_check = bpf_program__attach(skel_->progs.gb_exec_check);
+            if (!skel_->links.gb_exec_check)
+                return std::unexpected(error{fmt::format("cannot attach the exec backstop: {}", std::strerror(errno))});
+        }
+    }
     struct {
         bpf_program* prog;
         bpf_attach_type type;
@@ -130,6 +150,16 @@ result<void> net_guard::attach(int cgroup_fd) {
     return {};
 }
 
+bool net_guard::approve_exec(pid_t tid, dev_t dev, ino_t ino) {
+    if (!exec_check_ || !skel_)
+        return false;
+    std::uint32_t key = static_cast<std::uint32_t>(tid);
+    gb_exec_ok ok{};
+    ok.ino = ino;
+    ok.dev = (major(dev) << 20) | minor(dev); // the kernel's internal dev_t
+    return bpf_map_update_elem(bpf_map__fd(skel_->maps.gb_exec_ok), &key, &ok, BPF_ANY) == 0;
+}
+
 int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     auto* g = static_cast<net_guard*>(ctx);
     if (len < sizeof(gb_net_report))
@@ -137,6 +167,28 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     gb_net_report r{};
     std::memcpy(&r, data, sizeof r);
     violation v;
+    if (r.hook == GB_HOOK_EXEC) {
+        std::uint32_t kdev = 0;
+        std::uint64_t ino = 0;
+        std::memcpy(&kdev, &r.addr[0], 4);
+        std::memcpy(&ino, &r.addr[4], 8);
+        v.section = "processes.exec";
+        v.syscall = "execve";
+        v.access = "exec";
+        v.what = fmt::format("exec of a file the supervisor did not approve (device {}:{}, inode {}): the "
+                             "path changed between the check and the exec",
+                             kdev >> 20, kdev & 0xfffff, ino);
+        v.mechanism = "bpf-exec-backstop";
+        v.pid = static_cast<int>(r.pid);
+        v.tid = static_cast<int>(r.tid);
+        v.ts_ns = r.ts_ns;
+        v.action = "killed"; // in every mode: the new image never ran
+        if (g->sink_)
+            g->sink_(v);
+        if (g->mode_ == mode::kill && g->kill_tree_)
+            g->kill_tree_();
+        return 0;
+    }
     v.section = (r.hook == GB_HOOK_BIND4 || r.hook == GB_HOOK_BIND6) ? "network.bind" : "network.connect";
     v.syscall = hook_syscall(r.hook);
     v.addr = format_addr(r.addr);
@@ -166,17 +218,31 @@ void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
         spdlog::error("network guard: cannot open the report ring buffer");
         return;
     }
+    if (exec_check_ && ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_exec_reports), &net_guard::on_report, this) != 0)
+        spdlog::error("exec backstop: cannot open its report ring buffer (kills are not reported)");
+    // Waits on the ring buffer and on stop_event_ together, so stop() returns at once instead of
+    // after a poll timeout (that timeout was part of every run's fixed cost).
     thread_ = std::thread([this] {
-        while (!stop_.load())
-            ring_buffer__poll(rb_, 100);
+        pollfd pf[2] = {{ring_buffer__epoll_fd(rb_), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
+        while (!stop_.load()) {
+            if (poll(pf, 2, -1) < 0 && errno != EINTR)
+                break;
+            if (pf[1].revents)
+                break;
+            ring_buffer__consume(rb_);
+        }
         ring_buffer__consume(rb_);
     });
 }
 
 void net_guard::stop() {
     stop_ = true;
-    if (thread_.joinable())
+    if (thread_.joinable()) {
+        std::uint64_t one = 1;
+        if (write(stop_event_.get(), &one, sizeof one) < 0)
+            spdlog::debug("network guard: eventfd write failed");
         thread_.join();
+    }
 }
 
 void net_guard::detach() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "enforce/policy.hpp"
+#include "enforce/unique_fd.hpp"
 
 #include <glassbox/error.hpp>
 
@@ -20,8 +21,10 @@ namespace glassbox::enforce {
 
 class net_guard {
 public:
-    // Loads and configures the programs; attaches them when cgroup_fd >= 0.
-    static result<std::unique_ptr<net_guard>> load(const policy& pol, mode m, int cgroup_fd = -1);
+    // Loads and configures the programs; attaches them when cgroup_fd >= 0. `exec_check` also
+    // loads the exec backstop (bpf/enforce/exec.bpf.c), which needs the kernel's BTF (slower).
+    static result<std::unique_ptr<net_guard>> load(const policy& pol, mode m, int cgroup_fd = -1,
+                                                   bool exec_check = false);
     result<void> attach(int cgroup_fd);
     ~net_guard();
     net_guard(const net_guard&) = delete;
@@ -32,6 +35,10 @@ public:
     void stop();
     void detach();
     std::uint64_t lost() const;
+    // Exec backstop: the next exec by global thread id `tid` must run the file (dev, ino)
+    // (userspace st_dev encoding). False when the backstop is not loaded or the map is full.
+    bool approve_exec(pid_t tid, dev_t dev, ino_t ino);
+    bool exec_check() const { return exec_check_; }
 
 private:
     net_guard() = default;
@@ -41,7 +48,9 @@ private:
     int cgroup_fd_ = -1;
     mode mode_ = mode::enforce;
     bool attached_ = false;
+    bool exec_check_ = false;
     std::atomic<bool> stop_{false};
+    unique_fd stop_event_;
     std::thread thread_;
     violation_sink sink_;
     std::function<void()> kill_tree_;

@@ -96,9 +96,6 @@ policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::ve
         notes.push_back("network.accept rules are not enforced (accepted peers are recorded only)");
     if (!p.network.dns.empty())
         notes.push_back("network.dns names are not enforced (the resolver's address is, through network.connect)");
-    if (!p.files.metadata.empty())
-        notes.push_back("files.metadata rules: chmod/chown/utimes/xattr calls are allowed everywhere "
-                        "(only an empty files.metadata is enforced, by denying them all)");
     if (p.match_socket("inet", "raw") || p.match_socket("inet6", "raw") || p.match_socket("packet", "raw") ||
         p.match_socket("packet", "dgram"))
         pol.raw_sockets = true;

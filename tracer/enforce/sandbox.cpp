@@ -128,9 +128,12 @@ struct sandbox::state {
     std::unique_ptr<net_guard> net;
     std::unique_ptr<supervisor> sup;
     bool supervise_opens = false;
+    bool supervise_exec = false; // execve/execveat decided by the supervisor + exec backstop
     bool landlock_ok = false;
     int sock_parent = -1, sock_child = -1, go_read = -1, go_write = -1, status_read = -1, status_write = -1;
     sigset_t old_mask{};
+    unique_fd exec_fd; // --isolate mount: the command's executable, opened before the namespaces
+    std::string exec_path; // and the path it was opened by
 
     ~state() {
         for (int fd : {sock_parent, sock_child, go_read, go_write, status_read, status_write})
@@ -171,11 +174,14 @@ const mechanism_report& sandbox::prepare() {
         r.missing.push_back("Landlock is unavailable: exec, unlink, rename, mkdir and truncate by path are NOT "
                             "restricted; opens are still checked by the supervisor");
     } else {
-        auto plan = landlock_compile(pol, !pol.prof || pol.prof->processes.signal.empty());
+        auto plan = landlock_compile(pol, !pol.prof || pol.prof->processes.signal.empty(), true);
         if (!plan) {
             r.missing.push_back("Landlock ruleset could not be built: " + plan.error().message);
         } else {
             st_->landlock_ok = true;
+            // Exec globs (or exec paths that do not exist yet) are decided at exec time; the
+            // cgroup section below loads the backstop this needs, or falls back.
+            st_->supervise_exec = plan->exec_imprecise;
             r.enforced.push_back(fmt::format("Landlock ABI {}: file rules (read, write, exec, remove, refer) on the "
                                              "hierarchies and files they name",
                                              plan->abi));
@@ -213,7 +219,7 @@ const mechanism_report& sandbox::prepare() {
     std::string root = find_cgroup2_root();
     if (opts_.recorded && !root.empty()) {
         // The recorder's session creates the cgroup; load the programs now, attach them later.
-        auto g = net_guard::load(pol, opts_.run_mode);
+        auto g = net_guard::load(pol, opts_.run_mode, -1, st_->supervise_exec);
         if (!g) {
             r.missing.push_back("network rules are NOT enforced: " + g.error().message);
         } else {
@@ -231,7 +237,7 @@ const mechanism_report& sandbox::prepare() {
             st_->cgroup_path.clear();
         } else {
             st_->cgroup_fd.reset(open(st_->cgroup_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            auto g = net_guard::load(pol, opts_.run_mode, st_->cgroup_fd.get());
+            auto g = net_guard::load(pol, opts_.run_mode, st_->cgroup_fd.get(), st_->supervise_exec);
             if (!g) {
                 r.missing.push_back("network rules are NOT enforced: " + g.error().message);
             } else {
@@ -240,6 +246,15 @@ const mechanism_report& sandbox::prepare() {
                                      "egress backstop for raw and ICMP sockets");
             }
         }
+    }
+    if (st_->supervise_exec && !st_->net) {
+        // No exec backstop without the BPF object: fall back to expanding exec globs at start.
+        st_->supervise_exec = false;
+        r.missing.push_back("exec rules with globs (or naming programs that do not exist yet) are expanded when "
+                            "the sandbox starts: a matching program created later cannot run (no exec backstop)");
+    } else if (st_->supervise_exec) {
+        r.enforced.push_back("seccomp supervisor + BPF exec backstop: every execve/execveat decided at exec time "
+                             "against processes.exec (globs, programs created later, #! interpreters)");
     }
     if (opts_.isolate.pid || opts_.isolate.mount || opts_.isolate.net)
         r.enforced.push_back(fmt::format("namespaces:{}{}{}", opts_.isolate.pid ? " pid" : "",
@@ -257,20 +272,30 @@ namespace {
 struct child_args {
     const sandbox_options* opts;
     bool supervise_opens;
+    bool supervise_exec;
     bool landlock;
     int sock;       // child end of the socketpair
     int go_read;    // released by the parent once the child is in the cgroup
     int status_write;
     sigset_t mask;
+    // The command's executable, opened in glassbox's own mount namespace (--isolate mount: the
+    // private /tmp would hide a command living under /tmp); -1 = exec by name (PATH search).
+    int exec_fd = -1;
+    bool exec_fd_script = false; // a #! script: the interpreter reopens it as /dev/fd/N
 };
 
 // The agent: Landlock + seccomp + hand the listener over, ready to exec. Returns 0, or exits.
 int agent_prepare(const child_args& a) {
     const auto& o = *a.opts;
     if (a.landlock) {
-        auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty());
+        auto plan = landlock_compile(o.pol, !o.pol.prof || o.pol.prof->processes.signal.empty(), a.supervise_exec);
         if (!plan)
             child_fail(a.sock, 70, "Landlock: " + plan.error().message);
+        // The executable opened before the private mounts may sit under a directory they now
+        // hide: grant it by its descriptor (only if the profile lets it run, so nothing widens).
+        if (a.exec_fd >= 0)
+            if (auto ok = landlock_allow_exec_fd(*plan, a.exec_fd, o.pol); !ok)
+                child_fail(a.sock, 70, "Landlock: " + ok.error().message);
         if (auto ok = landlock_apply(plan->ruleset.get()); !ok)
             child_fail(a.sock, 70, ok.error().message);
     } else if (auto scope = landlock_scope_only(); scope) {
@@ -282,6 +307,7 @@ int agent_prepare(const child_args& a) {
     }
     filter_options fo;
     fo.supervise_opens = a.supervise_opens;
+    fo.supervise_exec = a.supervise_exec;
     auto listener = seccomp_install(o.pol, fo);
     if (!listener)
         child_fail(a.sock, 70, listener.error().message);
@@ -314,130 +340,100 @@ int agent_prepare(const child_args& a) {
     if (read(a.sock, &go, 1) != 1)
         _exit(70);
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    // A script run by descriptor is reopened by its interpreter through /dev/fd/N.
+    if (a.exec_fd >= 0 && a.exec_fd_script)
+        fcntl(a.exec_fd, F_SETFD, 0);
     return 0;
 }
 
-[[noreturn]] void agent_exec(const child_args& a) {
-    agent_prepare(a);
+// Execs the command: by the descriptor opened before the namespaces when there is one, else by
+// name. Returns only on failure, with errno set.
+void exec_command(const child_args& a) {
     const auto& o = *a.opts;
     std::vector<char*> argv;
     for (const auto& s : o.argv)
         argv.push_back(const_cast<char*>(s.c_str()));
     argv.push_back(nullptr);
-    // execvp's PATH search only calls execve; environ is inherited.
-    execvp(argv[0], argv.data());
+    if (a.exec_fd >= 0)
+        syscall(SYS_execveat, a.exec_fd, "", argv.data(), environ, AT_EMPTY_PATH);
+    else
+        execvp(argv[0], argv.data()); // the PATH search only calls execve; environ is inherited
+}
+
+[[noreturn]] void agent_exec(const child_args& a) {
+    agent_prepare(a);
+    exec_command(a);
     child_msg e{msg_kind::exec_errno, errno, {}};
     if (write(a.sock, &e, sizeof e) < 0) {
     }
     _exit(errno == ENOENT ? 127 : 126);
 }
 
-int child_main(void* p) {
-    const auto& a = *static_cast<child_args*>(p);
-    char go = 0;
-    if (read(a.go_read, &go, 1) != 1)
-        _exit(70);
-    close(a.go_read);
-    sigprocmask(SIG_SETMASK, &a.mask, nullptr);
-    for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGPIPE})
-        signal(s, SIG_DFL);
-    const auto& iso = a.opts->isolate;
-    bool any = iso.pid || iso.mount || iso.net;
-    if (!any) {
-        // If glassbox dies the root of the tree dies with it (the supervisor being gone already
-        // makes every routed call fail; see docs/enforce.md).
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        agent_exec(a);
+[[noreturn]] void exit_like(int wait_status) {
+    _exit(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status));
+}
+
+// Closes every descriptor above 2 except `keep` (-1: none).
+void close_all_but(int keep) {
+    if (keep < 3) {
+        syscall(SYS_close_range, 3, ~0U, 0);
+        return;
     }
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // We are pid 1 of a new pid namespace (if asked) in a new mount namespace.
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        child_fail(a.sock, 70, fmt::format("cannot make mounts private: {}", std::strerror(errno)));
-    if (iso.pid && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-        child_fail(a.sock, 70, fmt::format("cannot mount /proc for the pid namespace: {}", std::strerror(errno)));
-    if (iso.mount && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
-        child_fail(a.sock, 70, fmt::format("cannot mount a private /tmp: {}", std::strerror(errno)));
+    if (keep > 3)
+        syscall(SYS_close_range, 3, keep - 1, 0);
+    syscall(SYS_close_range, keep + 1, ~0U, 0);
+}
+
+// Enters the namespaces --isolate asks for and returns in the process that becomes the agent.
+// `created`: clone() already made them (sandbox::run); otherwise (the recorder's launcher) they
+// are unshared here, and with a pid namespace the launched process stays behind as a relay of
+// the command's status. With a pid namespace an init (pid 1) forks the agent, reaps everything
+// and exits with the agent's status (also written to status_write when there is one). The
+// processes left behind hold no descriptor but 0-2 (and status_write), so the recorder's
+// exec-report pipe closes when the command execs.
+void enter_isolation(const child_args& a, bool created) {
+    const auto& iso = a.opts->isolate;
+    if (!created) {
+        int flags = CLONE_NEWNS | (iso.net ? CLONE_NEWNET : 0) | (iso.pid ? CLONE_NEWPID : 0);
+        if (unshare(flags) != 0)
+            child_fail(a.sock, 70, fmt::format("unshare: {}", std::strerror(errno)));
+        if (iso.pid) {
+            pid_t init = fork();
+            if (init < 0)
+                child_fail(a.sock, 70, "fork failed");
+            if (init > 0) {
+                close_all_but(-1);
+                int st = 0;
+                while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
+                }
+                exit_like(st);
+            }
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+        }
+    }
+    // In the namespaces now (pid 1 of the new pid namespace when there is one).
+    auto check = [&](bool ok, const char* what) {
+        if (!ok)
+            child_fail(a.sock, 70, fmt::format("cannot {}: {}", what, std::strerror(errno)));
+    };
+    check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, "make mounts private");
+    if (iso.pid)
+        check(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0,
+              "mount /proc for the pid namespace");
+    if (iso.mount)
+        check(mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") == 0, "mount a private /tmp");
     if (iso.net)
         loopback_up();
     if (!iso.pid)
-        agent_exec(a);
-    // init: fork the agent, reap everything, report the agent's status, exit when the tree is empty.
+        return;
     pid_t agent = fork();
     if (agent < 0)
         child_fail(a.sock, 70, "fork failed");
     if (agent == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        agent_exec(a);
+        return;
     }
-    close(a.sock);
-    for (int s = 1; s < NSIG; ++s)
-        if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP)
-            signal(s, SIG_IGN);
-    int agent_status = 0;
-    for (;;) {
-        int st = 0;
-        pid_t w = wait(&st);
-        if (w < 0 && errno == ECHILD)
-            break;
-        if (w == agent)
-            agent_status = st;
-    }
-    if (write(a.status_write, &agent_status, sizeof agent_status) < 0) {
-    }
-    _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
-}
-
-// Namespaces for a child launched by the recorder: it returns from here (in the process that
-// will exec the command) with 0, or an errno. With a pid namespace the launched process becomes a
-// waiter for a new init (pid 1) that forks the command and reaps everything; both relay the
-// command's status as their own and hold no descriptor but 0-2 (so the recorder's exec-report
-// pipe closes when the command execs).
-int recorded_child_setup(const child_args& a) {
-    const auto& iso = a.opts->isolate;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (!(iso.pid || iso.mount || iso.net))
-        return agent_prepare(a);
-    int flags = CLONE_NEWNS | (iso.net ? CLONE_NEWNET : 0) | (iso.pid ? CLONE_NEWPID : 0);
-    if (unshare(flags) != 0)
-        child_fail(a.sock, 70, fmt::format("unshare: {}", std::strerror(errno)));
-    auto mounts = [&] {
-        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-            child_fail(a.sock, 70, fmt::format("cannot make mounts private: {}", std::strerror(errno)));
-        if (iso.pid && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-            child_fail(a.sock, 70, fmt::format("cannot mount /proc for the pid namespace: {}", std::strerror(errno)));
-        if (iso.mount && mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
-            child_fail(a.sock, 70, fmt::format("cannot mount a private /tmp: {}", std::strerror(errno)));
-        if (iso.net)
-            loopback_up();
-    };
-    if (!iso.pid) {
-        mounts();
-        return agent_prepare(a);
-    }
-    auto relay = [](pid_t child) {
-        int st = 0;
-        while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
-        }
-        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    };
-    pid_t init = fork();
-    if (init < 0)
-        child_fail(a.sock, 70, "fork failed");
-    if (init > 0) {
-        syscall(SYS_close_range, 3, ~0U, 0);
-        relay(init);
-    }
-    // pid 1 of the new namespace.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    mounts();
-    pid_t agent = fork();
-    if (agent < 0)
-        child_fail(a.sock, 70, "fork failed");
-    if (agent == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        return agent_prepare(a);
-    }
-    syscall(SYS_close_range, 3, ~0U, 0);
+    close_all_but(a.status_write);
     for (int sig = 1; sig < NSIG; ++sig)
         if (sig != SIGCHLD && sig != SIGKILL && sig != SIGSTOP)
             signal(sig, SIG_IGN);
@@ -450,7 +446,66 @@ int recorded_child_setup(const child_args& a) {
         if (w == agent)
             agent_status = st;
     }
-    _exit(WIFEXITED(agent_status) ? WEXITSTATUS(agent_status) : 128 + WTERMSIG(agent_status));
+    if (a.status_write >= 0 && write(a.status_write, &agent_status, sizeof agent_status) < 0) {
+    }
+    exit_like(agent_status);
+}
+
+// With --isolate mount: resolves and opens the command's executable in glassbox's own mount
+// namespace (the command's private /tmp would hide one that lives under /tmp) into `keep`.
+void open_executable(const sandbox_options& opts, unique_fd& keep, std::string& keep_path, child_args& a) {
+    if (!opts.isolate.mount || opts.argv.empty())
+        return;
+    auto path = record::resolve_command(opts.argv[0]);
+    if (!path)
+        throw path.error();
+    keep.reset(open(path->c_str(), O_PATH | O_CLOEXEC));
+    if (!keep)
+        throw fatal_error(exit_code::not_found, fmt::format("cannot open {}: {}", *path, std::strerror(errno)));
+    a.exec_fd = keep.get();
+    keep_path = *path;
+    char head[2] = {};
+    unique_fd rd(open(path->c_str(), O_RDONLY | O_CLOEXEC));
+    a.exec_fd_script = rd && read(rd.get(), head, 2) == 2 && head[0] == '#' && head[1] == '!';
+}
+
+bool any_isolation(const isolation& iso) { return iso.pid || iso.mount || iso.net; }
+
+// sandbox::run's clone() child: waits to be in the cgroup, then becomes the agent.
+int child_main(void* p) {
+    const auto& a = *static_cast<child_args*>(p);
+    char go = 0;
+    if (read(a.go_read, &go, 1) != 1)
+        _exit(70);
+    close(a.go_read);
+    sigprocmask(SIG_SETMASK, &a.mask, nullptr);
+    for (int s : {SIGINT, SIGTERM, SIGCHLD, SIGPIPE})
+        signal(s, SIG_DFL);
+    // If glassbox dies the root of the tree dies with it (the supervisor being gone already
+    // makes every routed call fail; see docs/enforce.md).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (any_isolation(a.opts->isolate))
+        enter_isolation(a, true);
+    agent_exec(a);
+}
+
+// The recorder's launcher calls this in its child right before its own execv: returns 0 (the
+// launcher execs), or an errno. With a descriptor to exec the agent execs here itself.
+int recorded_child_setup(const child_args& a) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (any_isolation(a.opts->isolate))
+        enter_isolation(a, false);
+    int rc = agent_prepare(a);
+    if (rc != 0 || a.exec_fd < 0)
+        return rc;
+    exec_command(a);
+    // Like a failed exec in the launcher (which would report "child_setup failed" for an errno
+    // returned from here): say why and exit as a shell does.
+    int e = errno;
+    std::string msg = fmt::format("glassbox: cannot execute {}: {}\n", a.opts->argv[0], std::strerror(e));
+    if (write(2, msg.data(), msg.size()) < 0) {
+    }
+    _exit(e == ENOENT ? 127 : 126);
 }
 
 // The cgroup v2 directory a process is in (from /proc/PID/cgroup).
@@ -503,6 +558,10 @@ struct json_line_sink {
 
 } // namespace
 
+std::function<bool(pid_t, dev_t, ino_t)> sandbox::approve_exec_fn() {
+    return [this](pid_t tid, dev_t dev, ino_t ino) { return st_->net && st_->net->approve_exec(tid, dev, ino); };
+}
+
 sandbox_result sandbox::run() {
     sandbox_result res;
     res.cgroup = st_->cgroup_path;
@@ -523,7 +582,8 @@ sandbox_result sandbox::run() {
     sigemptyset(&block);
     for (int s : {SIGINT, SIGTERM, SIGCHLD})
         sigaddset(&block, s);
-    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], go[0], status[1], {}};
+    child_args args{&opts_, st_->supervise_opens, st_->supervise_exec, st_->landlock_ok, sv[1], go[0], status[1], {}};
+    open_executable(opts_, st_->exec_fd, st_->exec_path, args);
     pthread_sigmask(SIG_BLOCK, &block, &args.mask);
 
     int flags = SIGCHLD;
@@ -590,7 +650,7 @@ sandbox_result sandbox::run() {
     }
     res.root_pid = agent_pid;
     auto kill_fn = [this] { kill_tree(); };
-    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}};
+    supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}, approve_exec_fn()};
     st_->sup = std::make_unique<supervisor>(std::move(listener), so);
     st_->sup->start();
     if (st_->net)
@@ -669,7 +729,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     st_->sock_child = sv[1];
     int one = 1;
     setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
-    child_args args{&opts_, st_->supervise_opens, st_->landlock_ok, sv[1], -1, -1, {}};
+    child_args args{&opts_, st_->supervise_opens, st_->supervise_exec, st_->landlock_ok, sv[1], -1, -1, {}};
+    open_executable(opts_, st_->exec_fd, st_->exec_path, args);
 
     std::mutex sink_mu;
     record::recorder* rec = nullptr;
@@ -720,8 +781,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
                 st_->net->start(sink, kill_fn);
             }
         }
-        bool supervised = st_->supervise_opens;
-        r.on_event([&, supervised](const record::event_view& ev) {
+        bool supervised = st_->supervise_opens, supervised_exec = st_->supervise_exec;
+        r.on_event([&, supervised, supervised_exec](const record::event_view& ev) {
             if (!ev.json || ev.type == "violation")
                 return;
             static constexpr std::string_view kinds[] = {"exec", "open", "unlink", "rmdir", "mkdir",
@@ -733,8 +794,15 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             auto j = nlohmann::json::parse(*ev.json, nullptr, false);
             if (j.is_discarded())
                 return;
-            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised)) {
+            if (auto v = violation_from_event(j, opts_.pol, opts_.run_mode, supervised, supervised_exec)) {
                 v->ts_ns = 0;
+                // The command itself, exec'd by the descriptor opened before the namespaces.
+                auto argv = j.find("argv");
+                if (v->path.empty() && v->syscall == "execveat" && !st_->exec_path.empty() && argv != j.end() &&
+                    argv->is_array() && !argv->empty() && (*argv)[0] == opts_.argv[0]) {
+                    v->path = st_->exec_path;
+                    v->what = "exec " + v->path;
+                }
                 std::lock_guard lk(derived_mu);
                 derived.push_back(*v); // appended from on_tick: on_event runs under the recorder's lock
             }
@@ -762,7 +830,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
                     std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
                     listener.reset(fd);
                 }
-            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}};
+            supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}, approve_exec_fn()};
             sup_opts.on_open = [&](const emulated_open& o) {
                 std::lock_guard lk(sink_mu);
                 if (rec)

@@ -85,6 +85,7 @@ public:
 
 private:
     struct state;
+    std::function<bool(pid_t, dev_t, ino_t)> approve_exec_fn();
     sandbox_options opts_;
     mechanism_report report_;
     std::unique_ptr<state> st_;

@@ -49,7 +49,8 @@ const std::vector<std::string>& metadata_syscalls() {
 }
 
 const std::set<std::string>& trampoline_syscalls() {
-    static const std::set<std::string> s = {"sendmsg", "read", "close", "close_range", "execve", "exit_group", "exit"};
+    static const std::set<std::string> s = {"sendmsg", "read", "close", "close_range", "fcntl", "execve",
+                                            "execveat", "exit_group", "exit"};
     return s;
 }
 
@@ -95,6 +96,10 @@ result<unique_fd> seccomp_install(const policy& pol, const filter_options& opts)
             add(notify, s, 0, nullptr);
     }
 
+    if (opts.supervise_exec)
+        for (const char* s : {"execve", "execveat"})
+            add(notify, s, 0, nullptr);
+
     for (const auto& op : privileged_ops())
         if (!pol.privileged.contains(op))
             add(notify, op.c_str(), 0, nullptr);
@@ -115,9 +120,9 @@ result<unique_fd> seccomp_install(const policy& pol, const filter_options& opts)
             }
         if (!pr.match_prctl("seccomp"))
             add(notify, "seccomp", 0, nullptr);
-        if (pr.files.metadata.empty())
-            for (const auto& sc : metadata_syscalls())
-                add(notify, sc.c_str(), 0, nullptr);
+        // Empty: denied from the registers. Otherwise emulated (the path must be judged).
+        for (const auto& sc : metadata_syscalls())
+            add(notify, sc.c_str(), 0, nullptr);
     } else if (!pol.raw_sockets) {
         scmp_arg_cmp pk[1] = {SCMP_A0(SCMP_CMP_EQ, AF_PACKET)};
         add(notify, "socket", 1, pk);

@@ -18,6 +18,7 @@ namespace glassbox::enforce {
 
 struct filter_options {
     bool supervise_opens = true;
+    bool supervise_exec = false; // execve/execveat decided by the supervisor (exec globs)
 };
 
 // The syscalls the launch trampoline needs between loading the filter and exec; always allowed

@@ -8,6 +8,7 @@
 #include "enforce/seccomp_filter.hpp"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fmt/core.h>
@@ -62,6 +64,7 @@ struct target_info {
     gid_t fsgid = 0;
     std::vector<gid_t> groups;
     mode_t umask = 022;
+    std::uint64_t cap_eff = ~0ull; // effective capabilities
 };
 
 // Parses /proc/TID/status for what an emulated open must reproduce.
@@ -108,6 +111,8 @@ bool read_target_info(int proc_fd, pid_t tid, target_info& ti) {
         char* next = strchr(line, '\n');
         if (!strncmp(line, "Umask:", 6))
             ti.umask = static_cast<mode_t>(strtol(line + 6, nullptr, 8));
+        else if (!strncmp(line, "CapEff:", 7))
+            ti.cap_eff = std::strtoull(line + 7, nullptr, 16);
         else if (!strncmp(line, "Uid:", 4))
             ti.fsuid = static_cast<uid_t>(nth_field(line, 3));
         else if (!strncmp(line, "Gid:", 4))
@@ -164,6 +169,35 @@ private:
     uid_t old_uid_ = 0;
     gid_t old_gid_ = 0;
     std::vector<gid_t> old_groups_;
+};
+
+// Per-thread capability switch (capset only affects the calling thread): an emulated metadata
+// change must not succeed where the target's own call would fail for lack of a capability
+// (CAP_CHOWN, CAP_FOWNER, CAP_FSETID, ...). Only lowers the effective set; restored on exit.
+class cap_scope {
+public:
+    explicit cap_scope(std::uint64_t target_eff) {
+        hdr_.version = _LINUX_CAPABILITY_VERSION_3;
+        if (syscall(SYS_capget, &hdr_, saved_) != 0)
+            return;
+        __user_cap_data_struct want[2];
+        std::memcpy(want, saved_, sizeof want);
+        want[0].effective &= static_cast<std::uint32_t>(target_eff);
+        want[1].effective &= static_cast<std::uint32_t>(target_eff >> 32);
+        active_ = syscall(SYS_capset, &hdr_, want) == 0;
+    }
+    ~cap_scope() {
+        if (active_)
+            syscall(SYS_capset, &hdr_, saved_);
+    }
+    bool ok() const { return active_; }
+    cap_scope(const cap_scope&) = delete;
+    cap_scope& operator=(const cap_scope&) = delete;
+
+private:
+    __user_cap_header_struct hdr_{};
+    __user_cap_data_struct saved_[2]{};
+    bool active_ = false;
 };
 
 std::string fd_real_path(int proc_fd, int fd) {
@@ -333,6 +367,10 @@ struct supervisor::impl {
             handle_memfd(n);
             return;
         }
+        if (name == "execve" || name == "execveat") {
+            handle_exec(n, name);
+            return;
+        }
         const auto& pol = *sup.opts_.pol;
         const profile::profile* prof = pol.prof.get();
         violation v;
@@ -389,6 +427,10 @@ struct supervisor::impl {
                 v.section = "files.metadata";
                 v.what = fmt::format("{}: files.metadata is empty", name);
                 decide_registers(n, v, EPERM);
+                return;
+            }
+            if (prof) {
+                handle_metadata(n, name);
                 return;
             }
         }
@@ -480,6 +522,357 @@ struct supervisor::impl {
         if (rest.starts_with("fd/") && parse_uint(rest.substr(3), fdnum))
             return fdnum;
         return std::nullopt;
+    }
+
+    // Resolves a path argument of the target as the kernel would for it (its mount namespace,
+    // its cwd or dirfd, its filesystem credentials; "/proc/self/..." meaning the target) to an
+    // O_PATH descriptor of the supervisor. Returns the fd, or -errno. The caller re-validates
+    // the notification id before trusting what the /proc lookups gave.
+    int resolve_in_target(const seccomp_notif& n, const target_info& ti, int dirfd, std::string path, bool follow,
+                          bool empty_path) {
+        char name[64];
+        if (auto own = rewrite_self(path, ti)) {
+            snprintf(name, sizeof name, "%d/fd/%ld", n.pid, *own);
+            int fd = openat(proc_fd, name, O_PATH | O_CLOEXEC);
+            return fd < 0 ? -ENOENT : fd;
+        }
+        if (path.empty() || path[0] != '/') {
+            if (path.empty() && !empty_path)
+                return -ENOENT;
+            if (dirfd == AT_FDCWD)
+                snprintf(name, sizeof name, "%d/cwd", n.pid);
+            else
+                snprintf(name, sizeof name, "%d/fd/%d", n.pid, dirfd);
+            int base = openat(proc_fd, name, O_PATH | O_CLOEXEC);
+            if (base < 0)
+                return dirfd == AT_FDCWD ? -ENOENT : -EBADF;
+            if (path.empty())
+                return base;
+            unique_fd owned(base);
+            return resolve_at(ti, owned.get(), path, follow);
+        }
+        return resolve_at(ti, AT_FDCWD, path, follow);
+    }
+
+    int resolve_at(const target_info& ti, int base, const std::string& path, bool follow) {
+        cred_scope creds(ti);
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+        how.resolve = RESOLVE_NO_MAGICLINKS;
+        int fd = static_cast<int>(syscall(SYS_openat2, base, path.c_str(), &how, sizeof how));
+        return fd < 0 ? -errno : fd;
+    }
+
+    // The #! interpreter of the file behind `opath` (empty when it is not a script).
+    std::string script_interpreter(int opath) {
+        char name[64];
+        snprintf(name, sizeof name, "thread-self/fd/%d", opath);
+        unique_fd rd(openat(proc_fd, name, O_RDONLY | O_CLOEXEC));
+        if (!rd)
+            return {};
+        char buf[256];
+        ssize_t len = pread(rd.get(), buf, sizeof buf - 1, 0);
+        if (len < 3 || buf[0] != '#' || buf[1] != '!')
+            return {};
+        std::string_view line(buf + 2, static_cast<std::size_t>(len - 2));
+        line = line.substr(0, line.find('\n'));
+        auto b = line.find_first_not_of(" \t");
+        if (b == std::string_view::npos)
+            return {};
+        line.remove_prefix(b);
+        return std::string(line.substr(0, line.find_first_of(" \t\r")));
+    }
+
+    // execve/execveat: the target's path is read once and resolved like an open; the executable
+    // and, for a #! script, its interpreter (up to the kernel's 4 levels) must be allowed by
+    // processes.exec. Denied: EACCES (the program goes on). Allowed: the final file is recorded
+    // for the exec backstop, then CONTINUE.
+    void handle_exec(const seccomp_notif& n, const std::string& name) {
+        const auto& a = n.data.args;
+        int dirfd = AT_FDCWD, atflags = 0;
+        std::uint64_t ptr = a[0];
+        if (name == "execveat") {
+            dirfd = static_cast<int>(a[0]);
+            ptr = a[1];
+            atflags = static_cast<int>(a[4]);
+        }
+        std::string path;
+        if (!read_string(n.pid, ptr, path)) {
+            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+            return;
+        }
+        if (!id_valid(n.id)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        target_info ti;
+        if (!read_target_info(proc_fd, n.pid, ti)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        enter_mntns(n.pid);
+        int fd = resolve_in_target(n, ti, dirfd, path, !(atflags & AT_SYMLINK_NOFOLLOW), atflags & AT_EMPTY_PATH);
+        if (!id_valid(n.id)) {
+            if (fd >= 0)
+                close(fd);
+            ++sup.stats_.target_gone;
+            return;
+        }
+        if (fd < 0) {
+            respond(n.id, 0, fd, false);
+            return;
+        }
+        unique_fd file(fd);
+        const auto& pol = *sup.opts_.pol;
+        std::string real = fd_real_path(proc_fd, file.get());
+        std::string denied;     // the path that is not allowed, if any
+        std::string first_real = real;
+        struct stat st{};
+        for (int depth = 0; depth < 5; ++depth) {
+            if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+                respond(n.id, 0, -EACCES, false); // what the kernel says for a non-regular file
+                return;
+            }
+            if (denied.empty() && !(real.starts_with("/") && pol.file_allows(real, acc_exec)))
+                denied = real;
+            std::string interp = script_interpreter(file.get());
+            if (interp.empty())
+                break;
+            int ifd = resolve_in_target(n, ti, AT_FDCWD, interp, true, false);
+            if (ifd < 0) {
+                respond(n.id, 0, ifd, false);
+                return;
+            }
+            file.reset(ifd);
+            real = fd_real_path(proc_fd, file.get());
+        }
+        if (!denied.empty()) {
+            violation v;
+            v.section = "processes.exec";
+            v.syscall = name;
+            v.path = denied;
+            v.access = "exec";
+            v.what = denied == first_real ? fmt::format("exec {}", denied)
+                                          : fmt::format("exec {} (interpreter of {})", denied, first_real);
+            if (path != first_real && !path.empty())
+                v.what += fmt::format(" (asked as {})", path);
+            v.mechanism = "seccomp-notify";
+            report(n, v);
+            if (sup.opts_.run_mode != mode::complain) {
+                respond(n.id, 0, -EACCES, false);
+                return;
+            }
+        }
+        // CONTINUE re-reads the path: only safe because the backstop checks the file executed.
+        if (!sup.opts_.approve_exec || !sup.opts_.approve_exec(static_cast<pid_t>(n.pid), st.st_dev, st.st_ino)) {
+            spdlog::error("supervisor: cannot record an approved exec for the backstop: refusing it");
+            respond(n.id, 0, -EAGAIN, false);
+            return;
+        }
+        respond(n.id, 0, 0, true);
+    }
+
+    // chmod/chown/utimes/xattr family, when files.metadata has rules: emulated. The path (or fd)
+    // is resolved like an open, the real path judged against files.metadata, and the change made
+    // by the supervisor on its own descriptor with the target's fsuid/fsgid/groups and no more
+    // capabilities than the target has. The call is never CONTINUEd.
+    void handle_metadata(const seccomp_notif& n, const std::string& name) {
+        const auto& a = n.data.args;
+        enum class op { chmod, chown, times, setxattr, removexattr } kind;
+        int dirfd = AT_FDCWD, fd = -1;
+        std::uint64_t path_ptr = 0;
+        bool has_path = true, follow = true, empty_ok = false;
+        std::uint64_t mode = 0, xname_ptr = 0, value_ptr = 0, value_size = 0, times_ptr = 0;
+        int xflags = 0;
+        uid_t uid = 0;
+        gid_t gid = 0;
+        enum class tfmt { none, utimbuf, timeval, timespec } times_fmt = tfmt::none;
+        auto at_flags = [&](std::uint64_t f) {
+            follow = !(f & AT_SYMLINK_NOFOLLOW);
+            empty_ok = f & AT_EMPTY_PATH;
+        };
+        if (name == "chmod") {
+            kind = op::chmod; path_ptr = a[0]; mode = a[1];
+        } else if (name == "fchmod") {
+            kind = op::chmod; has_path = false; fd = static_cast<int>(a[0]); mode = a[1];
+        } else if (name == "fchmodat" || name == "fchmodat2") {
+            kind = op::chmod; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; mode = a[2];
+            if (name == "fchmodat2")
+                at_flags(a[3]);
+        } else if (name == "chown" || name == "lchown") {
+            kind = op::chown; path_ptr = a[0]; uid = static_cast<uid_t>(a[1]); gid = static_cast<gid_t>(a[2]);
+            follow = name == "chown";
+        } else if (name == "fchown") {
+            kind = op::chown; has_path = false; fd = static_cast<int>(a[0]);
+            uid = static_cast<uid_t>(a[1]); gid = static_cast<gid_t>(a[2]);
+        } else if (name == "fchownat") {
+            kind = op::chown; dirfd = static_cast<int>(a[0]); path_ptr = a[1];
+            uid = static_cast<uid_t>(a[2]); gid = static_cast<gid_t>(a[3]);
+            at_flags(a[4]);
+        } else if (name == "utime") {
+            kind = op::times; path_ptr = a[0]; times_ptr = a[1]; times_fmt = tfmt::utimbuf;
+        } else if (name == "utimes") {
+            kind = op::times; path_ptr = a[0]; times_ptr = a[1]; times_fmt = tfmt::timeval;
+        } else if (name == "futimesat") {
+            kind = op::times; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; times_ptr = a[2];
+            times_fmt = tfmt::timeval;
+        } else if (name == "utimensat") {
+            kind = op::times; dirfd = static_cast<int>(a[0]); path_ptr = a[1]; times_ptr = a[2];
+            times_fmt = tfmt::timespec;
+            at_flags(a[3]);
+            if (path_ptr == 0) { // futimens(): the file behind dirfd
+                has_path = false;
+                fd = dirfd;
+            }
+        } else if (name == "setxattr" || name == "lsetxattr" || name == "fsetxattr") {
+            kind = op::setxattr; xname_ptr = a[1]; value_ptr = a[2]; value_size = a[3];
+            xflags = static_cast<int>(a[4]);
+            if (name == "fsetxattr") {
+                has_path = false; fd = static_cast<int>(a[0]);
+            } else {
+                path_ptr = a[0]; follow = name == "setxattr";
+            }
+        } else if (name == "removexattr" || name == "lremovexattr" || name == "fremovexattr") {
+            kind = op::removexattr; xname_ptr = a[1];
+            if (name == "fremovexattr") {
+                has_path = false; fd = static_cast<int>(a[0]);
+            } else {
+                path_ptr = a[0]; follow = name == "removexattr";
+            }
+        } else {
+            // setxattrat/removexattrat (6.13+, arguments behind a struct): not emulated.
+            respond(n.id, 0, -ENOSYS, false);
+            return;
+        }
+
+        // Read everything from target memory once, then re-validate the id.
+        std::string path, xname, value;
+        if (has_path && !read_string(n.pid, path_ptr, path)) {
+            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+            return;
+        }
+        if (xname_ptr && !read_string(n.pid, xname_ptr, xname)) {
+            respond(n.id, 0, -EFAULT, false);
+            return;
+        }
+        if (kind == op::setxattr) {
+            if (value_size > 65536) {
+                respond(n.id, 0, -E2BIG, false);
+                return;
+            }
+            value.resize(value_size);
+            if (value_size && !read_mem(n.pid, value_ptr, value.data(), value_size)) {
+                respond(n.id, 0, -EFAULT, false);
+                return;
+            }
+        }
+        timespec ts[2]{};
+        bool have_times = times_ptr != 0;
+        if (have_times) {
+            bool ok = true;
+            if (times_fmt == tfmt::utimbuf) {
+                std::int64_t ub[2];
+                ok = read_mem(n.pid, times_ptr, ub, sizeof ub);
+                ts[0] = {ub[0], 0};
+                ts[1] = {ub[1], 0};
+            } else if (times_fmt == tfmt::timeval) {
+                timeval tv[2];
+                ok = read_mem(n.pid, times_ptr, tv, sizeof tv);
+                for (int i = 0; i < 2; ++i)
+                    ts[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
+            } else {
+                ok = read_mem(n.pid, times_ptr, ts, sizeof ts);
+            }
+            if (!ok) {
+                respond(n.id, 0, -EFAULT, false);
+                return;
+            }
+        }
+        if (!id_valid(n.id)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        target_info ti;
+        if (!read_target_info(proc_fd, n.pid, ti)) {
+            ++sup.stats_.target_gone;
+            return;
+        }
+        enter_mntns(n.pid);
+        int r = has_path ? resolve_in_target(n, ti, dirfd, path, follow, empty_ok)
+                         : resolve_in_target(n, ti, fd, std::string(), true, true);
+        if (!id_valid(n.id)) {
+            if (r >= 0)
+                close(r);
+            ++sup.stats_.target_gone;
+            return;
+        }
+        if (r < 0) {
+            respond(n.id, 0, r, false);
+            return;
+        }
+        unique_fd obj(r);
+        std::string real = fd_real_path(proc_fd, obj.get());
+        const auto* prof = sup.opts_.pol->prof.get();
+        if (!(real.starts_with("/") && prof->match_file(profile::file_access::metadata, real))) {
+            violation v;
+            v.section = "files.metadata";
+            v.syscall = name;
+            v.path = real.empty() ? path : real;
+            v.access = "metadata";
+            v.what = fmt::format("{} {}{}", name, v.path,
+                                 has_path && path != real ? fmt::format(" (asked as {})", path) : "");
+            v.mechanism = "seccomp-notify";
+            report(n, v);
+            if (sup.opts_.run_mode != mode::complain) {
+                respond(n.id, 0, -EPERM, false);
+                return;
+            }
+        }
+        struct stat st{};
+        fstat(obj.get(), &st);
+        char self[64];
+        snprintf(self, sizeof self, "thread-self/fd/%d", obj.get());
+        long rc = 0;
+        {
+            cred_scope creds(ti);
+            cap_scope caps(ti.cap_eff);
+            if (!caps.ok()) {
+                respond(n.id, 0, -EPERM, false);
+                return;
+            }
+            switch (kind) {
+            case op::chmod:
+                rc = S_ISLNK(st.st_mode) ? (errno = EOPNOTSUPP, -1)
+                                         : fchmodat(proc_fd, self, static_cast<mode_t>(mode), 0);
+                break;
+            case op::chown:
+                rc = fchownat(obj.get(), "", uid, gid, AT_EMPTY_PATH);
+                break;
+            case op::times:
+                rc = utimensat(obj.get(), "", have_times ? ts : nullptr, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+                break;
+            case op::setxattr:
+            case op::removexattr: {
+                // xattrs have no *at call before 6.13: work on a real descriptor of the object.
+                unique_fd rw;
+                if (S_ISLNK(st.st_mode))
+                    errno = EPERM; // user xattrs are not allowed on symlinks anyway
+                else
+                    rw.reset(openat(proc_fd, self, O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+                if (!rw)
+                    rc = -1;
+                else if (kind == op::setxattr) {
+                    rc = fsetxattr(rw.get(), xname.c_str(), value.data(), value.size(), xflags);
+                } else {
+                    rc = fremovexattr(rw.get(), xname.c_str());
+                }
+                break;
+            }
+            }
+            if (rc < 0)
+                rc = -errno;
+        }
+        respond(n.id, 0, rc < 0 ? static_cast<int>(rc) : 0, false);
     }
 
     void handle_open(const seccomp_notif& n, const std::string& name) {

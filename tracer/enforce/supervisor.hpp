@@ -4,6 +4,9 @@
 // mount namespace/cwd/dirfd with its fsuid/fsgid/groups/umask, policy checked on the opened
 // file's real path, fd installed with SECCOMP_IOCTL_NOTIF_ADDFD + SECCOMP_ADDFD_FLAG_SEND).
 // Register-only decisions (privileged ops, raw sockets, allowlist) may CONTINUE in complain mode.
+// Execs cannot be emulated: an allowed exec is CONTINUEd only after the file the supervisor
+// resolved is recorded for the exec backstop (bpf/enforce/exec.bpf.c), which kills the task if the
+// kernel ends up executing another file (a raced path buffer, symlink or cwd).
 // If this process dies the listener closes and the kernel fails every routed call with ENOSYS.
 #pragma once
 
@@ -37,6 +40,9 @@ struct supervisor_options {
     violation_sink sink;              // called from the supervisor thread
     std::function<void()> kill_tree;  // kill mode: kill every process of the sandbox
     std::function<void(const emulated_open&)> on_open; // every emulated open, allowed or not
+    // Exec decisions (execve/execveat routed here): records, for the exec backstop, the file the
+    // thread `tid` is allowed to execute. Returns false when it could not be recorded.
+    std::function<bool(pid_t tid, dev_t dev, ino_t ino)> approve_exec;
 };
 
 struct supervisor_stats {

@@ -100,15 +100,21 @@ inline std::string read_all(int fd) {
     return s;
 }
 
-// Runs: glassbox enforce --profile P --out T <opts...> -- fixture <actions...>
+// Runs: glassbox enforce --profile P [--out T] <opts...> -- fixture <actions...>
+// (without --out the sandbox runs on its own, without the recorder: a different launch path).
 inline run_result run_enforce(const scratch& s, const std::string& profile_yaml, const std::vector<std::string>& opts,
-                              const std::vector<std::string>& actions, const std::string& command = fixture) {
+                              const std::vector<std::string>& actions, const std::string& command = fixture,
+                              bool recorded = true) {
     std::string prof = s.dir + "/profile.yaml";
     std::string trace = s.dir + "/trace.jsonl";
     std::string errf = s.dir + "/stderr.txt";
     scratch::write(prof, profile_yaml);
     std::filesystem::remove(trace);
-    std::vector<std::string> argv = {GLASSBOX_BIN, "enforce", "--profile", prof, "--out", trace};
+    std::vector<std::string> argv = {GLASSBOX_BIN, "enforce", "--profile", prof};
+    if (recorded) {
+        argv.push_back("--out");
+        argv.push_back(trace);
+    }
     argv.insert(argv.end(), opts.begin(), opts.end());
     argv.push_back("--");
     argv.push_back(command);
