@@ -103,49 +103,76 @@ void group_areas(std::vector<finding>& v, std::size_t threshold = 8) {
     v = std::move(kept);
 }
 
-// Drops added/removed entries that differ from one on the other side only by a volatile-looking
-// run (docs/learning.md). Candidates share a skeleton (letters and digits blurred, punctuation
-// kept), so this is linear in practice; each entry is compared with at most 256 candidates.
-void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed) {
+// Run-to-run noise the normaliser could not see in one path (docs/learning.md, "diff"): a
+// mkstemp suffix that came out letters only ("x-gwpxkm") stays literal, while the other run's
+// suffix (with a digit) became "x-*". Drops
+//  - an added or removed literal whose letters-only suffix, starred, is a behaviour of the other
+//    side (`in_other` answers for each side: OLD for added, NEW for removed);
+//  - a pattern on one side that a literal of the other side stars into;
+//  - a literal pair (one added, one removed, paired 1:1) of the same length differing only in
+//    the random part of one name (looks_volatile_pair).
+// Candidates of the last rule share a skeleton (letters and digits blurred, punctuation kept),
+// so this is linear in practice; each entry is compared with at most 256 candidates.
+using has_behaviour = std::function<bool(section, std::string_view)>;
+
+void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed, const has_behaviour& in_old,
+                           const has_behaviour& in_new) {
+    std::vector<bool> drop_added(added.size()), drop_removed(removed.size());
+    // Star forms of each side's literals, and the star patterns they name.
+    auto star_index = [](const std::vector<finding>& v) {
+        std::map<std::pair<section, std::string>, std::vector<std::size_t>> out;
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (is_path_section(v[i].sec))
+                for (auto& star : letter_run_star_forms(v[i].subject))
+                    out[{v[i].sec, std::move(star)}].push_back(i);
+        return out;
+    };
+    auto added_stars = star_index(added), removed_stars = star_index(removed);
+    for (std::size_t i = 0; i < added.size(); ++i) {
+        if (!is_path_section(added[i].sec))
+            continue;
+        for (const auto& star : letter_run_star_forms(added[i].subject))
+            if (in_old(added[i].sec, star))
+                drop_added[i] = true;
+        if (removed_stars.contains({added[i].sec, added[i].subject}))
+            drop_added[i] = true;
+    }
+    for (std::size_t j = 0; j < removed.size(); ++j) {
+        if (!is_path_section(removed[j].sec))
+            continue;
+        for (const auto& star : letter_run_star_forms(removed[j].subject))
+            if (in_new(removed[j].sec, star))
+                drop_removed[j] = true;
+        if (added_stars.contains({removed[j].sec, removed[j].subject}))
+            drop_removed[j] = true;
+    }
+    // Literal pairs of one shape, 1:1.
     auto skeleton = [](const finding& f) {
         std::string k(1, static_cast<char>(f.sec));
         for (char c : f.subject)
             k.push_back(std::isalnum(static_cast<unsigned char>(c)) ? 'a' : c);
         return k;
     };
-    std::unordered_map<std::string, std::vector<std::size_t>> removed_by_shape, added_by_shape;
+    std::unordered_map<std::string, std::vector<std::size_t>> removed_by_shape;
     for (std::size_t j = 0; j < removed.size(); ++j)
-        if (is_path_section(removed[j].sec))
+        if (!drop_removed[j] && is_path_section(removed[j].sec))
             removed_by_shape[skeleton(removed[j])].push_back(j);
-    for (std::size_t j = 0; j < added.size(); ++j)
-        if (is_path_section(added[j].sec))
-            added_by_shape[skeleton(added[j])].push_back(j);
-    // Symmetric: an entry on one side is noise when it looks like a volatile variant of one of
-    // (at most 256) same-shaped entries on the other side.
-    auto noise = [](const std::vector<finding>& mine, std::size_t i, const std::vector<finding>& other,
-                    const std::vector<std::size_t>* candidates) {
-        if (!candidates)
-            return false;
+    for (std::size_t i = 0; i < added.size(); ++i) {
+        if (drop_added[i] || !is_path_section(added[i].sec))
+            continue;
+        auto it = removed_by_shape.find(skeleton(added[i]));
+        if (it == removed_by_shape.end())
+            continue;
         std::size_t tried = 0;
-        for (auto j : *candidates) {
+        for (auto j : it->second) {
             if (++tried > 256)
                 break;
-            if (looks_volatile_pair(mine[i].subject, other[j].subject))
-                return true;
+            if (!drop_removed[j] && looks_volatile_pair(added[i].subject, removed[j].subject)) {
+                drop_added[i] = drop_removed[j] = true;
+                break;
+            }
         }
-        return false;
-    };
-    auto find = [&](auto& map, const finding& f) -> const std::vector<std::size_t>* {
-        if (!is_path_section(f.sec))
-            return nullptr;
-        auto it = map.find(skeleton(f));
-        return it == map.end() ? nullptr : &it->second;
-    };
-    std::vector<bool> drop_added(added.size()), drop_removed(removed.size());
-    for (std::size_t i = 0; i < added.size(); ++i)
-        drop_added[i] = noise(added, i, removed, find(removed_by_shape, added[i]));
-    for (std::size_t j = 0; j < removed.size(); ++j)
-        drop_removed[j] = noise(removed, j, added, find(added_by_shape, removed[j]));
+    }
     auto keep = [](std::vector<finding>& v, const std::vector<bool>& drop) {
         std::vector<finding> out;
         for (std::size_t i = 0; i < v.size(); ++i)
@@ -244,11 +271,13 @@ result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, 
     diff_report rep;
 
     if (*old_is_trace && *new_is_trace) {
+        behaviour_set old_set, new_set; // with the bounded strategy new_set holds only what OLD lacks
+        std::vector<bool> seen;
+        has_behaviour in_old, in_new;
         std::error_code ec1, ec2;
         auto bytes = std::filesystem::file_size(old_input, ec1) + std::filesystem::file_size(new_input, ec2);
         if (!ec1 && !ec2 && bytes < parallel_below_bytes) {
             // Small enough to hold both sets: read the two traces at once, one per core.
-            behaviour_set old_set, new_set;
             std::vector<std::string> old_warnings, new_warnings;
             result<input_info> o = std::unexpected(error{"not read"});
             std::thread old_reader([&] { o = collect(old_input, old_set, 1, old_warnings); });
@@ -262,34 +291,42 @@ result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, 
             rep.warnings.insert(rep.warnings.end(), new_warnings.begin(), new_warnings.end());
             rep.old_input = *o;
             rep.new_input = *n;
+            in_old = [&](section s, std::string_view p) { return old_set.contains(s, p); };
+            in_new = [&](section s, std::string_view p) { return new_set.contains(s, p); };
             for (const auto& e : new_set.entries)
-                if (!old_set.index[static_cast<int>(e.sec)].contains(e.subject))
+                if (!old_set.contains(e.sec, e.subject))
                     rep.added.push_back(new_set.to_finding(e));
             for (const auto& e : old_set.entries)
-                if (!new_set.index[static_cast<int>(e.sec)].contains(e.subject))
+                if (!new_set.contains(e.sec, e.subject))
                     rep.removed.push_back(old_set.to_finding(e));
         } else {
             // Large traces: OLD becomes a set of normalised behaviours and NEW is streamed
             // against it, keeping only what OLD lacks: memory is one set plus the differences.
-            behaviour_set old_set, new_only;
             auto o = collect(old_input, old_set, 1, rep.warnings);
             if (!o)
                 return std::unexpected(o.error());
-            std::vector<bool> seen(old_set.entries.size(), false);
-            auto n = collect(new_input, new_only, 2, rep.warnings, {}, &old_set, &seen);
+            seen.assign(old_set.entries.size(), false);
+            auto n = collect(new_input, new_set, 2, rep.warnings, {}, &old_set, &seen);
             if (!n)
                 return std::unexpected(n.error());
             rep.old_input = *o;
             rep.new_input = *n;
-            for (const auto& e : new_only.entries)
-                rep.added.push_back(new_only.to_finding(e));
+            in_old = [&](section s, std::string_view p) { return old_set.contains(s, p); };
+            in_new = [&](section s, std::string_view p) {
+                if (new_set.contains(s, p))
+                    return true;
+                auto i = old_set.find(s, p);
+                return i >= 0 && seen[static_cast<std::size_t>(i)];
+            };
+            for (const auto& e : new_set.entries)
+                rep.added.push_back(new_set.to_finding(e));
             for (std::size_t i = 0; i < old_set.entries.size(); ++i)
                 if (!seen[i])
                     rep.removed.push_back(old_set.to_finding(old_set.entries[i]));
         }
         sort_findings(rep.added);
         sort_findings(rep.removed);
-        cancel_volatile_pairs(rep.added, rep.removed);
+        cancel_volatile_pairs(rep.added, rep.removed, in_old, in_new);
     } else if (!*old_is_trace && *new_is_trace) {
         auto op = load_side_profile(old_input);
         if (!op)

@@ -6,6 +6,7 @@
 #include <glassbox/analysis.hpp>
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -29,6 +30,54 @@ struct string_pool {
     const std::string& get(std::uint32_t i) const { return strings[i]; }
 };
 
+// An append-only sequence whose elements never move (callers keep pointers into it), stored in
+// blocks of 1024: std::deque's 512-byte nodes hold four entries, so it allocated once per four
+// distinct behaviours. pop_front frees each block once it is empty.
+template <class T>
+class stable_store {
+    static constexpr std::size_t kBlock = 1024;
+
+public:
+    std::size_t size() const { return end_ - begin_; }
+    bool empty() const { return end_ == begin_; }
+    T& operator[](std::size_t i) { return at(begin_ + i); }
+    const T& operator[](std::size_t i) const { return at(begin_ + i); }
+    T& front() { return at(begin_); }
+    T& emplace_back() {
+        if (end_ / kBlock == blocks_.size())
+            blocks_.push_back(std::make_unique<T[]>(kBlock));
+        return at(end_++);
+    }
+    void pop_front() {
+        at(begin_) = T{};
+        ++begin_;
+        if (begin_ % kBlock == 0)
+            blocks_[begin_ / kBlock - 1].reset();
+    }
+    template <class S, class V>
+    struct iter {
+        S* s;
+        std::size_t i;
+        V& operator*() const { return s->at(i); }
+        V* operator->() const { return &s->at(i); }
+        iter& operator++() {
+            ++i;
+            return *this;
+        }
+        bool operator!=(const iter& o) const { return i != o.i; }
+    };
+    iter<stable_store, T> begin() { return {this, begin_}; }
+    iter<stable_store, T> end() { return {this, end_}; }
+    iter<const stable_store, const T> begin() const { return {this, begin_}; }
+    iter<const stable_store, const T> end() const { return {this, end_}; }
+
+private:
+    T& at(std::size_t i) { return blocks_[i / kBlock][i % kBlock]; }
+    const T& at(std::size_t i) const { return blocks_[i / kBlock][i % kBlock]; }
+    std::vector<std::unique_ptr<T[]>> blocks_;
+    std::size_t begin_ = 0, end_ = 0;
+};
+
 // Distinct normalised behaviours with counts, first occurrence and which inputs saw them.
 // Entries are kept small (they are what memory grows with): repeated strings are pool ids.
 struct behaviour_set {
@@ -42,14 +91,28 @@ struct behaviour_set {
         section sec = section::unknown;
         const std::string& example_or_subject() const { return example.empty() ? subject : example; }
     };
-    std::deque<entry> entries; // a deque: growing never moves entries (the index points into them)
-    std::unordered_map<std::string_view, std::uint32_t> index[kSectionCount];
+    stable_store<entry> entries; // growing never moves entries (callers keep pointers)
     string_pool pool;
 
     entry& add(section s, std::string pattern, std::uint64_t trace_bit, bool* inserted = nullptr);
+    // Index of the entry with this section and pattern, or -1.
+    std::int64_t find(section s, std::string_view pattern) const;
+    bool contains(section s, std::string_view pattern) const { return find(s, pattern) >= 0; }
+    void drop_index() { slots_ = {}; }
     finding to_finding(const entry& e) const;
     // Moves the entries out (per section) and drops the index.
     std::vector<entry> take(section s);
+
+private:
+    // Open addressing, linear probing: each slot is the upper 32 bits of the hash (which also
+    // pick the slot) and the entry index + 1; 0 is empty. One flat array instead of a node per
+    // entry: a lookup costs one cache line, not a chain of heap nodes (measured: the node-based
+    // map was a fifth of diff's time), and growing needs no rehashing of strings.
+    std::vector<std::uint64_t> slots_;
+    std::size_t used_ = 0;
+    static std::uint32_t tag_of(section s, std::string_view pattern);
+    std::size_t probe(std::uint32_t tag, section s, std::string_view pattern, bool& found) const;
+    void grow();
 };
 
 // Reads a whole trace, normalising every behaviour into `set` (bit `trace_bit`). `visit`, when
@@ -70,11 +133,43 @@ void generalise_volatile(std::vector<behaviour_set::entry>& entries, std::uint64
 void collapse_directories(std::vector<behaviour_set::entry>& entries, std::size_t threshold);
 void drop_subsumed(std::vector<behaviour_set::entry>& entries);
 
-// Do two path patterns differ only by one volatile-looking component (same length and
-// punctuation, a differing run of at least 4 bytes)? Used to pair run-to-run noise in diff.
+// Do two literal path patterns differ only in the random part of one name (same length, same
+// position, 4-12 differing letters/digits ending a run, with the mix of random text on at least
+// one side)? Pairs run-to-run noise in diff (docs/learning.md).
 bool looks_volatile_pair(std::string_view a, std::string_view b);
+// The pattern with one letters-only run of 6-12 bytes after a separator ('.', '-', '_', '#',
+// '~') replaced by '*', for each such run: what the normaliser would have written had that
+// mkstemp-style suffix contained a digit or a capital ("x-gwpxkm.db" -> "x-*.db").
+std::vector<std::string> letter_run_star_forms(std::string_view pattern);
 
 bool is_path_section(section s);
+
+// Where a path walk is, for the positional normalisation rules (docs/learning.md).
+struct path_context {
+    enum top : std::uint8_t { other, proc, home, run, tmp };
+    std::size_t k = 0; // index of the next component
+    top first = other;
+    bool second_is_user = false;
+};
+// Normalises the '/'-separated components `comps` (the text after a leading '/') into `out`.
+void normalise_components(std::string& out, std::string_view comps, path_context& ctx);
+
+// normalise_subject with a memo of normalised directories (direct-mapped, bounded): the same
+// result, without re-normalising the directory part of every path. The returned reference is
+// valid until the next call.
+class subject_normaliser {
+public:
+    const std::string& operator()(section s, std::string_view subject);
+
+private:
+    struct dir_slot {
+        std::string raw, normalised;
+        path_context ctx;
+        bool valid = false;
+    };
+    std::vector<dir_slot> dirs_ = std::vector<dir_slot>(256);
+    std::string out_;
+};
 
 // diff_inputs with the size below which two traces are read in parallel into two full sets
 // (above it NEW is streamed against OLD's set to bound memory); tests force either path.

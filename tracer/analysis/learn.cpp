@@ -45,19 +45,68 @@ std::uint32_t string_pool::id(std::string_view s) {
     return i;
 }
 
+std::uint32_t behaviour_set::tag_of(section s, std::string_view pattern) {
+    auto h = std::hash<std::string_view>{}(pattern) ^ (static_cast<std::uint64_t>(s) * 0x9e3779b97f4a7c15ull);
+    h ^= h >> 29; // mix the section into the upper bits too
+    return static_cast<std::uint32_t>(h >> 32) | 1u; // never 0, so a full slot is never 0
+}
+
+std::size_t behaviour_set::probe(std::uint32_t tag, section s, std::string_view pattern, bool& found) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+        auto slot = slots_[i];
+        if (slot == 0) {
+            found = false;
+            return i;
+        }
+        if (static_cast<std::uint32_t>(slot >> 32) == tag) {
+            const auto& e = entries[static_cast<std::uint32_t>(slot) - 1];
+            if (e.sec == s && e.subject == pattern) {
+                found = true;
+                return i;
+            }
+        }
+    }
+}
+
+void behaviour_set::grow() {
+    std::vector<std::uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    const std::size_t mask = slots_.size() - 1;
+    for (auto slot : old) {
+        if (slot == 0)
+            continue;
+        std::size_t i = (slot >> 32) & mask;
+        while (slots_[i] != 0)
+            i = (i + 1) & mask;
+        slots_[i] = slot;
+    }
+}
+
+std::int64_t behaviour_set::find(section s, std::string_view pattern) const {
+    if (slots_.empty())
+        return -1;
+    bool found;
+    auto i = probe(tag_of(s, pattern), s, pattern, found);
+    return found ? static_cast<std::int64_t>(static_cast<std::uint32_t>(slots_[i]) - 1) : -1;
+}
+
 behaviour_set::entry& behaviour_set::add(section s, std::string pattern, std::uint64_t trace_bit, bool* inserted) {
-    auto& idx = index[static_cast<int>(s)];
-    auto it = idx.find(pattern);
-    bool ins = it == idx.end();
-    if (ins) {
+    if ((used_ + 1) * 2 > slots_.size())
+        grow();
+    auto tag = tag_of(s, pattern);
+    bool found;
+    auto i = probe(tag, s, pattern, found);
+    if (!found) {
         entry& e = entries.emplace_back();
         e.sec = s;
         e.subject = std::move(pattern);
-        it = idx.emplace(std::string_view(e.subject), static_cast<std::uint32_t>(entries.size() - 1)).first;
+        slots_[i] = static_cast<std::uint64_t>(tag) << 32 | static_cast<std::uint32_t>(entries.size());
+        ++used_;
     }
     if (inserted)
-        *inserted = ins;
-    auto& e = entries[it->second];
+        *inserted = !found;
+    auto& e = entries[static_cast<std::uint32_t>(slots_[i]) - 1];
     e.traces |= trace_bit;
     return e;
 }
@@ -115,14 +164,19 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
     // number of distinct behaviours.
     struct slot {
         std::string key;
+        std::size_t hash = 0; // compared first: most misses then skip the string compare
         behaviour_set::entry* entry = nullptr;
         bool in_against = false;
     };
-    std::vector<slot> cache(4096);
+    std::vector<slot> cache(4096), pattern_cache(1024);
+    subject_normaliser normalise;
     std::string key;
     const std::uint32_t source = set.pool.id(rd.name());
     std::int64_t chain_pid = -1;
     std::uint32_t chain_id = 0;
+    std::string last_comm;
+    std::uint32_t comm_id = 0;
+    bool comm_valid = false;
     std::unordered_map<std::uint64_t, std::uint32_t> simple_detail_ids;
     std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
         if (visit && !visit(b, *cur))
@@ -130,28 +184,46 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
         key.clear();
         key.push_back(static_cast<char>(b.sec));
         key.append(b.subject);
-        auto& sl = cache[std::hash<std::string>{}(key) & (cache.size() - 1)];
+        const std::size_t key_hash = std::hash<std::string>{}(key);
+        auto& sl = cache[key_hash & (cache.size() - 1)];
         behaviour_set::entry* e;
-        if (sl.key == key && (sl.entry || sl.in_against)) {
+        if (sl.hash == key_hash && (sl.entry || sl.in_against) && sl.key == key) {
             if (sl.in_against)
                 return;
             e = sl.entry;
             e->traces |= trace_bit;
         } else {
-            std::string pattern = normalise_subject(b.sec, b.subject);
+            const std::string& pattern = normalise(b.sec, b.subject);
             sl.key = key;
-            if (against) {
-                auto& idx = against->index[static_cast<int>(b.sec)];
-                if (auto it = idx.find(pattern); it != idx.end()) {
-                    (*seen)[it->second] = true;
-                    sl.entry = nullptr;
-                    sl.in_against = true;
+            sl.hash = key_hash;
+            // Many raw subjects share one pattern (every temp file of a scan): a second small
+            // cache on the pattern spares the big index lookups.
+            key.resize(1);
+            key.append(pattern);
+            const std::size_t pattern_hash = std::hash<std::string>{}(key);
+            auto& ps = pattern_cache[pattern_hash & (pattern_cache.size() - 1)];
+            if (ps.hash == pattern_hash && (ps.entry || ps.in_against) && ps.key == key) {
+                sl.entry = ps.entry;
+                sl.in_against = ps.in_against;
+                if (ps.in_against)
                     return;
+                e = ps.entry;
+                e->traces |= trace_bit;
+            } else {
+                ps.key = key;
+                ps.hash = pattern_hash;
+                if (against) {
+                    if (auto at = against->find(b.sec, pattern); at >= 0) {
+                        (*seen)[static_cast<std::size_t>(at)] = true;
+                        sl.entry = ps.entry = nullptr;
+                        sl.in_against = ps.in_against = true;
+                        return;
+                    }
                 }
+                e = &set.add(b.sec, pattern, trace_bit);
+                sl.entry = ps.entry = e;
+                sl.in_against = ps.in_against = false;
             }
-            e = &set.add(b.sec, std::move(pattern), trace_bit);
-            sl.entry = e;
-            sl.in_against = false;
         }
         if (e->count == 0) { // first occurrence: remember where and who
             if (b.subject != std::string_view(e->subject))
@@ -159,7 +231,12 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
             e->first_line = cur->line;
             e->first_ts = cur->ts;
             e->pid = cur->pid;
-            e->comm = set.pool.id(sanitise(cur->comm));
+            if (!comm_valid || cur->comm != last_comm) { // comm rarely changes between events
+                last_comm.assign(cur->comm);
+                comm_id = set.pool.id(sanitise(cur->comm));
+                comm_valid = true;
+            }
+            e->comm = comm_id;
             if (cur->pid != chain_pid) { // chains repeat: compute once per process until it changes
                 chain_pid = cur->pid;
                 chain_id = set.pool.id(sanitise(tree.chain(cur->pid)));
@@ -469,6 +546,64 @@ void drop_subsumed(std::vector<behaviour_set::entry>& entries) {
     compact(entries, dead);
 }
 
+namespace {
+
+inline bool ascii_alnum(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline bool ascii_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+inline bool ascii_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+// The letters/digits mix the normaliser takes for random (docs/learning.md rule 2): letters
+// with digits, or case changing inside the run.
+bool random_mix(std::string_view run) {
+    bool digit = false, lower = false;
+    std::size_t inner_upper = 0;
+    for (std::size_t i = 0; i < run.size(); ++i) {
+        digit |= ascii_digit(run[i]);
+        lower |= ascii_lower(run[i]);
+        inner_upper += i > 0 && ascii_upper(run[i]);
+    }
+    bool letters = lower || inner_upper > 0 || (!run.empty() && ascii_upper(run[0]));
+    return (digit && letters) || (inner_upper >= 2 && lower) || (run.size() == 6 && inner_upper >= 1 && lower);
+}
+
+} // namespace
+
+std::vector<std::string> letter_run_star_forms(std::string_view pattern) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < pattern.size();) {
+        if (pattern[i] == '\\') { // an escaped glob character: literal punctuation
+            i += 2;
+            continue;
+        }
+        if (!ascii_alnum(pattern[i])) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        bool letters_only = true;
+        while (j < pattern.size() && ascii_alnum(pattern[j])) {
+            letters_only &= !ascii_digit(pattern[j]);
+            ++j;
+        }
+        char before = i > 0 ? pattern[i - 1] : '\0';
+        bool after_sep = before == '.' || before == '-' || before == '_' || before == '#' || before == '~';
+        std::size_t len = j - i;
+        // A glob character right after the run would merge with the '*' (another shape).
+        bool clean_end = j == pattern.size() || (pattern[j] != '*' && pattern[j] != '?' && pattern[j] != '[');
+        if (letters_only && after_sep && len >= 6 && len <= 12 && clean_end) {
+            std::string star(pattern.substr(0, i));
+            star.push_back('*');
+            star.append(pattern.substr(j));
+            out.push_back(std::move(star));
+        }
+        i = j;
+    }
+    return out;
+}
+
 bool looks_volatile_pair(std::string_view a, std::string_view b) {
     if (a.size() != b.size() || a == b)
         return false;
@@ -476,20 +611,40 @@ bool looks_volatile_pair(std::string_view a, std::string_view b) {
     for (std::size_t i = 0; i < a.size(); ++i) {
         if (a[i] == b[i])
             continue;
-        bool an = std::isalnum(static_cast<unsigned char>(a[i])) != 0;
-        bool bn = std::isalnum(static_cast<unsigned char>(b[i])) != 0;
-        if (!an || !bn)
+        if (!ascii_alnum(a[i]) || !ascii_alnum(b[i]))
             return false; // punctuation differs: a different name, not a different random part
         if (first == std::string_view::npos)
             first = i;
         last = i;
     }
-    // The differing run must stay within one component and be long enough to be random.
     if (first == std::string_view::npos)
         return false;
-    if (a.substr(first, last - first + 1).find('/') != std::string_view::npos)
+    // The differing bytes lie in one run of letters/digits (so in one component, at the same
+    // position), 4 to 12 bytes long: the size of a mkstemp/tmpnam/mktemp random part.
+    for (std::size_t i = first; i <= last; ++i)
+        if (!ascii_alnum(a[i]) || !ascii_alnum(b[i]))
+            return false;
+    std::size_t span = last - first + 1;
+    if (span < 4 || span > 12)
         return false;
-    return last - first + 1 >= 4;
+    // The run holding them: on at least one side it must have the letters/digits mix of random
+    // text. Two words ("backup" vs "config") are a real difference and stay reported.
+    auto run_of = [&](std::string_view s) {
+        std::size_t b0 = first, e0 = last + 1;
+        while (b0 > 0 && ascii_alnum(s[b0 - 1]))
+            --b0;
+        while (e0 < s.size() && ascii_alnum(s[e0]))
+            ++e0;
+        return s.substr(b0, e0 - b0);
+    };
+    auto ra = run_of(a), rb = run_of(b);
+    // The random part ends its run (the template's XXXXXX are at the end; the last random byte
+    // may equal by chance).
+    auto run_end = static_cast<std::size_t>(ra.data() + ra.size() - a.data());
+    if (run_end - (last + 1) > 1 || ra.size() > 32)
+        return false;
+    return random_mix(a.substr(first, run_end - first)) || random_mix(b.substr(first, run_end - first)) ||
+           random_mix(ra) || random_mix(rb);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,8 +739,7 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
         for (int s = 0; s < kSectionCount; ++s)
             by_section[s].reserve(sizes[s]);
     }
-    for (auto& idx : set.index)
-        idx = {};
+    set.drop_index();
     while (!set.entries.empty()) {
         auto& e = set.entries.front();
         if (is_path_section(e.sec) && !e.subject.empty() && e.subject[0] != '/' &&

@@ -2,7 +2,7 @@
 // learn writes and diff compares, replacing the parts that change from run to run with globs.
 // The rules are documented (with examples) in docs/learning.md and pinned by the normalisation
 // tables in tests/unit/analysis/normalise_test.cpp.
-#include <glassbox/analysis.hpp>
+#include "engine.hpp"
 
 #include <array>
 #include <cctype>
@@ -216,55 +216,118 @@ void normalise_component_into(std::string& out, std::string_view c) {
 
 } // namespace
 
-std::string normalise_path(std::string_view path) {
-    constexpr std::string_view kDeleted = " (deleted)";
-    if (path.ends_with(kDeleted))
-        path.remove_suffix(kDeleted.size());
-    // Kernel object names: pipe:[123], socket:[456], anon_inode:[eventfd], memfd:NAME.
-    for (std::string_view kind : {"pipe:", "socket:", "anon_inode:"})
-        if (path.starts_with(kind))
-            return std::string(kind) + "*";
-    if (path.starts_with("memfd:"))
-        return "memfd:" + normalise_component(path.substr(6));
-    if (path.empty() || path.front() != '/')
-        return escape_glob(path);
+namespace {
 
-    auto all_digits = [](std::string_view s) {
-        if (s.empty())
+bool all_digits(std::string_view s) {
+    if (s.empty())
+        return false;
+    for (char ch : s)
+        if (!is_digit(ch))
             return false;
-        for (char ch : s)
-            if (!is_digit(ch))
-                return false;
+    return true;
+}
+
+// Kernel object names and relative paths have fixed rewrites; returns true when `path` is one.
+bool special_path(std::string_view path, std::string& out) {
+    for (std::string_view kind : {"pipe:", "socket:", "anon_inode:"})
+        if (path.starts_with(kind)) {
+            out.assign(kind).push_back('*');
+            return true;
+        }
+    if (path.starts_with("memfd:")) {
+        out.assign("memfd:");
+        normalise_component_into(out, path.substr(6));
         return true;
-    };
-    std::string out;
-    out.reserve(path.size() + 8);
-    std::string_view first, second;
-    std::size_t k = 0;
-    for (std::size_t i = 1; i <= path.size(); ++k) {
-        auto slash = path.find('/', i);
+    }
+    if (path.empty() || path.front() != '/') {
+        out.clear();
+        escape_glob_into(out, path);
+        return true;
+    }
+    return false;
+}
+
+} // namespace
+
+// Appends the normalised components of `comps` (the text after a '/', components separated by
+// '/') to `out`, continuing from the position `ctx` describes: the positional rules (/proc/<pid>,
+// /home/<user>, /run/user/<uid>) depend only on the components before.
+void normalise_components(std::string& out, std::string_view comps, path_context& ctx) {
+    for (std::size_t i = 0; i <= comps.size(); ++ctx.k) {
+        auto slash = comps.find('/', i);
         if (slash == std::string_view::npos)
-            slash = path.size();
-        std::string_view c = path.substr(i, slash - i);
+            slash = comps.size();
+        std::string_view c = comps.substr(i, slash - i);
         i = slash + 1;
-        if (k == 0)
-            first = c;
-        else if (k == 1)
-            second = c;
+        if (ctx.k == 0) {
+            ctx.first = c == "proc"  ? path_context::proc
+                        : c == "home" ? path_context::home
+                        : c == "run"  ? path_context::run
+                        : c == "tmp"  ? path_context::tmp
+                                      : path_context::other;
+        } else if (ctx.k == 1) {
+            ctx.second_is_user = c == "user";
+        }
         out.push_back('/');
-        if (first == "proc" && k > 0 && all_digits(c)) {
+        if (ctx.first == path_context::proc && ctx.k > 0 && all_digits(c)) {
             out += "[0-9]*"; // /proc/<pid>, /proc/<pid>/task/<tid>, /proc/<pid>/fd/<n>
-        } else if (k == 1 && first == "home" && !c.empty()) {
+        } else if (ctx.k == 1 && ctx.first == path_context::home && !c.empty()) {
             out += "*"; // user homes
-        } else if (k == 2 && first == "run" && second == "user" && all_digits(c)) {
+        } else if (ctx.k == 2 && ctx.first == path_context::run && ctx.second_is_user && all_digits(c)) {
             out += "[0-9]*";
-        } else if (k == 1 && first == "tmp" && c.starts_with("systemd-private-")) {
+        } else if (ctx.k == 1 && ctx.first == path_context::tmp && c.starts_with("systemd-private-")) {
             out += "systemd-private-*";
         } else {
             normalise_component_into(out, c);
         }
     }
+}
+
+std::string normalise_path(std::string_view path) {
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (path.ends_with(kDeleted))
+        path.remove_suffix(kDeleted.size());
+    std::string out;
+    if (special_path(path, out))
+        return out;
+    out.reserve(path.size() + 8);
+    path_context ctx;
+    normalise_components(out, path.substr(1), ctx);
     return out;
+}
+
+const std::string& subject_normaliser::operator()(section s, std::string_view subject) {
+    if (!is_path_section(s)) {
+        out_ = normalise_subject(s, subject);
+        return out_;
+    }
+    constexpr std::string_view kDeleted = " (deleted)";
+    if (subject.ends_with(kDeleted))
+        subject.remove_suffix(kDeleted.size());
+    if (special_path(subject, out_))
+        return out_;
+    auto slash = subject.rfind('/');
+    if (slash == 0) { // a top-level name: nothing to share
+        out_.clear();
+        path_context ctx;
+        normalise_components(out_, subject.substr(1), ctx);
+        return out_;
+    }
+    // Files of one directory arrive together (a scan walks a tree): the directory part is
+    // normalised once per distinct directory, only the last component per path.
+    std::string_view dir = subject.substr(0, slash);
+    auto& d = dirs_[std::hash<std::string_view>{}(dir) & (dirs_.size() - 1)];
+    if (!d.valid || d.raw != dir) {
+        d.raw.assign(dir);
+        d.normalised.clear();
+        d.ctx = path_context{};
+        normalise_components(d.normalised, dir.substr(1), d.ctx);
+        d.valid = true;
+    }
+    out_ = d.normalised;
+    path_context ctx = d.ctx;
+    normalise_components(out_, subject.substr(slash + 1), ctx);
+    return out_;
 }
 
 std::string normalise_subject(section s, std::string_view subject) {

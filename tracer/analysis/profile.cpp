@@ -206,7 +206,11 @@ void for_each_key(const YAML::Node& map, std::string_view where,
         fail(map, std::string(where) + " must be a mapping, not " + node_kind(map));
     std::set<std::string> seen;
     for (auto it = map.begin(); it != map.end(); ++it) {
-        const YAML::Node& k = it->first;
+        // Copies, not references: yaml-cpp's operator-> returns a temporary proxy, so a
+        // reference to its `first` dangles at the end of the statement (found by libFuzzer +
+        // ASan: stack-use-after-scope; regression input tests/fuzz/corpus/profile_parser/).
+        const YAML::Node k = it->first;
+        const YAML::Node v = it->second;
         if (!k.IsScalar())
             fail(k, "keys in " + std::string(where) + " must be plain names");
         std::string key = k.Scalar();
@@ -215,7 +219,7 @@ void for_each_key(const YAML::Node& map, std::string_view where,
                         join(allowed) + ")");
         if (!seen.insert(key).second)
             fail(k, "duplicate key '" + key + "' in " + std::string(where));
-        f(key, k, it->second);
+        f(key, k, v);
     }
 }
 

@@ -236,6 +236,76 @@ TEST_CASE("diff: injected differences of every kind in synthetic traces", "[anal
     CHECK(check_keys == expected);
 }
 
+TEST_CASE("diff: a letters-only mkstemp suffix is the same volatile behaviour; real differences stay", "[analysis][diff]") {
+    temp_dir t;
+    auto write_tmp = [](const std::string& p) {
+        return R"({"type":"open","path":")" + p + R"(","access":"write","create":true,"ret":4})";
+    };
+    auto unlink = [](const std::string& p) { return R"({"type":"unlink","path":")" + p + R"(","ret":0})"; };
+    // Run 1's suffixes have digits (normalised to '*'); run 2's came out letters only, which
+    // one path cannot tell from a word (kept literal). Also a tmpnam-style name, literal in both.
+    auto run = [&](const std::string& file, const std::string& dir, const std::string& tmpnam) {
+        return std::vector<std::string>{
+            R"({"type":"exec","path":"/opt/agent/bin/agent","argv":["agent"],"ret":0})",
+            open_read("/etc/agent.conf"),
+            open_read("/srv/data/report.pdf"),
+            open_read("/etc/agent/conf-backup"),
+            write_tmp("/tmp/gb-analysis-" + file),
+            unlink("/tmp/gb-analysis-" + file),
+            write_tmp("/tmp/gb-analysis-dir-" + dir + "/unpacked.bin"),
+            write_tmp("/var/tmp/" + tmpnam),
+        };
+    };
+    auto old_t = t.write("old.trace", trace_of(run("Xa9Bq2", "k2PqZ8", "fileAb3dEf"), 100));
+    auto same_t = t.write("same.trace", trace_of(run("gwpxkm", "QZKFJX", "filegwpxkm"), 200));
+    // The same work with genuine differences injected, each of the shape that noise has: a new
+    // temp template, a word changed for a word of the same length, a letters-only name where
+    // OLD had none, a new file next to the old one.
+    auto changed = run("gwpxkm", "qzkfjx", "fileQ1w2E3");
+    changed[2] = open_read("/srv/data/budget.pdf");
+    changed[3] = open_read("/etc/agent/conf-config");
+    changed.push_back(write_tmp("/tmp/evil-qwerty"));
+    changed.push_back(write_tmp("/tmp/gb-analysis-dir-abcdef/payload.so"));
+    changed.push_back(write_tmp("/etc/cron.d/agent-update"));
+    auto new_t = t.write("new.trace", trace_of(changed, 300));
+    auto limit = GENERATE(std::uint64_t(1) << 30, std::uint64_t(0));
+    INFO("parallel below " << limit << " bytes");
+    for (auto [a, b] : {std::pair{old_t, same_t}, std::pair{same_t, old_t}}) {
+        auto d = diff_inputs_bounded(a, b, limit);
+        REQUIRE(d);
+        CHECK(keys(d->added).empty());
+        CHECK(keys(d->removed).empty());
+    }
+    auto d = diff_inputs_bounded(old_t, new_t, limit);
+    REQUIRE(d);
+    const std::set<std::pair<std::string, std::string>> added = {
+        {"files.read", "/srv/data/budget.pdf"},
+        {"files.read", "/etc/agent/conf-config"},
+        {"files.write", "/tmp/evil-qwerty"},
+        {"files.write", "/tmp/gb-analysis-dir-abcdef/payload.so"},
+        {"files.write", "/etc/cron.d/agent-update"},
+    };
+    const std::set<std::pair<std::string, std::string>> removed = {
+        {"files.read", "/srv/data/report.pdf"},
+        {"files.read", "/etc/agent/conf-backup"},
+    };
+    CHECK(keys(d->added) == added);
+    CHECK(keys(d->removed) == removed);
+}
+
+TEST_CASE("learn: a letters-only suffix in one trace joins the other trace's wildcard", "[analysis][learn]") {
+    temp_dir t;
+    auto a = t.write("a.trace", trace_of({open_read("/etc/agent.conf"), open_read("/var/cache/agent/session-Xa9Bq2.db")}));
+    auto b = t.write("b.trace", trace_of({open_read("/etc/agent.conf"), open_read("/var/cache/agent/session-gwpxkm.db")}));
+    auto l = learn_profile({a, b}, {});
+    REQUIRE(l);
+    CHECK(l->yaml.find("\"/var/cache/agent/session-*.db\"") != std::string::npos);
+    CHECK(l->yaml.find("gwpxkm\"") == std::string::npos);
+    auto p = glassbox::profile::parse_profile(l->yaml);
+    REQUIRE(p);
+    CHECK(p->allows_file_read("/var/cache/agent/session-abcdef.db"));
+}
+
 TEST_CASE("learn: what differs between traces becomes a wildcard", "[analysis][learn]") {
     temp_dir t;
     // Lower-case random names that no single-path rule recognises as volatile.

@@ -118,4 +118,32 @@ TEST_CASE("volatile pairs in diff need a long differing run in one component", "
     CHECK_FALSE(looks_volatile_pair("/tmp/ab-cdef", "/tmp/ab.cdef"));              // punctuation differs
     CHECK_FALSE(looks_volatile_pair("/aaaa/bbbb", "/cccc/dddd"));                  // spans components
     CHECK_FALSE(looks_volatile_pair("/tmp/short", "/tmp/longer"));                 // lengths differ
+    // tmpnam-style names ("/tmp/fileXXXXXX": no separator, so the normaliser keeps them) pair
+    // when one side has the random mix, even if the other came out letters only.
+    CHECK(looks_volatile_pair("/tmp/fileAb3dEf", "/tmp/filegwpxkm"));
+    CHECK(looks_volatile_pair("/tmp/Q7mZ2k", "/tmp/abcXyz"));
+    // Two words of the same length are a real difference, even after a separator.
+    CHECK_FALSE(looks_volatile_pair("/etc/agent/conf-backup", "/etc/agent/conf-config"));
+    CHECK_FALSE(looks_volatile_pair("/srv/data/report.pdf", "/srv/data/budget.pdf"));
+    // The random part ends its name: a change in the middle of a longer word is not one.
+    CHECK_FALSE(looks_volatile_pair("/opt/a/x1y2z3abcdefgh", "/opt/a/q9w8e7abcdefgh"));
+}
+
+TEST_CASE("letters-only mkstemp suffixes have a starred form for diff", "[analysis][normalise]") {
+    using V = std::vector<std::string>;
+    // What the normaliser writes when the suffix has a digit or a capital ...
+    CHECK(normalise_path("/tmp/gb-analysis-Xa9Bq2") == "/tmp/gb-analysis-*");
+    // ... and what it must keep for a letters-only one (cannot be told from a word).
+    CHECK(normalise_path("/tmp/gb-analysis-gwpxkm") == "/tmp/gb-analysis-gwpxkm");
+    // The starred forms of that literal include exactly the former.
+    CHECK(letter_run_star_forms("/tmp/gb-analysis-gwpxkm") == V{"/tmp/gb-*-gwpxkm", "/tmp/gb-analysis-*"});
+    CHECK(letter_run_star_forms("/tmp/gb-analysis-dir-qzkfjx/unpacked.bin") ==
+          V{"/tmp/gb-*-dir-qzkfjx/unpacked.bin", "/tmp/gb-analysis-dir-*/unpacked.bin"});
+    CHECK(letter_run_star_forms("/var/cache/a/session-QWERTZ.db") == V{"/var/cache/a/session-*.db"});
+    // Not candidates: too short, no separator before, digits inside, a glob right after.
+    CHECK(letter_run_star_forms("/tmp/x-abcde").empty());
+    CHECK(letter_run_star_forms("/tmp/abcdefg").empty());
+    CHECK(letter_run_star_forms("/tmp/x-abc1efg").empty());
+    CHECK(letter_run_star_forms("/tmp/x-abcdefg*").empty());
+    CHECK(letter_run_star_forms("/tmp/x-abcdefghijklm").empty()); // 13 letters: longer than any template
 }
