@@ -193,6 +193,57 @@ int gb_bind4(struct bpf_sock_addr *ctx) { return check4(ctx, GB_NET_BIND, GB_HOO
 SEC("cgroup/bind6")
 int gb_bind6(struct bpf_sock_addr *ctx) { return check6(ctx, GB_NET_BIND, GB_HOOK_BIND6); }
 
+// network.accept: a packet reaching a TCP listener of the sandbox starts (or completes) a
+// connection its accept() would return; one from a peer the rules do not allow is dropped here,
+// so that connection never exists. Packets to connected sockets (replies to our own connects,
+// accepted peers) are not judged here. IPv6 packets to a listener whose next header is not TCP
+// directly (extension headers) cannot be judged on their port and are dropped (fail closed).
+#define BPF_TCP_LISTEN 10
+SEC("cgroup_skb/ingress")
+int gb_ingress(struct __sk_buff *skb) {
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 1;
+    sk = bpf_sk_fullsock(sk);
+    if (!sk)
+        return 1;
+    __u32 state = sk->state, proto = sk->protocol;
+    if (state != BPF_TCP_LISTEN || proto != IPPROTO_TCP)
+        return 1;
+    struct match_ctx m = {};
+    m.dir = GB_NET_ACCEPT;
+    m.protocol = IPPROTO_TCP;
+    __u8 hook;
+    __u32 l4 = 0;
+    if (skb->protocol == bpf_htons(0x0800)) {
+        __u8 vihl = 0, p = 0;
+        __u32 saddr = 0;
+        if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &p, 1) ||
+            bpf_skb_load_bytes(skb, 12, &saddr, 4))
+            return 0;
+        if (p != IPPROTO_TCP)
+            return 0;
+        l4 = (vihl & 0xf) * 4;
+        m.addr[10] = 0xff;
+        m.addr[11] = 0xff;
+        __builtin_memcpy(&m.addr[12], &saddr, 4);
+        hook = GB_HOOK_ACCEPT4;
+    } else if (skb->protocol == bpf_htons(0x86DD)) {
+        __u8 next = 0;
+        if (bpf_skb_load_bytes(skb, 6, &next, 1) || next != IPPROTO_TCP || bpf_skb_load_bytes(skb, 8, m.addr, 16))
+            return 0;
+        l4 = 40;
+        hook = GB_HOOK_ACCEPT6;
+    } else {
+        return 0;
+    }
+    __u16 sport = 0;
+    if (l4 < 20 || l4 > 60 || bpf_skb_load_bytes(skb, l4, &sport, 2))
+        return 0;
+    m.port = bpf_ntohs(sport);
+    return judge(&m, hook, SOCK_STREAM, 0);
+}
+
 // Backstop: packets from raw sockets (never seen by the sock_addr hooks) and ICMP "ping" sockets
 // are judged by their IP destination; with raw sockets forbidden they are dropped outright.
 SEC("cgroup_skb/egress")

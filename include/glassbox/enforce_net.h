@@ -11,11 +11,13 @@
 
 #define GB_NET_MAX_RULES 256
 
-enum gb_net_dir { GB_NET_CONNECT = 1, GB_NET_BIND = 2 };
+enum gb_net_dir { GB_NET_CONNECT = 1, GB_NET_BIND = 2, GB_NET_ACCEPT = 3 /* peer of an incoming connection */ };
 enum gb_net_mode { GB_NET_ENFORCE = 0, GB_NET_COMPLAIN = 1, GB_NET_KILL = 2 };
 enum gb_net_hook {
     GB_HOOK_CONNECT4 = 1, GB_HOOK_CONNECT6, GB_HOOK_SENDMSG4, GB_HOOK_SENDMSG6,
     GB_HOOK_BIND4, GB_HOOK_BIND6, GB_HOOK_EGRESS,
+    GB_HOOK_ACCEPT4, GB_HOOK_ACCEPT6, /* cgroup_skb ingress: a packet to a TCP listener from a peer
+                                         network.accept does not allow (dropped: never accepted) */
     GB_HOOK_EXEC /* exec backstop: the file the kernel executed is not the one the supervisor
                     approved (addr holds its dev (u32) and ino (u64)); the task was killed */
 };

@@ -19,6 +19,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -43,6 +44,8 @@ const char* hook_syscall(std::uint8_t hook) {
     case GB_HOOK_SENDMSG6: return "sendmsg";
     case GB_HOOK_BIND4:
     case GB_HOOK_BIND6: return "bind";
+    case GB_HOOK_ACCEPT4:
+    case GB_HOOK_ACCEPT6: return "accept";
     default: return "send";
     }
 }
@@ -59,6 +62,20 @@ const char* proto_name(std::uint8_t p) {
 } // namespace
 
 namespace {
+struct cgroup_program {
+    bpf_program* prog;
+    bpf_attach_type type;
+};
+// The programs attached to the sandbox's cgroup, with their hooks (attach and detach use this).
+std::array<cgroup_program, 8> cgroup_programs(glassbox_enforce_bpf* skel) {
+    return {{
+        {skel->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
+        {skel->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
+        {skel->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
+        {skel->progs.gb_egress, BPF_CGROUP_INET_EGRESS},     {skel->progs.gb_ingress, BPF_CGROUP_INET_INGRESS},
+    }};
+}
+
 int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
     if (level == LIBBPF_DEBUG)
         return 0;
@@ -128,15 +145,7 @@ result<void> net_guard::attach(int cgroup_fd) {
                 return std::unexpected(error{fmt::format("cannot attach the exec backstop: {}", std::strerror(errno))});
         }
     }
-    struct {
-        bpf_program* prog;
-        bpf_attach_type type;
-    } progs[] = {
-        {skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
-        {skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
-        {skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
-        {skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
-    };
+    const auto progs = cgroup_programs(skel_);
     for (auto& p : progs) {
         if (bpf_prog_attach(bpf_program__fd(p.prog), cgroup_fd, p.type, BPF_F_ALLOW_MULTI) != 0) {
             int e = errno;
@@ -189,7 +198,10 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
             g->kill_tree_();
         return 0;
     }
-    v.section = (r.hook == GB_HOOK_BIND4 || r.hook == GB_HOOK_BIND6) ? "network.bind" : "network.connect";
+    bool accept = r.hook == GB_HOOK_ACCEPT4 || r.hook == GB_HOOK_ACCEPT6;
+    v.section = (r.hook == GB_HOOK_BIND4 || r.hook == GB_HOOK_BIND6) ? "network.bind"
+                : accept                                             ? "network.accept"
+                                                                     : "network.connect";
     v.syscall = hook_syscall(r.hook);
     v.addr = format_addr(r.addr);
     v.port = r.hook == GB_HOOK_EGRESS ? -1 : r.port;
@@ -201,6 +213,9 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
     if (r.hook == GB_HOOK_EGRESS)
         v.what = fmt::format("{} packet to {} from a raw/ICMP socket", v.protocol, v.addr);
+    else if (accept)
+        v.what = fmt::format("incoming {} connection from {}:{}{}", v.protocol, v.addr, r.port,
+                             r.allowed ? "" : " (dropped before accept)");
     else
         v.what = fmt::format("{} {} {}:{}", v.syscall, v.protocol, v.addr, r.port);
     if (g->sink_)
@@ -248,15 +263,7 @@ void net_guard::stop() {
 void net_guard::detach() {
     if (!attached_ || !skel_)
         return;
-    struct {
-        bpf_program* prog;
-        bpf_attach_type type;
-    } progs[] = {
-        {skel_->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel_->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
-        {skel_->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel_->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
-        {skel_->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel_->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
-        {skel_->progs.gb_egress, BPF_CGROUP_INET_EGRESS},
-    };
+    const auto progs = cgroup_programs(skel_);
     for (auto& p : progs)
         bpf_prog_detach2(bpf_program__fd(p.prog), cgroup_fd_, p.type);
     attached_ = false;

@@ -51,7 +51,7 @@ bool glob_has_wildcard(std::string_view pattern);
 // prefix length counted in the 128-bit space, so a v4-mapped IPv6 destination is matched exactly
 // like the IPv4 address it carries.
 struct net_rule {
-    enum class direction : std::uint8_t { connect = 1, bind = 2 };
+    enum class direction : std::uint8_t { connect = 1, bind = 2, accept = 3 }; // accept: the peer
     direction dir = direction::connect;
     std::array<std::uint8_t, 16> addr{};
     std::uint8_t prefix = 0;     // 0 = any address

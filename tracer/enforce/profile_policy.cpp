@@ -92,8 +92,7 @@ policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::ve
     add_paths(pol, p.processes.exec, acc_exec);
     add_endpoints(pol, p.network.connect, net_rule::direction::connect, notes);
     add_endpoints(pol, p.network.bind, net_rule::direction::bind, notes);
-    if (!p.network.accept.empty())
-        notes.push_back("network.accept rules are not enforced (accepted peers are recorded only)");
+    add_endpoints(pol, p.network.accept, net_rule::direction::accept, notes);
     if (!p.network.dns.empty())
         notes.push_back("network.dns names are not enforced (the resolver's address is, through network.connect)");
     if (p.match_socket("inet", "raw") || p.match_socket("inet6", "raw") || p.match_socket("packet", "raw") ||

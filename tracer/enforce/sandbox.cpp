@@ -161,6 +161,12 @@ void sandbox::kill_tree() {
         write_file(st_->cgroup_path + "/cgroup.kill", "1");
 }
 
+namespace {
+constexpr const char* net_programs_line =
+    "cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; ingress to TCP listeners "
+    "against network.accept; egress backstop for raw and ICMP sockets";
+} // namespace
+
 const mechanism_report& sandbox::prepare() {
     auto& r = report_;
     auto& pol = opts_.pol;
@@ -224,8 +230,7 @@ const mechanism_report& sandbox::prepare() {
             r.missing.push_back("network rules are NOT enforced: " + g.error().message);
         } else {
             st_->net = std::move(*g);
-            r.enforced.push_back("cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; "
-                                 "egress backstop for raw and ICMP sockets");
+            r.enforced.push_back(net_programs_line);
         }
     } else if (root.empty()) {
         r.missing.push_back("no cgroup v2 mount: network rules are NOT enforced and the tree cannot be killed as one");
@@ -242,8 +247,7 @@ const mechanism_report& sandbox::prepare() {
                 r.missing.push_back("network rules are NOT enforced: " + g.error().message);
             } else {
                 st_->net = std::move(*g);
-                r.enforced.push_back("cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; "
-                                     "egress backstop for raw and ICMP sockets");
+                r.enforced.push_back(net_programs_line);
             }
         }
     }
