@@ -1,4 +1,4 @@
-// Decoding of the network family recorded by bpf/net.bpf.c (connect, bind, listen, accept,
+// Decoding of the network family recorded by bpf/record/net.h (connect, bind, listen, accept,
 // unconnected sendto/sendmsg) into trace lines with family, socket type and address.
 // Part of the decoder table (decode.hpp).
 #include "record/decode.hpp"
