@@ -63,8 +63,15 @@ void add_endpoints(policy& pol, const std::vector<profile::endpoint_rule>& rules
         }
         case profile::endpoint_pattern::kind::unix_path:
         case profile::endpoint_pattern::kind::unix_abstract:
-            if (dir == net_rule::direction::connect)
-                pol.unix_connect.push_back(e.text());
+            if (dir == net_rule::direction::connect && e.name) {
+                bool abstract = e.type == profile::endpoint_pattern::kind::unix_abstract;
+                for (const auto& alt : e.name->alternatives())
+                    pol.unix_connect.push_back(abstract ? "@" + alt : alt);
+            } else if (dir != net_rule::direction::connect) {
+                notes.push_back(fmt::format("network rule '{}': unix sockets are judged on connect/sendto "
+                                            "only (bind and accept of unix sockets are not restricted)",
+                                            e.text()));
+            }
             break;
         case profile::endpoint_pattern::kind::unix_unnamed:
             break;
@@ -94,7 +101,8 @@ policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::ve
     add_endpoints(pol, p.network.bind, net_rule::direction::bind, notes);
     add_endpoints(pol, p.network.accept, net_rule::direction::accept, notes);
     if (!p.network.dns.empty())
-        notes.push_back("network.dns names are not enforced (the resolver's address is, through network.connect)");
+        pol.unenforced.push_back("network.dns names are NOT enforced: queries are not inspected (the resolver's "
+                                 "address and port are, through network.connect)");
     if (p.match_socket("inet", "raw") || p.match_socket("inet6", "raw") || p.match_socket("packet", "raw") ||
         p.match_socket("packet", "dgram"))
         pol.raw_sockets = true;
