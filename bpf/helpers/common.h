@@ -15,6 +15,12 @@
 
 #include <glassbox/events.h>
 
+/* Reads through a kernel pointer that the verifier only knows as a number (taken from a map, a
+ * loop context or another read): bpf_rdonly_cast gives it its BTF type, so fields are read with
+ * direct (fault-safe) loads instead of one bpf_probe_read_kernel call each. */
+extern void* bpf_rdonly_cast(const void* obj__ign, __u32 btf_id__k) __ksym __weak;
+#define GB_BTF(type, p) ((type*)bpf_rdonly_cast((const void*)(p), bpf_core_type_id_kernel(type)))
+
 #define GB_MAX_SCOPE_PIDS 65536
 #define GB_MAX_INFLIGHT 16384
 #define GB_LOST_SLOTS 64 /* >= GB_EV_MAX: lost records are counted per kind and per CPU */
@@ -22,7 +28,7 @@
 /* The ring buffer. Its size is set by user space before load (--ringbuf-mb). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 64 << 20);
+    __uint(max_entries, 16 << 20);
 } gb_events SEC(".maps") __weak;
 
 /* Processes in scope (by tgid): seeded by user space with the launched/attached pids, inherited
@@ -43,7 +49,10 @@ struct {
     __type(value, __u32);
 } gb_scope_cgroup SEC(".maps") __weak;
 
-/* Syscall arguments stashed at sys_enter, by tid, consumed at sys_exit. */
+/* Syscall arguments stashed at sys_enter, consumed at sys_exit, in the thread's own task local
+ * storage: no hash insert/delete per syscall, and the slot is freed with the thread. `nr` is
+ * GB_NR_NONE when nothing is stashed. */
+#define GB_NR_NONE 0xffffffffu
 struct gb_inflight {
     __u64 args[6];
     __u32 nr;
@@ -52,10 +61,9 @@ struct gb_inflight {
 };
 
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
     __uint(map_flags, BPF_F_NO_PREALLOC);
-    __uint(max_entries, GB_MAX_INFLIGHT);
-    __type(key, __u32);
+    __type(key, int);
     __type(value, struct gb_inflight);
 } gb_inflight_map SEC(".maps") __weak;
 
@@ -126,33 +134,37 @@ static __always_inline bool gb_is_compat(struct task_struct* task) {
 /* ---- stash --------------------------------------------------------------------------------- */
 
 static __always_inline struct gb_inflight* gb_stash(struct pt_regs* regs, long nr, __u32 kind) {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    struct gb_inflight zero = {};
-    if (bpf_map_update_elem(&gb_inflight_map, &tid, &zero, BPF_ANY) != 0) {
-        gb_count_lost(kind); /* table full: the exit handler will not find it */
+    struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, bpf_get_current_task_btf(), 0,
+                                                  BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!in) {
+        gb_count_lost(kind); /* out of memory: the exit handler will not find it */
         return NULL;
     }
-    struct gb_inflight* in = bpf_map_lookup_elem(&gb_inflight_map, &tid);
-    if (!in)
-        return NULL;
     in->nr = (__u32)nr;
-    in->args[0] = BPF_CORE_READ(regs, di);
-    in->args[1] = BPF_CORE_READ(regs, si);
-    in->args[2] = BPF_CORE_READ(regs, dx);
-    in->args[3] = BPF_CORE_READ(regs, r10);
-    in->args[4] = BPF_CORE_READ(regs, r8);
-    in->args[5] = BPF_CORE_READ(regs, r9);
+    in->addrlen = 0;
+    in->args[0] = regs->di;
+    in->args[1] = regs->si;
+    in->args[2] = regs->dx;
+    in->args[3] = regs->r10;
+    in->args[4] = regs->r8;
+    in->args[5] = regs->r9;
     return in;
 }
 
+/* The stash of `task` (the current thread unless an exec tracepoint names it), or NULL. */
+static __always_inline struct gb_inflight* gb_stash_of(struct task_struct* task) {
+    struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, task, 0, 0);
+    return in && in->nr != GB_NR_NONE ? in : NULL;
+}
+
 static __always_inline struct gb_inflight* gb_stash_lookup(void) {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    return bpf_map_lookup_elem(&gb_inflight_map, &tid);
+    return gb_stash_of(bpf_get_current_task_btf());
 }
 
 static __always_inline void gb_stash_drop(void) {
-    __u32 tid = (__u32)bpf_get_current_pid_tgid();
-    bpf_map_delete_elem(&gb_inflight_map, &tid);
+    struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, bpf_get_current_task_btf(), 0, 0);
+    if (in)
+        in->nr = GB_NR_NONE;
 }
 
 /* The syscall number of the current sys_exit (the tracepoint passes only the return value).
@@ -171,37 +183,55 @@ static __always_inline struct gb_path_buf* gb_path_buf(void) {
     return bpf_map_lookup_elem(&gb_path_scratch, &cpu);
 }
 
+/* Fields are read with direct loads, not bpf_probe_read calls, since this runs for every record.
+ * Through GB_BTF even when `task` is trusted: loading a pointer field from a trusted pointer makes
+ * the verifier look up "<struct>__safe_trusted" by name in the whole kernel BTF, per instruction
+ * and state, which tripled the load time. */
 static __always_inline void gb_fill_header_task(struct gb_event_header* h, __u32 kind, __u32 size,
-                                                struct task_struct* task) {
+                                                struct task_struct* trusted_task) {
+    struct task_struct* task = GB_BTF(struct task_struct, trusted_task);
     h->kind = kind;
     h->via = GB_VIA_SYSCALL;
     h->size = size;
     h->ts = bpf_ktime_get_ns();
-    h->pid = BPF_CORE_READ(task, tgid);
-    h->tid = BPF_CORE_READ(task, pid);
-    h->ppid = BPF_CORE_READ(task, real_parent, tgid);
-    h->uid = BPF_CORE_READ(task, cred, uid.val);
-    h->euid = BPF_CORE_READ(task, cred, euid.val);
+    h->pid = task->tgid;
+    h->tid = task->pid;
+    h->ppid = task->real_parent->tgid;
+    const struct cred* cred = task->cred;
+    h->uid = cred->uid.val;
+    h->euid = cred->euid.val;
     h->cpu = bpf_get_smp_processor_id();
-    BPF_CORE_READ_STR_INTO(&h->comm, task, comm);
+    __builtin_memcpy(&h->comm, task->comm, sizeof(h->comm));
 }
 
 static __always_inline void gb_fill_header(struct gb_event_header* h, __u32 kind, __u32 size) {
     gb_fill_header_task(h, kind, size, (struct task_struct*)bpf_get_current_task_btf());
 }
 
-/* User space is woken only once this much is waiting (it also polls every few ms): one wakeup
- * per record would cost a context switch per event under bursts. */
+/* User space is woken only once this much is waiting; otherwise it polls every few ms. One wakeup
+ * per record would cost a context switch per event under bursts, and even asking the ring how
+ * full it is reads the consumer's cache line: so each CPU asks only every GB_WAKEUP_EVERY records. */
 #define GB_WAKEUP_BYTES (256 << 10)
+#define GB_WAKEUP_EVERY 64
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} gb_submit_count SEC(".maps") __weak;
 
 /* Emits the record at `ev` whose size is `size`; counts it as lost when the ring buffer is full. */
 static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
     if (size > GB_EVENT_MAX)
         size = GB_EVENT_MAX;
     ((struct gb_event_header*)ev)->size = size;
-    __u64 flags = bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) > GB_WAKEUP_BYTES
-                      ? BPF_RB_FORCE_WAKEUP
-                      : BPF_RB_NO_WAKEUP;
+    __u64 flags = BPF_RB_NO_WAKEUP;
+    __u32 zero = 0;
+    __u32* n = bpf_map_lookup_elem(&gb_submit_count, &zero);
+    if (n && ++*n % GB_WAKEUP_EVERY == 0 &&
+        bpf_ringbuf_query(&gb_events, BPF_RB_AVAIL_DATA) > GB_WAKEUP_BYTES)
+        flags = BPF_RB_FORCE_WAKEUP;
     if (bpf_ringbuf_output(&gb_events, ev, size, flags) != 0)
         gb_count_lost(kind);
 }

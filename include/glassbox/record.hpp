@@ -102,7 +102,7 @@ std::expected<child_process, fatal_error> launch(const launch_options& opts);
 // ---- the recorder ------------------------------------------------------------------------------
 
 struct recorder_options {
-    std::size_t ringbuf_bytes = 64u << 20; // power of two
+    std::size_t ringbuf_bytes = 16u << 20; // power of two
 };
 
 struct loss_counts {

@@ -39,6 +39,12 @@ public:
     // first with null for the valid elements.
     json_line& str_array(std::string_view key, const std::vector<std::string>& items);
 
+    // Starts a new object, keeping the buffer's capacity (hot loops reuse one json_line).
+    void clear() {
+        text_.assign(1, '{');
+        first_ = true;
+        done_ = false;
+    }
     // The finished line (with the closing brace, without a newline).
     const std::string& finish();
     const std::string& text() const { return text_; }

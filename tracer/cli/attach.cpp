@@ -21,7 +21,7 @@ struct attach_args {
     std::string out;
     bool follow = false;
     bool allow_loss = false;
-    unsigned ringbuf_mb = 64;
+    unsigned ringbuf_mb = 16;
     bool quiet = false;
 };
 

@@ -18,7 +18,7 @@ struct run_args {
     bool follow = false;
     double timeout = 0;
     bool allow_loss = false;
-    unsigned ringbuf_mb = 64;
+    unsigned ringbuf_mb = 16;
     bool quiet = false;
     std::vector<std::string> command;
 };

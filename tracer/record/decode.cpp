@@ -60,7 +60,7 @@ std::string decoder::path_field(json_line& line, std::string_view key, const dec
     return text;
 }
 
-std::optional<std::string> decoder::exe_of(std::uint32_t pid) {
+const std::optional<std::string>& decoder::exe_of(std::uint32_t pid) {
     auto it = exe_.find(pid);
     if (it != exe_.end())
         return it->second;
@@ -72,8 +72,7 @@ std::optional<std::string> decoder::exe_of(std::uint32_t pid) {
     ssize_t n = ::readlink(link.c_str(), buf, sizeof(buf));
     if (n > 0)
         exe = std::string(buf, static_cast<std::size_t>(n));
-    exe_.emplace(pid, exe);
-    return exe;
+    return exe_.emplace(pid, std::move(exe)).first->second;
 }
 
 void decoder::common_fields(json_line& line, std::string_view type, std::int64_t ts,

@@ -68,10 +68,13 @@ public:
 
     // The process table: executable per pid, from exec records (kernel-resolved), inherited on
     // fork, read from /proc/PID/exe for processes first seen without an exec.
-    std::optional<std::string> exe_of(std::uint32_t pid);
+    const std::optional<std::string>& exe_of(std::uint32_t pid); // cached per pid
     void set_exe(std::uint32_t pid, std::optional<std::string> exe) { exe_[pid] = std::move(exe); }
     void forget(std::uint32_t pid) { exe_.erase(pid); }
     std::int64_t start_ns() const { return start_ns_; }
+    // The one-line human text (for --follow) costs a format per event: skip it when unused.
+    void want_human(bool w) { want_human_ = w; }
+    bool human_wanted() const { return want_human_; }
     std::int64_t last_ts() const { return last_ts_; }
 
     // Writes a resolved-path field (`key`, plus `key_truncated`), null when absent; returns the
@@ -89,6 +92,7 @@ public:
 private:
     std::int64_t start_ns_;
     std::int64_t last_ts_ = 0;
+    bool want_human_ = true;
     std::unordered_map<std::uint32_t, std::optional<std::string>> exe_;
     std::uint64_t truncated_paths_ = 0;
     std::uint64_t truncated_argv_ = 0;

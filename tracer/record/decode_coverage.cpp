@@ -383,6 +383,8 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
     }
     write_ret(d, line, ev.ret);
     line.str("syscall", spec->name);
+    if (!d.human_wanted())
+        return;
     std::string op = kind == GB_EV_PRIV ? std::string(spec->name) : std::string(type);
     human = fmt::format("{} {}{}", op, shown, via_suffix(in.hdr));
     if (ev.ret == ret_unknown)
@@ -402,7 +404,8 @@ void close_body(decoder& d, const decode_input& in, json_line& line, std::string
         line.boolean("at_exit", true);
     if (ev.flags & GB_CLOSE_IMPLICIT)
         line.boolean("reused", true);
-    human = fmt::format("close {} (fd {}): read {} B in {}, wrote {} B in {}", p.empty() ? "?" : p, ev.fd,
+    if (d.human_wanted())
+        human = fmt::format("close {} (fd {}): read {} B in {}, wrote {} B in {}", p.empty() ? "?" : p, ev.fd,
                         ev.bytes_read, ev.reads, ev.bytes_written, ev.writes);
 }
 

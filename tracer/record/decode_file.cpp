@@ -40,6 +40,8 @@ void open_body(decoder& d, const decode_input& in, json_line& line, std::string&
     line.str("syscall", syscall_name(ev.syscall));
     if (ev.resolve)
         line.unum("resolve", ev.resolve);
+    if (!d.human_wanted())
+        return;
     std::string shown = path.empty() ? raw.value_or("?") : path;
     if (ev.ret < 0)
         human = fmt::format("open {} ({}) = {}", shown, access_name(ev.flags), errno_name(-ev.ret));

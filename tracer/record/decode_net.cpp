@@ -68,6 +68,8 @@ void net_body(decoder& d, const decode_input& in, json_line& line, std::string& 
     d.ret(line, ev.ret);
     line.str("syscall", syscall_name(ev.syscall));
     std::string_view type = event_kind_name(static_cast<gb_event_kind>(in.hdr.kind));
+    if (!d.human_wanted())
+        return;
     human = fmt::format("{} {} {}", type, family_name(ev.family), where);
     if (ev.ret < 0)
         human += fmt::format(" = {}", errno_name(-ev.ret));

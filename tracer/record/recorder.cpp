@@ -87,6 +87,7 @@ struct recorder::impl {
     std::uint64_t decode_errors = 0;
     int ncpus = 1;
     std::string human;
+    json_line line;
     // Executables of the processes put in scope before start (attach targets), read while they
     // are certainly alive: the decoder may see their first record after they are gone.
     std::vector<std::pair<std::uint32_t, std::optional<std::string>>> seeded_exe;
@@ -102,7 +103,7 @@ struct recorder::impl {
     void handle(std::span<const std::uint8_t> rec) {
         std::lock_guard lock(mu);
         ++records;
-        json_line line;
+        line.clear(); // one buffer for every record: no allocation per event
         auto r = dec->decode(rec, line, human);
         if (!r) {
             if (decode_errors++ < 10)
@@ -192,6 +193,7 @@ void recorder::scope_pid(pid_t pid) {
 void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
     impl_->out = &out;
     impl_->dec = std::make_unique<decoder>(start_mono_ns);
+    impl_->dec->want_human(static_cast<bool>(impl_->on_event));
     for (auto& [pid, exe] : impl_->seeded_exe)
         impl_->dec->set_exe(pid, exe);
     impl_->rb.reset(ring_buffer__new(bpf_map__fd(impl_->skel->maps.gb_events), impl::on_sample,
@@ -300,7 +302,11 @@ std::uint64_t recorder::truncated_paths() const { return impl_->dec ? impl_->dec
 std::uint64_t recorder::truncated_argv() const { return impl_->dec ? impl_->dec->truncated_argv() : 0; }
 std::uint64_t recorder::records() const { return impl_->records; }
 std::int64_t recorder::last_ts() const { return impl_->dec ? impl_->dec->last_ts() : 0; }
-void recorder::on_event(std::function<void(const event_view&)> cb) { impl_->on_event = std::move(cb); }
+void recorder::on_event(std::function<void(const event_view&)> cb) {
+    impl_->on_event = std::move(cb);
+    if (impl_->dec)
+        impl_->dec->want_human(static_cast<bool>(impl_->on_event));
+}
 
 void recorder::append_event(std::string_view type, pid_t pid, const std::function<void(json_line&)>& fill) {
     if (!impl_->out || !impl_->dec)

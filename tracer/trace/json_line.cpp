@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace glassbox {
 
 namespace {
@@ -116,12 +118,28 @@ bool append_json_string(std::string& out, std::string_view s) {
 }
 
 void json_line::key(std::string_view k) {
+    // One append per key (keys are ours: short plain ASCII); per-character appends showed in
+    // profiles of the recorder.
+    char buf[64];
+    if (k.size() + 4 > sizeof(buf)) {
+        if (!first_)
+            text_ += ',';
+        first_ = false;
+        text_ += '"';
+        text_ += k;
+        text_ += "\":";
+        return;
+    }
+    char* q = buf;
     if (!first_)
-        text_ += ',';
+        *q++ = ',';
     first_ = false;
-    text_ += '"';
-    text_ += k; // keys are ours: plain ASCII
-    text_ += "\":";
+    *q++ = '"';
+    std::memcpy(q, k.data(), k.size());
+    q += k.size();
+    *q++ = '"';
+    *q++ = ':';
+    text_.append(buf, static_cast<std::size_t>(q - buf));
 }
 
 json_line& json_line::str(std::string_view k, std::string_view bytes) {
@@ -143,13 +161,15 @@ json_line& json_line::str_or_null(std::string_view k, const std::optional<std::s
 
 json_line& json_line::num(std::string_view k, std::int64_t v) {
     key(k);
-    fmt::format_to(std::back_inserter(text_), "{}", v);
+    fmt::format_int digits(v); // formats into its own buffer: no per-character push_back
+    text_.append(digits.data(), digits.size());
     return *this;
 }
 
 json_line& json_line::unum(std::string_view k, std::uint64_t v) {
     key(k);
-    fmt::format_to(std::back_inserter(text_), "{}", v);
+    fmt::format_int digits(v);
+    text_.append(digits.data(), digits.size());
     return *this;
 }
 

@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0
 /* File events of the recorder: open, openat, openat2, creat. The arguments are stashed at
  * sys_enter; at sys_exit the opened file's path is resolved from the returned descriptor
  * (task->files->fdt->fd[ret] -> f_path), so relative, dirfd-relative, symlinked or rewritten
@@ -6,8 +5,6 @@
  * Data path: sys_enter (stash) -> sys_exit -> gb_event_scratch -> gb_events ring buffer. */
 #include "helpers/common.h"
 #include "helpers/path.h"
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define NR_OPEN 2
 #define NR_CREAT 85
@@ -22,8 +19,7 @@ static __always_inline bool gb_is_open_nr(long nr) {
     return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(gb_file_sys_enter, struct pt_regs* regs, long id) {
+static __noinline int gb_file_sys_enter(struct pt_regs* regs, long id) {
     if (!gb_is_open_nr(id))
         return 0;
     if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
@@ -32,8 +28,7 @@ int BPF_PROG(gb_file_sys_enter, struct pt_regs* regs, long id) {
     return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(gb_file_sys_exit, struct pt_regs* regs, long ret) {
+static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_open_nr(nr))
         return 0;

@@ -1,12 +1,9 @@
-// SPDX-License-Identifier: GPL-2.0
 /* Process events of the recorder: fork (process or thread), exec (successful and failed) and
  * exit, plus the scope bookkeeping that follows a traced tree through forks whatever cgroup it
  * moves to. Data path: sched_process_fork/exec/exit and sys_enter/sys_exit(execve, execveat)
  * -> gb_event_scratch -> gb_events ring buffer. */
 #include "helpers/common.h"
 #include "helpers/path.h"
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
@@ -51,8 +48,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linux_binprm* bprm) {
     if (!gb_in_scope())
         return 0;
-    __u32 key = (__u32)old_pid;
-    struct gb_inflight* in = bpf_map_lookup_elem(&gb_inflight_map, &key);
+    struct gb_inflight* in = gb_stash_lookup(); /* the exec'ing thread's own stash */
     __u32 nr = NR_EXECVE;
     __u64 at_flags = 0;
     if (in) {
@@ -110,12 +106,11 @@ int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linu
     gb_submit(ev, pos, GB_EV_EXEC);
 out:
     if (in)
-        bpf_map_delete_elem(&gb_inflight_map, &key);
+        in->nr = GB_NR_NONE;
     return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(gb_process_sys_enter, struct pt_regs* regs, long id) {
+static __noinline int gb_process_sys_enter(struct pt_regs* regs, long id) {
     if (id != NR_EXECVE && id != NR_EXECVEAT)
         return 0;
     if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
@@ -125,8 +120,7 @@ int BPF_PROG(gb_process_sys_enter, struct pt_regs* regs, long id) {
 }
 
 /* A failed exec returns to the caller: record what it tried, argv read from its memory. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(gb_process_sys_exit, struct pt_regs* regs, long ret) {
+static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (nr != NR_EXECVE && nr != NR_EXECVEAT)
         return 0;
@@ -205,10 +199,8 @@ int BPF_PROG(gb_process_sys_exit, struct pt_regs* regs, long ret) {
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
-    __u32 tid = BPF_CORE_READ(task, pid);
     if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
         return 0;
-    bpf_map_delete_elem(&gb_inflight_map, &tid);
     __u8* buf = gb_event_buf();
     if (buf) {
         struct gb_exit_event* ev = (struct gb_exit_event*)buf;

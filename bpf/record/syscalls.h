@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0
 /* Table-driven syscall coverage: everything a hostile agent can do besides open/exec/connect —
  * file changes, credential and security-state changes, signals out of the tree, privileged
  * operations, socket creation, memfd_create, executable file mappings, inotify — plus per-descriptor
@@ -16,8 +15,6 @@
 #include "helpers/path.h"
 
 #include <bpf/bpf_endian.h>
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define NR_READ 0
 #define NR_WRITE 1
@@ -104,125 +101,6 @@ static __always_inline struct gb_cov_buf* gb_cov_buf_get(void) {
     return (struct gb_cov_buf*)gb_event_buf();
 }
 
-/* ---- path walk ---------------------------------------------------------------------------- */
-
-/* The dentry+mount walk of helpers/path.h, one step per bpf_loop iteration: the verifier checks
- * the step once instead of unrolling GB_PATH_DEPTH copies of it (which exceeds its budget when
- * several paths are resolved in one program). Same output: the path ends at
- * buf[GB_PATH_MAX - 1], flags as in gb_walk_path. */
-struct gb_walk_ctx {
-    __u64 dentry;
-    __u64 mnt; /* struct mount * */
-    __u64 mnt_root;
-    __u32 off;
-    __u16 flags;
-    __u16 done;
-};
-
-static long gb_cov_walk_step(__u64 index, void* data) {
-    struct gb_walk_ctx* c = data;
-    struct gb_path_buf* pb = gb_path_buf();
-    if (!pb) {
-        c->flags |= GB_STR_FAULT;
-        c->done = 1;
-        return 1;
-    }
-    struct dentry* dentry = (struct dentry*)c->dentry;
-    struct dentry* parent = BPF_CORE_READ(dentry, d_parent);
-    if (c->dentry == c->mnt_root) {
-        struct mount* mnt = (struct mount*)c->mnt;
-        struct mount* mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-        if (mnt_parent == mnt) { /* the root of this mount namespace */
-            c->done = 1;
-            if (c->off == GB_PATH_MAX - 1) {
-                /* Nothing above it: the object is a root. Unless it is this task's "/", it is the
-                 * root of an internal filesystem (nsfs, pidfs) whose name the kernel generates on
-                 * the fly; name it by its filesystem type ("nsfs") rather than as "/". */
-                struct task_struct* cur = bpf_get_current_task_btf();
-                struct dentry* root = BPF_CORE_READ(cur, fs, root.dentry);
-                if (dentry != root) {
-                    char tn[32] = {};
-                    long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
-                    if (n > 1 && n <= (long)sizeof(tn)) {
-                        __u32 len = (__u32)(n - 1);
-                        __u32 off = c->off - len;
-                        bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & 31, tn);
-                        c->off = off;
-                        c->flags |= GB_STR_RELATIVE;
-                    }
-                }
-            }
-            return 1;
-        }
-        c->dentry = (__u64)BPF_CORE_READ(mnt, mnt_mountpoint);
-        c->mnt = (__u64)mnt_parent;
-        c->mnt_root = (__u64)BPF_CORE_READ(mnt_parent, mnt.mnt_root);
-        return 0;
-    }
-    bool pseudo = parent == dentry; /* pipe, socket, memfd, anon inode: keep its name only */
-    struct qstr name = BPF_CORE_READ(dentry, d_name);
-    __u32 len = name.len;
-    __u32 off = c->off;
-    if (pseudo && len == 0 && off == GB_PATH_MAX - 1) {
-        /* A nameless pseudo root (nsfs, pidfs: the kernel makes their names up on demand):
-         * name it by its filesystem type rather than leave an empty path. */
-        char tn[32] = {};
-        long n = bpf_probe_read_kernel_str(tn, sizeof(tn), BPF_CORE_READ(dentry, d_sb, s_type, name));
-        if (n > 1 && n <= (long)sizeof(tn)) {
-            __u32 l = (__u32)(n - 1);
-            off -= l;
-            bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], l & 31, tn);
-        }
-        c->off = off;
-        c->flags |= GB_STR_RELATIVE;
-        c->done = 1;
-        return 1;
-    }
-    if (len > GB_PATH_MASK || len + 1 > off) {
-        c->flags |= GB_STR_TRUNCATED;
-        c->done = 1;
-        return 1;
-    }
-    off -= len;
-    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & GB_PATH_MASK, name.name);
-    if (pseudo) {
-        c->flags |= GB_STR_RELATIVE;
-        c->off = off;
-        c->done = 1;
-        return 1;
-    }
-    off -= 1;
-    pb->buf[off & GB_PATH_MASK] = '/';
-    c->off = off;
-    c->dentry = (__u64)parent;
-    return 0;
-}
-
-/* Walks (dentry, vfsmount) into this CPU's path buffer; returns where the path starts. */
-static __always_inline __u32 gb_cov_walk(struct gb_path_buf* pb, __u64 dentry, __u64 vfsmnt, __u16* flags) {
-    const __u32 end = GB_PATH_MAX - 1;
-    pb->buf[end] = 0;
-    struct dentry* d = (struct dentry*)dentry;
-    if (BPF_CORE_READ(d, d_hash.pprev) == NULL && BPF_CORE_READ(d, d_parent) != d)
-        *flags |= GB_STR_DELETED; /* unlinked but still open / mapped / running */
-    struct gb_walk_ctx c = {
-        .dentry = dentry,
-        .mnt = vfsmnt - bpf_core_field_offset(struct mount, mnt),
-        .mnt_root = (__u64)BPF_CORE_READ((struct vfsmount*)vfsmnt, mnt_root),
-        .off = end,
-    };
-    bpf_loop(GB_PATH_DEPTH, gb_cov_walk_step, &c, 0);
-    *flags |= c.flags;
-    if (!c.done)
-        *flags |= GB_STR_TRUNCATED;
-    __u32 off = c.off;
-    if (off == end) { /* the root itself */
-        off -= 1;
-        pb->buf[off & GB_PATH_MASK] = '/';
-    }
-    return off;
-}
-
 /* ---- path helpers, global so the verifier checks them once, not per call site ---------------- */
 
 static __always_inline void gb_cov_str_none(struct gb_str* s, __u32 pos, __u32 data_off) {
@@ -257,7 +135,7 @@ __noinline __u32 gb_cov_put_path(struct gb_cov_buf* ev, struct gb_str* s, __u32 
         return pos;
     }
     __u16 flags = GB_STR_PRESENT;
-    __u32 start = gb_cov_walk(pb, dentry, mnt, &flags);
+    __u32 start = gb_walk_path(pb, dentry, mnt, &flags);
     __u32 len = (GB_PATH_MAX - 1) - (start & GB_PATH_MASK);
     if (len > GB_PATH_MASK)
         len = GB_PATH_MASK;
@@ -398,8 +276,7 @@ static __always_inline void gb_track_fd(struct task_struct* task, __u32 tgid, lo
         gb_count_lost(GB_EV_CLOSE); /* table full: this descriptor's totals are not kept */
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(gb_cov_sys_enter, struct pt_regs* regs, long id) {
+static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id) {
     if (id != NR_CLOSE && id != NR_DUP2 && id != NR_DUP3)
         return 0;
     struct task_struct* task = bpf_get_current_task_btf();
@@ -809,8 +686,7 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
     gb_cov_emit_sys(spec, &args, &r);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(gb_cov_sys_exit, struct pt_regs* regs, long ret) {
+static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     long nr = BPF_CORE_READ(regs, orig_ax);
     struct task_struct* task = bpf_get_current_task_btf();
     if (gb_is_compat(task)) {

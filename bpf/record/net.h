@@ -1,4 +1,3 @@
-// SPDX-License-Identifier: GPL-2.0
 /* Network events of the recorder: connect, bind, listen, accept/accept4 and the destinations of
  * unconnected sendto/sendmsg. The caller's sockaddr is copied at sys_enter (the kernel copied it
  * then too); at sys_exit the socket's family/type come from the kernel socket behind the fd, and
@@ -8,8 +7,6 @@
 #include "helpers/path.h"
 
 #include <bpf/bpf_endian.h>
-
-char LICENSE[] SEC("license") = "GPL";
 
 #define NR_SENDTO 44
 #define NR_SENDMSG 46
@@ -56,6 +53,7 @@ static __always_inline __u32 gb_net_kind(long nr) {
 }
 
 static __always_inline void gb_copy_sockaddr(struct gb_inflight* in, const void* uaddr, __u64 len) {
+    __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr)); /* part of the sendto dedup key */
     if (!uaddr)
         return;
     if (len > sizeof(in->sockaddr))
@@ -67,8 +65,7 @@ static __always_inline void gb_copy_sockaddr(struct gb_inflight* in, const void*
         in->addrlen = n;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(gb_net_sys_enter, struct pt_regs* regs, long id) {
+static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
     if (!gb_is_net_nr(id))
         return 0;
     /* Sends on connected sockets (no destination) are not recorded: skip them before any map
@@ -97,8 +94,8 @@ int BPF_PROG(gb_net_sys_enter, struct pt_regs* regs, long id) {
         return 0;
     if (id == NR_CONNECT || id == NR_BIND)
         gb_copy_sockaddr(in, (const void*)in->args[1], in->args[2]);
-    else if (dest)
-        gb_copy_sockaddr(in, dest, dest_len);
+    else
+        gb_copy_sockaddr(in, dest, dest_len); /* NULL: clears the stale address */
     return 0;
 }
 
@@ -240,8 +237,7 @@ static __always_inline __u32 gb_sock_addr(__u8* buf, __u32 pos, __u32 data_off,
     return pos;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(gb_net_sys_exit, struct pt_regs* regs, long ret) {
+static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_net_nr(nr))
         return 0;
