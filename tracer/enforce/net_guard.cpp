@@ -71,13 +71,14 @@ struct cgroup_program {
 constexpr auto unix_connect_hook = static_cast<bpf_attach_type>(49); // BPF_CGROUP_UNIX_CONNECT
 constexpr auto unix_sendmsg_hook = static_cast<bpf_attach_type>(50); // BPF_CGROUP_UNIX_SENDMSG
 
-std::array<cgroup_program, 10> cgroup_programs(glassbox_enforce_bpf* skel) {
+std::array<cgroup_program, 11> cgroup_programs(glassbox_enforce_bpf* skel) {
     return {{
         {skel->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
         {skel->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
         {skel->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
         {skel->progs.gb_egress, BPF_CGROUP_INET_EGRESS},     {skel->progs.gb_ingress, BPF_CGROUP_INET_INGRESS},
         {skel->progs.gb_unix_connect, unix_connect_hook},     {skel->progs.gb_unix_sendmsg, unix_sendmsg_hook},
+        {skel->progs.gb_dns_egress, BPF_CGROUP_INET_EGRESS},
     }};
 }
 
@@ -161,6 +162,20 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
             return std::unexpected(
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc2))});
     }
+    // DNS rules (policy_from_profile kept only patterns of a shape the matcher judges).
+    std::uint32_t n_dns = 0;
+    for (const auto& pattern : pol.dns) {
+        auto shape = dns_rule_shape(pattern);
+        if (!shape || n_dns >= GB_DNS_MAX_RULES)
+            return std::unexpected(error{fmt::format("network.dns rule '{}' cannot be loaded", pattern)});
+        gb_dns_rule r{};
+        r.kind = static_cast<std::uint8_t>(shape->type);
+        r.len = static_cast<std::uint8_t>(shape->name.size());
+        std::memcpy(r.name, shape->name.data(), shape->name.size());
+        if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_dns_rules), &n_dns, &r, BPF_ANY) != 0)
+            return std::unexpected(error{"cannot fill the DNS rule map"});
+        ++n_dns;
+    }
     if (g->unix_) {
         int ufd = bpf_map__fd(g->skel_->maps.gb_unix_rules);
         for (std::uint32_t i = 0; i < unix_rules.size(); ++i)
@@ -187,8 +202,10 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
     cfg.mode = m == mode::complain ? GB_NET_COMPLAIN : m == mode::kill ? GB_NET_KILL : GB_NET_ENFORCE;
     cfg.raw_allowed = pol.raw_sockets;
     cfg.n_unix = g->unix_ ? static_cast<std::uint32_t>(unix_rules.size()) : 0;
+    cfg.n_dns = n_dns;
     std::uint32_t zero = 0;
-    if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0)
+    if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0 ||
+        bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_dns_config), &zero, &cfg, BPF_ANY) != 0)
         return std::unexpected(error{"cannot configure the network programs"});
 
     if (cgroup_fd >= 0)
@@ -322,6 +339,34 @@ int net_guard::on_unix_report(void* ctx, void* data, std::size_t len) {
     return 0;
 }
 
+int net_guard::on_dns_report(void* ctx, void* data, std::size_t len) {
+    auto* g = static_cast<net_guard*>(ctx);
+    if (len < sizeof(gb_dns_report))
+        return 0;
+    gb_dns_report r{};
+    std::memcpy(&r, data, sizeof r);
+    violation v;
+    v.section = "network.dns";
+    v.syscall = "send";
+    v.addr = format_addr(r.addr);
+    v.port = 53;
+    v.protocol = r.reason == 2 ? "tcp" : "udp";
+    v.name.assign(r.name, std::min<std::size_t>(r.len, sizeof r.name));
+    v.mechanism = "cgroup-bpf";
+    v.pid = static_cast<int>(r.pid);
+    v.tid = static_cast<int>(r.tid);
+    v.ts_ns = r.ts_ns;
+    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
+    v.what = r.reason == 2   ? fmt::format("DNS over TCP to {} (not inspected: refused)", v.addr)
+             : r.reason == 1 ? fmt::format("DNS query to {} that cannot be parsed exactly", v.addr)
+                             : fmt::format("DNS query for {} to {}", v.name, v.addr);
+    if (g->sink_)
+        g->sink_(v);
+    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
+        g->kill_tree_();
+    return 0;
+}
+
 void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
     sink_ = std::move(sink);
     kill_tree_ = std::move(kill_tree);
@@ -330,6 +375,8 @@ void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
         spdlog::error("network guard: cannot open the report ring buffer");
         return;
     }
+    if (ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_dns_reports), &net_guard::on_dns_report, this) != 0)
+        spdlog::error("network guard: cannot open the DNS report ring buffer (denials are not reported)");
     if (unix_ && ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_unix_reports), &net_guard::on_unix_report, this) != 0)
         spdlog::error("network guard: cannot open the unix report ring buffer (denials are not reported)");
     if (exec_check_ && ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_exec_reports), &net_guard::on_report, this) != 0)

@@ -48,6 +48,7 @@ private:
     net_guard() = default;
     static int on_report(void* ctx, void* data, std::size_t len);
     static int on_unix_report(void* ctx, void* data, std::size_t len);
+    static int on_dns_report(void* ctx, void* data, std::size_t len);
     glassbox_enforce_bpf* skel_ = nullptr;
     ring_buffer* rb_ = nullptr;
     int cgroup_fd_ = -1;

@@ -185,6 +185,27 @@ std::optional<unix_shape> unix_rule_shape(std::string_view pattern) {
     return unix_shape{unix_shape::kind::star, std::string(pattern.substr(0, wild)), std::string(rest)};
 }
 
+std::optional<dns_shape> dns_rule_shape(std::string_view pattern) {
+    std::string p;
+    for (char c : pattern)
+        p += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    while (p.ends_with("."))
+        p.pop_back();
+    dns_shape out;
+    if (p.starts_with("**.")) {
+        out.type = dns_shape::kind::subtree;
+        p.erase(0, 3);
+    } else if (p.starts_with("*.")) {
+        out.type = dns_shape::kind::onelabel;
+        p.erase(0, 2);
+    }
+    if (p.empty() || p.size() > 253 || p.find_first_of("*?[{\\") != std::string::npos || p.starts_with(".") ||
+        p.find("..") != std::string::npos)
+        return std::nullopt;
+    out.name = std::move(p);
+    return out;
+}
+
 const std::vector<std::string>& privileged_ops() {
     // Everything that loads code into the kernel, reaches into another process, changes the mount
     // or namespace layout, or opens a side door around the file checks (handles, io_uring,

@@ -68,6 +68,8 @@ struct policy {
     // Unix socket address globs the command may connect/send to: brace-free alternatives, an
     // abstract name written "@name".
     std::vector<std::string> unix_connect;
+    // network.dns name patterns, lower case, no trailing dot.
+    std::vector<std::string> dns;
     std::set<std::string> privileged;      // allowed privileged operations (trace `priv` op names)
     std::optional<std::set<std::string>> syscalls; // allowlist; nullopt = not restricted
     bool raw_sockets = false;              // raw/packet sockets allowed
@@ -91,6 +93,14 @@ struct unix_shape {
 // nullopt when the pattern needs more than that ('?', classes, several '*', "**" inside).
 std::optional<unix_shape> unix_rule_shape(std::string_view pattern);
 
+// The shape of a network.dns pattern the kernel-side matcher can judge: an exact name,
+// "**.SUFFIX" (the suffix and every name under it) or "*.SUFFIX" (one label under it).
+struct dns_shape {
+    enum class kind { exact = 1, subtree = 2, onelabel = 3 } type = kind::exact;
+    std::string name; // lower case, no trailing dot
+};
+std::optional<dns_shape> dns_rule_shape(std::string_view pattern);
+
 // Compiles a parsed profile (docs/profile-format.md) into the policy. `notes` receives one sentence
 // per profile rule that cannot be enforced as written.
 policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::vector<std::string>& notes);
@@ -108,6 +118,7 @@ struct violation {
     std::string addr;       // network address when relevant
     int port = -1;
     std::string protocol;
+    std::string name;       // network.dns: the queried name
     std::string action;     // denied, killed, allowed (complain)
     std::string mechanism;  // landlock, seccomp, seccomp-notify, cgroup-bpf
     int pid = 0, tid = 0;

@@ -100,9 +100,16 @@ policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::ve
     add_endpoints(pol, p.network.connect, net_rule::direction::connect, notes);
     add_endpoints(pol, p.network.bind, net_rule::direction::bind, notes);
     add_endpoints(pol, p.network.accept, net_rule::direction::accept, notes);
-    if (!p.network.dns.empty())
-        pol.unenforced.push_back("network.dns names are NOT enforced: queries are not inspected (the resolver's "
-                                 "address and port are, through network.connect)");
+    for (const auto& r : p.network.dns) {
+        if (!dns_rule_shape(r.pattern.text())) {
+            pol.unenforced.push_back(fmt::format("network.dns names are NOT enforced: '{}' is finer than the "
+                                                 "in-kernel matcher (an exact name, **.SUFFIX or *.SUFFIX)",
+                                                 r.pattern.text()));
+            pol.dns.clear();
+            break;
+        }
+        pol.dns.push_back(r.pattern.text());
+    }
     if (p.match_socket("inet", "raw") || p.match_socket("inet6", "raw") || p.match_socket("packet", "raw") ||
         p.match_socket("packet", "dgram"))
         pol.raw_sockets = true;

@@ -164,7 +164,8 @@ void sandbox::kill_tree() {
 namespace {
 constexpr const char* net_programs_line =
     "cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; ingress to TCP listeners "
-    "against network.accept; egress backstop for raw and ICMP sockets";
+    "against network.accept; DNS queries (UDP port 53) against network.dns; egress backstop for raw and "
+    "ICMP sockets";
 } // namespace
 
 const mechanism_report& sandbox::prepare() {

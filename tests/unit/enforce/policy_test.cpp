@@ -106,3 +106,25 @@ TEST_CASE("unix socket rules compile to the shapes the kernel-side matcher judge
     CHECK_FALSE(unix_rule_shape("/run/[ab].sock"));   // class
     CHECK_FALSE(unix_rule_shape(std::string(120, 'a'))); // longer than sun_path
 }
+
+TEST_CASE("DNS rules compile to the shapes the kernel-side matcher judges", "[enforce][dns]") {
+    using glassbox::enforce::dns_rule_shape;
+    using kind = glassbox::enforce::dns_shape::kind;
+    auto e = dns_rule_shape("Database.ClamAV.net.");
+    REQUIRE(e);
+    CHECK(e->type == kind::exact);
+    CHECK(e->name == "database.clamav.net");
+    auto sub = dns_rule_shape("**.clamav.net");
+    REQUIRE(sub);
+    CHECK(sub->type == kind::subtree);
+    CHECK(sub->name == "clamav.net");
+    auto one = dns_rule_shape("*.example.com");
+    REQUIRE(one);
+    CHECK(one->type == kind::onelabel);
+    CHECK(one->name == "example.com");
+    CHECK_FALSE(dns_rule_shape("a.*.example.com"));
+    CHECK_FALSE(dns_rule_shape("**"));
+    CHECK_FALSE(dns_rule_shape("*"));
+    CHECK_FALSE(dns_rule_shape("db?.example.com"));
+    CHECK_FALSE(dns_rule_shape("a..b"));
+}
