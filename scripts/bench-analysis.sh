@@ -2,7 +2,7 @@
 # Analysis benchmark: generates synthetic traces shaped like a full antivirus scan (1M and 10M
 # events; every scanned file is a distinct path, plus temp files, /proc reads, libraries and a few
 # injected violations), then measures `glassbox check` and `glassbox diff` wall time and peak RSS
-# with /usr/bin/time -v. Targets (docs/performance.md): 1M events in under 2 s, 10M within 1 GiB.
+# and CPU time with /usr/bin/time -v, with the load average. Targets (docs/performance.md): 1M events in under 2 s, 10M within 1 GiB.
 # Usage: scripts/bench-analysis.sh [BUILD_DIR] [WORK_DIR]    (needs python3 and GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,14 +70,18 @@ with open(out, "w", buffering=1 << 20) as f:
 PY
 }
 
-measure() { # measure LABEL CMD...: wall time and peak RSS of one run (exit status 1 is expected)
+measure() { # measure LABEL CMD...: CPU and wall time, peak RSS of one run (exit status 1 is expected)
   local label=$1; shift
-  local tf=$work/time.txt
+  local tf=$work/time.txt load
+  load=$(cut -d' ' -f1 /proc/loadavg)
   /usr/bin/time -v -o "$tf" "$@" >/dev/null 2>"$work/stderr.txt" || true
-  local wall rss
+  local wall rss cpu
   wall=$(awk -F': ' '/Elapsed/ {print $2}' "$tf")
   rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f MiB", $2/1024}' "$tf")
-  printf '%-34s wall %-9s peak RSS %s\n' "$label" "$wall" "$rss"
+  # CPU time (user + sys) is what to compare on a shared machine; the load average says how
+  # shared it was.
+  cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f s (user %.2f + sys %.2f)", u+s, u, s}' "$tf")
+  printf '%-34s cpu %-32s wall %-9s peak RSS %-8s load %s\n' "$label" "$cpu" "$wall" "$rss" "$load"
 }
 
 for size in ${GLASSBOX_BENCH_SIZES:-1000000 10000000}; do

@@ -9,6 +9,8 @@
 # conditionally trivial destructors), which glassbox uses throughout, so this script uses Debian
 # 12's clang-19 with its libFuzzer runtime (libclang-rt-19-dev), installing them when missing.
 # The normal g++ build replays the committed corpora in ctest (fuzz-replay/*).
+# Only the fuzzed libraries (trace, analysis, scan, common) are built, with ASan/UBSan and
+# libFuzzer coverage (tests/fuzz.cmake): about 4 minutes on 2 quiet cores the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -24,6 +26,14 @@ if ! command -v clang++-19 >/dev/null || [[ ! -d /usr/lib/llvm-19/lib/clang/19/l
   echo "fuzz.sh: installing clang-19 and libclang-rt-19-dev (Debian 12)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-19 libclang-rt-19-dev >/dev/null
 fi
+# Symbolised sanitizer reports (clang-19 ships no llvm-symbolizer of its own on Debian 12; any
+# version reads the DWARF).
+if [[ -z ${ASAN_SYMBOLIZER_PATH:-} ]]; then
+  for s in /usr/lib/llvm-19/bin/llvm-symbolizer /usr/bin/llvm-symbolizer /usr/bin/llvm-symbolizer-14; do
+    [[ -x $s ]] && { export ASAN_SYMBOLIZER_PATH=$s; break; }
+  done
+fi
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 -DGLASSBOX_FUZZ=ON >/dev/null
 status=0

@@ -4,6 +4,9 @@
 #   scan_libc_syscall_noplt   -fno-plt (call *syscall@GOTPCREL(%rip))
 #   scan_libc_syscall_static  -static (libc's syscall() is local code: a discovered dispatcher)
 #   scan_inline_stripped      strip --strip-all copy (functions only from .eh_frame)
+#   scan_inline_noeh, scan_libc_syscall_static_noeh
+#                             stripped AND without .eh_frame/.eh_frame_hdr (functions only from
+#                             the sweep: call targets and prologues)
 #   scan_inline_truncated     the first 2000 bytes (truncated ELF)
 #   scan_inline_corrupt       e_shoff overwritten with garbage (corrupt section headers)
 #   scan_i386.o               a 32-bit i386 ELF (objcopy -I binary -O elf32-i386)
@@ -47,8 +50,18 @@ add_custom_command(
   DEPENDS scan_inline
   COMMENT "scan test inputs: stripped, truncated, corrupt, i386 and non-ELF files"
   VERBATIM)
+add_custom_command(
+  OUTPUT ${d}/scan_inline_noeh ${d}/scan_libc_syscall_static_noeh
+  COMMAND ${GLASSBOX_OBJCOPY} --strip-all --remove-section=.eh_frame --remove-section=.eh_frame_hdr
+          $<TARGET_FILE:scan_inline> ${d}/scan_inline_noeh
+  COMMAND ${GLASSBOX_OBJCOPY} --strip-all --remove-section=.eh_frame --remove-section=.eh_frame_hdr
+          $<TARGET_FILE:scan_libc_syscall_static> ${d}/scan_libc_syscall_static_noeh
+  DEPENDS scan_inline scan_libc_syscall_static
+  COMMENT "scan test inputs: stripped copies without unwind tables"
+  VERBATIM)
 add_custom_target(scan_program_variants DEPENDS ${d}/scan_inline_stripped ${d}/scan_inline_truncated
-                  ${d}/scan_inline_corrupt ${d}/scan_i386.o ${d}/scan_not_elf.txt)
+                  ${d}/scan_inline_corrupt ${d}/scan_i386.o ${d}/scan_not_elf.txt
+                  ${d}/scan_inline_noeh ${d}/scan_libc_syscall_static_noeh)
 add_custom_target(scan_programs DEPENDS ${scan_program_targets} scan_program_variants)
 
 foreach(t unit_scan integration_scan)

@@ -73,6 +73,7 @@ struct {
  * user at a time. */
 struct gb_path_buf {
     char buf[GB_PATH_MAX * 2];
+    __u64 pseudo_dentry; /* argument of gb_pseudo_name (helpers/path.h) */
 };
 
 struct {

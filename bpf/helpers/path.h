@@ -25,19 +25,88 @@ struct gb_walk {
     __u16 done;
 };
 
-/* Writes the filesystem type's name ("nsfs", "pidfs") ending at w->off: internal filesystems make
- * their names up on demand, so naming the type beats an empty path or a bare "/". */
-static __always_inline void gb_walk_fs_name(struct gb_walk* w, struct gb_path_buf* pb,
-                                            struct dentry* dentry) {
-    char tn[32] = {};
-    long n = bpf_probe_read_kernel_str(tn, sizeof(tn), dentry->d_sb->s_type->name);
-    if (n > 1 && n <= (long)sizeof(tn)) {
-        __u32 len = (__u32)(n - 1);
-        __u32 off = w->off - len;
-        bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & 31, tn);
-        w->off = off;
+/* Names a pseudo file the way /proc/PID/fd does (the kernel makes these names up on demand with
+ * d_dname): "pipe:[INO]", "socket:[INO]", "net:[INO]" (nsfs: the namespace type),
+ * "anon_inode:[eventfd]", otherwise "<filesystem type>:[INO]". Written into this CPU's path buffer
+ * so that it ends at `end`; returns where it starts. A global function: verified once, not inside
+ * every walk's loop; its dentry arrives in pb->pseudo_dentry. */
+__noinline __u32 gb_pseudo_name(__u32 end, __u32 named) {
+    struct gb_path_buf* pb = gb_path_buf();
+    if (!pb)
+        return end;
+    struct dentry* dentry = GB_BTF(struct dentry, pb->pseudo_dentry);
+    /* Built backwards in the upper half of the path buffer, which the walk does not use (the
+     * verifier refuses variable-offset writes to the stack). */
+    char* nb = &pb->buf[GB_PATH_MAX];
+    __u32 p = 64;
+    struct inode* inode = dentry->d_inode;
+    char tn[24] = {};
+    bpf_probe_read_kernel_str(tn, sizeof(tn), dentry->d_sb->s_type->name);
+    bool anon = tn[0] == 'a' && tn[1] == 'n' && tn[2] == 'o' && tn[3] == 'n' && tn[4] == '_';
+    bool sock = tn[0] == 's' && tn[1] == 'o' && tn[2] == 'c' && tn[3] == 'k' && tn[4] == 'f' && tn[5] == 's';
+    /* A pseudo file with a name of its own keeps it ("memfd:NAME"), except where the kernel
+     * shows another: sockets (whose dentry holds the protocol) and anonymous inodes. */
+    if (named && !anon && !sock)
+        return end;
+    if (anon) { /* anon_inode:[eventfd]: the dentry's own name is the bracketed part */
+        char dn[32] = {};
+        long n = bpf_probe_read_kernel_str(dn, sizeof(dn), dentry->d_name.name);
+        __u32 len = n > 1 ? (__u32)(n - 1) & 31 : 0;
+        p -= len;
+        bpf_probe_read_kernel(&nb[p & 63], len, dn);
+    } else {
+        __u64 ino = inode ? inode->i_ino : 0;
+        nb[--p & 63] = ']';
+        for (int i = 0; i < 20; i++) {
+            nb[--p & 63] = '0' + (char)(ino % 10);
+            ino /= 10;
+            if (!ino)
+                break;
+        }
+        nb[--p & 63] = '[';
     }
+    nb[--p & 63] = ':';
+    const char* prefix = tn;
+    if (anon)
+        prefix = "anon_inode";
+    else if (tn[0] == 'p' && tn[1] == 'i' && tn[2] == 'p' && tn[3] == 'e' && tn[4] == 'f' && tn[5] == 's')
+        prefix = "pipe";
+    else if (sock)
+        prefix = "socket";
+    else if (tn[0] == 'n' && tn[1] == 's' && tn[2] == 'f' && tn[3] == 's' && tn[4] == 0 && inode) {
+        struct ns_common* ns = GB_BTF(struct ns_common, inode->i_private);
+        const char* name = ns->ops->name;
+        if (name && bpf_probe_read_kernel_str(tn, sizeof(tn), name) > 1)
+            prefix = tn;
+    }
+    char px[24] = {};
+    long n = bpf_probe_read_kernel_str(px, sizeof(px), prefix);
+    if (n > 1) {
+        __u32 len = (__u32)(n - 1) & 31;
+        if (len <= p) {
+            p -= len;
+            bpf_probe_read_kernel(&nb[p & 63], len, px);
+        }
+    }
+    __u32 len = (64 - p) & 63;
+    if (len + 1 > end || end > GB_PATH_MAX)
+        return end;
+    __u32 off = end - len;
+    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len, &nb[p & 63]);
+    return off;
+}
+
+/* Names the pseudo file w->dentry (see gb_pseudo_name); false when it keeps its own name. */
+static __always_inline bool gb_walk_fs_name(struct gb_walk* w, struct gb_path_buf* pb, bool named) {
+    /* Through the map, not as an argument: a global function takes numbers, and the verifier
+     * still types w->dentry as a pointer. */
+    pb->pseudo_dentry = w->dentry;
+    __u32 off = gb_pseudo_name(w->off, named);
+    if (off == w->off)
+        return false;
+    w->off = off;
     w->flags |= GB_STR_RELATIVE;
+    return true;
 }
 
 static long gb_walk_step(__u64 i, void* vctx) {
@@ -59,7 +128,7 @@ static long gb_walk_step(__u64 i, void* vctx) {
             if (w->off == GB_PATH_MAX - 1 &&
                 (__u64)GB_BTF(struct task_struct, bpf_get_current_task_btf())->fs->root.dentry !=
                     w->dentry)
-                gb_walk_fs_name(w, pb, dentry);
+                gb_walk_fs_name(w, pb, false);
             return 1;
         }
         w->dentry = (__u64)mnt->mnt_mountpoint;
@@ -73,8 +142,16 @@ static long gb_walk_step(__u64 i, void* vctx) {
     bool pseudo = parent == w->dentry;
     __u32 len = dentry->d_name.len;
     __u32 off = w->off;
-    if (pseudo && len == 0 && off == GB_PATH_MAX - 1) { /* a nameless pseudo root (nsfs) */
-        gb_walk_fs_name(w, pb, dentry);
+    char c0 = 0;
+    if (pseudo && len == 1)
+        bpf_probe_read_kernel(&c0, 1, dentry->d_name.name);
+    /* A pseudo file without a name of its own: "" (pipes, sockets) or "/" (d_alloc_anon: nsfs,
+     * pidfs); the kernel makes their names up on demand. */
+    /* ... and sockets and anonymous inodes, whose filesystem names them on demand. */
+    const struct dentry_operations* dops = dentry->d_op;
+    bool dname = pseudo && dops && dops->d_dname;
+    if (pseudo && (len == 0 || c0 == '/' || dname) && off == GB_PATH_MAX - 1 &&
+        gb_walk_fs_name(w, pb, len != 0 && c0 != '/')) {
         w->done = 1;
         return 1;
     }

@@ -46,10 +46,9 @@ struct syscall_id {
 std::string_view syscall_name(abi table, int nr);
 // "openat" for x86-64, "i386:execve", "x32:read", "x86_64:#999" when unknown: unique and stable.
 std::string syscall_label(syscall_id id);
-// The x86-64 number of a name, nullopt when unknown.
-std::optional<int> syscall_number(std::string_view name);
-// The i386 number of a name, nullopt when unknown.
-std::optional<int> i386_syscall_number(std::string_view name);
+// The number of a name in `table` (x86-64 by default; x32 uses the x86-64 names), nullopt when
+// unknown. The one name -> number lookup: the inverse of syscall_name.
+std::optional<int> syscall_number(std::string_view name, abi table = abi::x86_64);
 category syscall_category(std::string_view name);
 // Sensitive: what a reviewer must see (privileged operations, exec, credential changes, raw
 // network access, ...). Used for --diff ranking and for --against "never exercised".

@@ -99,8 +99,7 @@ result<against_result> check_against(const binary_report& report, const std::str
         any_i386_unresolved |= s.table == abi::i386 && !s.resolved;
 
     auto in_surface = [&](abi table, const std::string& name) {
-        std::optional<int> nr =
-            table == abi::i386 ? i386_syscall_number(name) : syscall_number(name);
+        auto nr = syscall_number(name, table);
         return nr && report.all.count({table, *nr}) > 0;
     };
 

@@ -10,6 +10,7 @@
 //      makes the function itself a dispatcher, resolved at its own callers in the next round.
 #include "scan/disasm.hpp"
 
+#include "scan/capstone.hpp"
 #include <capstone/capstone.h>
 #include <fmt/core.h>
 
@@ -27,37 +28,7 @@ namespace {
 // ---- Capstone RAII
 // -------------------------------------------------------------------------------
 
-class capstone_handle {
-  public:
-    static result<capstone_handle> open() {
-        capstone_handle h;
-        if (cs_open(CS_ARCH_X86, CS_MODE_64, &h.h_) != CS_ERR_OK)
-            return std::unexpected(error{"capstone: cannot open an x86-64 disassembler"});
-        cs_option(h.h_, CS_OPT_DETAIL, CS_OPT_ON);
-        return h;
-    }
-    capstone_handle() = default;
-    capstone_handle(capstone_handle&& o) noexcept : h_(o.h_) { o.h_ = 0; }
-    capstone_handle& operator=(capstone_handle&& o) noexcept {
-        std::swap(h_, o.h_);
-        return *this;
-    }
-    capstone_handle(const capstone_handle&) = delete;
-    capstone_handle& operator=(const capstone_handle&) = delete;
-    ~capstone_handle() {
-        if (h_)
-            cs_close(&h_);
-    }
-    csh get() const { return h_; }
-
-  private:
-    csh h_ = 0;
-};
-
-struct insn_deleter {
-    void operator()(cs_insn* i) const { cs_free(i, 1); }
-};
-using insn_ptr = std::unique_ptr<cs_insn, insn_deleter>;
+// capstone_handle and insn_ptr: scan/capstone.hpp (shared with the function-start sweep).
 
 // ---- registers
 // -----------------------------------------------------------------------------------
@@ -862,7 +833,7 @@ class analyser {
             // A call that never returns ends the block like a jmp: no fall-through predecessor.
             if (in.is_call && in.target) {
                 auto n = names_.find(*in.target);
-                if (n != names_.end() && is_noreturn(n->second))
+                if (n != names_.end() && !n->second.empty() ? is_noreturn(n->second) : never_returns(*in.target))
                     in.uncond = true;
             }
             f.index[in.address] = f.insns.size();
@@ -877,8 +848,45 @@ class analyser {
         }
     }
 
+    // A function known only by its address (stripped code) never returns when its body has no
+    // ret and no jump out of it (nor an indirect one): __libc_fatal, abort, error paths. Without
+    // this, the code after a call to it looks like a path and clobbers the registers traced.
+    bool never_returns(std::uint64_t start) {
+        auto c = noreturn_.find(start);
+        if (c != noreturn_.end())
+            return c->second;
+        bool& verdict = noreturn_[start];
+        verdict = false;
+        const region_ref* r = region_of(start);
+        auto it = std::upper_bound(starts_.begin(), starts_.end(), start);
+        if (!r || it == starts_.begin() || *(it - 1) != start)
+            return false; // not a known function start
+        std::uint64_t end = it == starts_.end() ? r->end : std::min(*it, r->end);
+        if (end - start > 4096)
+            return false;
+        insn_ptr ci(cs_malloc(cs_.get()));
+        if (!ci)
+            return false;
+        const std::uint8_t* code = r->region->bytes.data() + (start - r->begin);
+        std::size_t size = end - start;
+        std::uint64_t a = start;
+        bool any = false;
+        while (size > 0 && cs_disasm_iter(cs_.get(), &code, &size, &a, ci.get())) {
+            insn in;
+            decode_one(cs_.get(), ci.get(), in);
+            any = true;
+            if (in.is_ret)
+                return false;
+            if (in.is_jump && (!in.target || *in.target < start || *in.target >= end))
+                return false; // a tail call or an indirect jump: may return
+        }
+        verdict = any && size == 0;
+        return verdict;
+    }
+
     const elf_image& img_;
     capstone_handle cs_;
+    std::unordered_map<std::uint64_t, bool> noreturn_;
     std::vector<region_ref> regions_;
     std::vector<std::uint64_t> starts_;
     std::map<std::uint64_t, std::string> names_;
@@ -893,7 +901,7 @@ class analyser {
 
 result<code_analysis> analyse_code(const elf_image& img,
                                    const std::map<std::string, int>& dispatchers) {
-    auto cs = capstone_handle::open();
+    auto cs = capstone_handle::open(true);
     if (!cs)
         return std::unexpected(cs.error());
     analyser a(img, std::move(*cs));

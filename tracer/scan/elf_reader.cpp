@@ -716,6 +716,15 @@ result<elf_image> read_elf(std::span<std::byte> bytes) {
         img.type = "pie-executable";
     for (auto a : fde_starts)
         img.functions.emplace(a, "");
+    // Neither symbols nor unwind tables: recover the starts from the code itself.
+    if (!have_symtab && fde_starts.empty() && img.machine == EM_X86_64 && img.elf_class == 64 &&
+        !img.code.empty()) {
+        auto swept = sweep_function_starts(img.code);
+        for (auto a : swept)
+            img.functions.emplace(a, "");
+        if (!swept.empty())
+            sources["sweep"] = "";
+    }
     if (eh.e_entry && img.type != "relocatable")
         img.functions.emplace(eh.e_entry, "");
     for (auto& [k, v] : sources) {

@@ -61,7 +61,7 @@ struct elf_image {
     // Code
     std::vector<code_region> code;
     std::map<std::uint64_t, std::string> functions; // start -> name ("" when only from .eh_frame)
-    std::string function_source; // "symtab", "dynsym", "eh_frame", "none" (joined by '+')
+    std::string function_source; // "symtab", "dynsym", "eh_frame", "sweep", "none" (joined by '+')
     std::map<std::uint64_t, std::string> got_slots; // GOT slot address -> symbol (from relocations)
     std::map<std::uint64_t, std::string> plt_stubs; // PLT stub entry address -> symbol
 
@@ -75,6 +75,11 @@ struct elf_image {
 // regions point into it). libelf may byte-swap in place, so the buffer is writable.
 // Errors are one line: "not an ELF file", "truncated ELF header", "32-bit ELF (i386): ...".
 result<elf_image> read_elf(std::span<std::byte> bytes);
+
+// Function starts of x86-64 code without symbols or unwind tables, from one linear sweep:
+// direct call targets, and frame-opening instructions at aligned addresses after the end of the
+// previous function (function_starts.cpp). Sorted, unique.
+std::vector<std::uint64_t> sweep_function_starts(const std::vector<code_region>& code);
 
 // The human name of an e_machine value ("x86-64", "aarch64", "EM_183").
 std::string machine_name(int machine);

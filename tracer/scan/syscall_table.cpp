@@ -256,8 +256,17 @@ std::string_view category_name(category c) {
     return "other";
 }
 
+namespace {
+
+// The name table of an ABI: i386 has its own numbers; x32 uses the x86-64 names.
+const std::array<std::string_view, 470>& names_of(abi table) {
+    return table == abi::i386 ? detail::i386_syscall_names : detail::x86_64_syscall_names;
+}
+
+} // namespace
+
 std::string_view syscall_name(abi table, int nr) {
-    const auto& t = table == abi::i386 ? detail::i386_syscall_names : detail::x86_64_syscall_names;
+    const auto& t = names_of(table);
     if (nr < 0 || static_cast<std::size_t>(nr) >= t.size())
         return {};
     return t[static_cast<std::size_t>(nr)];
@@ -271,18 +280,12 @@ std::string syscall_label(syscall_id id) {
                      : fmt::format("{}:{}", abi_name(id.table), n);
 }
 
-std::optional<int> syscall_number(std::string_view name) {
-    const auto& t = detail::x86_64_syscall_names;
+std::optional<int> syscall_number(std::string_view name, abi table) {
+    const auto& t = names_of(table);
+    if (name.empty())
+        return std::nullopt;
     for (std::size_t i = 0; i < t.size(); ++i)
-        if (!t[i].empty() && t[i] == name)
-            return static_cast<int>(i);
-    return std::nullopt;
-}
-
-std::optional<int> i386_syscall_number(std::string_view name) {
-    const auto& t = detail::i386_syscall_names;
-    for (std::size_t i = 0; i < t.size(); ++i)
-        if (!t[i].empty() && t[i] == name)
+        if (t[i] == name)
             return static_cast<int>(i);
     return std::nullopt;
 }

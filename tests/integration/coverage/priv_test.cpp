@@ -1,6 +1,7 @@
 // Issue 3, "Privileged operations": each operation of tests/fixtures/cov_priv.c is a `priv` event
 // with `op`, its key arguments and its result (module loading with an invalid file: the attempt
 // and its failure).
+#include <regex>
 #include "cov_helpers.hpp"
 
 using namespace covtest;
@@ -56,8 +57,8 @@ TEST_CASE("privileged operations are priv events with key arguments and results"
     CHECK(one("fsopen")["fsname"] == "tmpfs");
     json sn = one("setns");
     CHECK(sn["nstype"] == r.act("setns").num("nstype"));
-    // Known gap: the namespace file's path (nsfs, whose names the kernel generates on demand)
-    // still resolves to "/"; only nstype identifies the namespace for now.
+    // The namespace file, named as /proc/PID/ns/uts reads: "uts:[INODE]".
+    CHECK(std::regex_match(sn["path"].get<std::string>(), std::regex(R"(uts:\[[0-9]+\])")));
     CHECK(one("chroot")["path"] == d.str());
 
     CHECK(one("bpf")["cmd"] == "BPF_MAP_CREATE");

@@ -5,6 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <sstream>
+
 using namespace gbtest;
 
 TEST_CASE("run records opens by absolute, relative, dirfd and symlink paths, and failed opens", "[root][record]") {
@@ -107,4 +110,25 @@ TEST_CASE("run reports a missing command in one line with status 127 and leaves 
     CHECK_FALSE(std::filesystem::exists(trace));
     CHECK_FALSE(std::filesystem::exists(trace + ".partial"));
     CHECK(run({GLASSBOX_BIN, "run", "-q", "--out", "/nonexistent-dir/t.jsonl", "--", "/bin/true"}) == 73);
+}
+
+TEST_CASE("run names pipes, sockets, anonymous inodes and namespace files as /proc/PID/fd does", "[root][record]") {
+    temp_dir dir;
+    std::string trace = dir / "trace.jsonl";
+    std::string out;
+    int rc = run({GLASSBOX_BIN, "run", "-q", "--out", trace, "--", fixture("rec_actions"), "pseudo"}, &out);
+    REQUIRE(rc == 0);
+    std::map<std::string, std::string> ino; // "pipe" -> "1234"
+    std::istringstream lines(out);
+    std::string kind, num;
+    while (lines >> kind >> num)
+        ino[kind] = num;
+    REQUIRE(ino.size() == 3);
+    auto t = load_trace(trace);
+    auto fchmods = find_all(t, [](const json& e) { return e["type"] == "chmod" && e["syscall"] == "fchmod"; });
+    REQUIRE(fchmods.size() == 4);
+    CHECK(fchmods[0]["path"] == "pipe:[" + ino["pipe"] + "]");
+    CHECK(fchmods[1]["path"] == "socket:[" + ino["socket"] + "]");
+    CHECK(fchmods[2]["path"] == "anon_inode:[eventfd]");
+    CHECK(fchmods[3]["path"] == "uts:[" + ino["ns"] + "]");
 }

@@ -140,6 +140,38 @@ TEST_CASE("a stripped copy has the same surface, with functions from .eh_frame",
     }
 }
 
+TEST_CASE("stripped without .eh_frame: function starts from the code give the exact same sites",
+          "[scan]") {
+    // No symbols and no unwind tables: the starts come from the sweep (call targets, prologues).
+    // Every site must be found at the same address with the same numbers as in the unstripped
+    // build, including those only resolved through the local syscall() and my_wrapper()
+    // dispatchers of the static binary, which need their function boundaries.
+    for (auto [full_name, bare_name] : {std::pair{"scan_inline", "scan_inline_noeh"},
+                                        std::pair{"scan_libc_syscall_static", "scan_libc_syscall_static_noeh"}}) {
+        INFO(bare_name);
+        auto full = scan_one(prog(full_name), false);
+        auto r = scan_one(prog(bare_name), false);
+        REQUIRE(r.error.empty());
+        CHECK(r.stripped);
+        CHECK(r.function_source.find("eh_frame") == std::string::npos);
+        CHECK(r.function_source.find("sweep") != std::string::npos);
+        CHECK(labels(r.own) == labels(full.own));
+        CHECK(r.unresolved_sites == full.unresolved_sites);
+        REQUIRE(r.sites.size() == full.sites.size());
+        for (std::size_t i = 0; i < r.sites.size(); ++i) {
+            INFO(full.sites[i].function << " " << full.sites[i].instruction);
+            CHECK(r.sites[i].address == full.sites[i].address);
+            CHECK(sorted(r.sites[i].numbers) == sorted(full.sites[i].numbers));
+            CHECK(r.sites[i].resolved == full.sites[i].resolved);
+            CHECK(r.sites[i].dispatcher == full.sites[i].dispatcher);
+        }
+    }
+    auto r = scan_one(prog("scan_libc_syscall_static_noeh"), false);
+    auto own = labels(r.own);
+    for (auto n : {"ptrace", "init_module", "bpf"})
+        CHECK(own.count(n));
+}
+
 TEST_CASE("calls through libc syscall() are resolved at the call site, wrappers at theirs",
           "[scan]") {
     for (const char* name : {"scan_libc_syscall", "scan_libc_syscall_noplt"}) {
