@@ -74,6 +74,8 @@ struct {
 struct gb_path_buf {
     char buf[GB_PATH_MAX * 2];
     __u64 pseudo_dentry; /* argument of gb_pseudo_name (helpers/path.h) */
+    __u64 walk_dentry;   /* arguments of gb_walk_global (helpers/path.h) */
+    __u64 walk_mnt;
 };
 
 struct {
@@ -177,6 +179,27 @@ static __always_inline long gb_exit_nr(struct pt_regs* regs) { return regs->orig
 static __always_inline __u8* gb_event_buf(void) {
     __u32 cpu = bpf_get_smp_processor_id();
     return bpf_map_lookup_elem(&gb_event_scratch, &cpu);
+}
+
+/* The start of every sys_exit handler of a stashed syscall: takes this thread's stash if it is
+ * the one of syscall `nr` (the slot is free again from here on; its arguments stay readable for
+ * the rest of this program run) and returns this CPU's record buffer. NULL when there is nothing
+ * to record: no stash, another syscall's, or no buffer (then counted as lost). */
+static __always_inline __u8* gb_exit_take(long nr, __u32 kind, struct gb_inflight** stash) {
+    struct gb_inflight* in = gb_stash_lookup();
+    if (!in)
+        return NULL;
+    bool mine = in->nr == (__u32)nr;
+    in->nr = GB_NR_NONE;
+    if (!mine)
+        return NULL;
+    __u8* buf = gb_event_buf();
+    if (!buf) {
+        gb_count_lost(kind);
+        return NULL;
+    }
+    *stash = in;
+    return buf;
 }
 
 static __always_inline struct gb_path_buf* gb_path_buf(void) {

@@ -32,19 +32,10 @@ static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_open_nr(nr))
         return 0;
-    struct gb_inflight* in = gb_stash_lookup();
-    if (!in)
+    struct gb_inflight* in = NULL;
+    __u8* buf = gb_exit_take(nr, GB_EV_OPEN, &in);
+    if (!buf || !in)
         return 0;
-    if (in->nr != nr) {
-        gb_stash_drop();
-        return 0;
-    }
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(GB_EV_OPEN);
-        gb_stash_drop();
-        return 0;
-    }
     struct gb_open_event* ev = (struct gb_open_event*)buf;
     const __u32 data_off = sizeof(*ev);
     __u32 pos = data_off;
@@ -84,6 +75,5 @@ static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
     pos = gb_put_file_path(buf, pos, data_off, &ev->path, f);
     pos = gb_put_user_str(buf, pos, data_off, &ev->raw_path, upath);
     gb_submit(ev, pos, GB_EV_OPEN);
-    gb_stash_drop();
     return 0;
 }

@@ -124,19 +124,10 @@ static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (nr != NR_EXECVE && nr != NR_EXECVEAT)
         return 0;
-    struct gb_inflight* in = gb_stash_lookup();
-    if (!in)
+    struct gb_inflight* in = NULL;
+    __u8* buf = gb_exit_take(nr, GB_EV_EXEC, &in);
+    if (!buf || !in || ret >= 0) /* a successful exec was recorded at sched_process_exec */
         return 0;
-    if (in->nr != nr || ret >= 0) {
-        gb_stash_drop();
-        return 0;
-    }
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(GB_EV_EXEC);
-        gb_stash_drop();
-        return 0;
-    }
     struct gb_exec_event* ev = (struct gb_exec_event*)buf;
     const __u32 data_off = sizeof(*ev);
     __u32 pos = data_off;
@@ -191,7 +182,6 @@ static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     ev->argv.len = pos - start;
     ev->argc = argc;
     gb_submit(ev, pos, GB_EV_EXEC);
-    gb_stash_drop();
     return 0;
 }
 

@@ -2,6 +2,8 @@
 // read the produced JSON Lines trace, and find events in it by their fields.
 #pragma once
 
+#include "run_command.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -31,35 +33,10 @@ struct temp_dir {
 
 // Runs argv (no shell); returns the exit status (128+N for a signal), stdout in *out if given.
 inline int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
-    int pipefd[2];
-    if (::pipe(pipefd) != 0)
-        return -1;
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(pipefd[1], 1);
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        std::vector<char*> a;
-        for (const auto& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    std::string captured;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
-        captured.append(buf, static_cast<std::size_t>(n));
-    ::close(pipefd[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    auto r = glassbox_test::run_command(argv);
     if (out)
-        *out = captured;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
+        *out = std::move(r.out);
+    return r.status;
 }
 
 inline std::vector<json> load_trace(const std::string& path) {

@@ -1,9 +1,15 @@
 // Root integration tests of the recording's scope and endings: a hostile child that moves itself
 // out of the run's cgroup is still traced (and its own child too), and recording waits for it;
-// --timeout ends the recording, kills the tree and still writes a complete trace.
+// --timeout ends the recording, kills the tree and still writes a complete trace; the progress
+// line appears on a terminal only.
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iterator>
+#include <pty.h>
+#include <regex>
 
 using namespace gbtest;
 
@@ -55,4 +61,47 @@ TEST_CASE("the --timeout option ends the recording, kills the tree and writes a 
     auto exits = find_all(t, [&](const json& e) { return e["type"] == "exit" && e["pid"] == t.front()["root_pid"]; });
     REQUIRE(exits.size() == 1);
     CHECK(exits[0]["signal_name"] == "SIGKILL");
+}
+
+// Issue 2: without --follow, a run on a terminal shows a one-line progress status on stderr
+// (events, rate, elapsed), rewritten in place; with stderr not a terminal, nothing of the kind.
+TEST_CASE("run shows a progress line on a terminal and none otherwise", "[root][record]") {
+    temp_dir dir;
+    std::string trace = dir / "trace.jsonl";
+    std::vector<std::string> argv = {GLASSBOX_BIN, "run", "--out", trace, "--", fixture("rec_actions"), "sleep", "2"};
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::vector<char*> a;
+        for (auto& s : argv)
+            a.push_back(s.data());
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    std::string tty;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(master, buf, sizeof buf)) > 0) // EIO once the child side closes
+        tty.append(buf, static_cast<std::size_t>(n));
+    ::close(master);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    std::regex line(R"(\r\x1b\[Kglassbox: recording: [0-9]+ events, [0-9]+/s, [0-9]+\.[0-9]s elapsed)");
+    auto count = std::distance(std::sregex_iterator(tty.begin(), tty.end(), line), std::sregex_iterator());
+    CHECK(count >= 2); // refreshed about twice a second over two seconds
+    CHECK(tty.find("events written to " + trace) != std::string::npos);
+
+    // Not a terminal: no progress line (stderr captured through a pipe by run()).
+    std::string err_file = dir / "stderr.txt";
+    int rc = run({"/bin/sh", "-c", std::string(GLASSBOX_BIN) + " run --out " + trace + " -- " +
+                                       fixture("rec_actions") + " sleep 1 2>" + err_file});
+    CHECK(rc == 0);
+    std::ifstream ef(err_file);
+    std::string err((std::istreambuf_iterator<char>(ef)), std::istreambuf_iterator<char>());
+    CHECK(err.find("recording:") == std::string::npos);
+    CHECK(err.find("\x1b[K") == std::string::npos);
 }
