@@ -74,6 +74,8 @@ struct {
 struct gb_path_buf {
     char buf[GB_PATH_MAX * 2];
     __u64 pseudo_dentry; /* argument of gb_pseudo_name (helpers/path.h) */
+    __u64 walk_dentry;   /* arguments of gb_walk_global (helpers/path.h) */
+    __u64 walk_mnt;
 };
 
 struct {
