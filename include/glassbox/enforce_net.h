@@ -45,7 +45,61 @@ struct gb_net_config {
     __u32 n_rules;
     __u32 mode;        /* enum gb_net_mode */
     __u32 raw_allowed; /* raw/ICMP sockets may send (still matched against connect rules) */
-    __u32 pad;
+    __u32 n_unix;      /* entries of gb_unix_rules in use */
+    __u32 n_dns;       /* entries of gb_dns_rules in use */
+    __u32 pad2;
+};
+
+/* DNS names (network.dns), judged in UDP queries to port 53 by the cgroup_skb egress program
+ * (bpf/enforce/dns.bpf.c), lower case, dotted, no trailing dot:
+ *   EXACT:    name == name_
+ *   SUBTREE:  name == name_, or ends with "." + name_   ("**.example.com")
+ *   ONELABEL: one label + "." + name_                   ("*.example.com") */
+#define GB_DNS_MAX_RULES 32
+#define GB_DNS_NAME 256
+enum gb_dns_kind { GB_DNS_EXACT = 1, GB_DNS_SUBTREE = 2, GB_DNS_ONELABEL = 3 };
+struct gb_dns_rule {
+    __u8 kind;
+    __u8 len;
+    __u8 pad[2];
+    char name[GB_DNS_NAME];
+};
+struct gb_dns_report {
+    __u64 ts_ns;
+    __u32 pid, tid; /* 0: not known (softirq) */
+    __u8 allowed;
+    __u8 reason;    /* 0 no rule, 1 unparsable query (compression, several questions, '.' in a
+                       label, truncated), 2 DNS over TCP (not inspected: refused) */
+    __u16 len;
+    __u8 addr[16];  /* resolver, v4-mapped for IPv4 */
+    char name[GB_DNS_NAME];
+};
+
+/* Unix socket addresses (connect, sendto): the kernel's copy of sun_path, "@name" for an abstract
+ * one, judged against network.connect unix rules compiled to these shapes (others cannot be
+ * enforced in the kernel and are refused by the compiler):
+ *   EXACT:   path == prefix
+ *   STAR:    prefix + (bytes without '/') + suffix     e.g. /run/agent/ *.sock
+ *   SUBTREE: path == prefix without its last '/', or starts with prefix   e.g. /run/agent/ ** */
+#define GB_UNIX_MAX_RULES 32
+#define GB_UNIX_PATH 128 /* sun_path is 108 bytes; 128 keeps masked indexes in bounds */
+enum gb_unix_kind { GB_UNIX_EXACT = 1, GB_UNIX_STAR = 2, GB_UNIX_SUBTREE = 3 };
+struct gb_unix_rule {
+    __u8 kind;
+    __u8 plen, slen;
+    __u8 pad;
+    char prefix[GB_UNIX_PATH];
+    char suffix[GB_UNIX_PATH];
+};
+enum gb_unix_hook { GB_UNIX_CONNECT = 1, GB_UNIX_SENDMSG = 2 };
+struct gb_unix_report {
+    __u64 ts_ns;
+    __u32 pid, tid;
+    __u8 hook;    /* enum gb_unix_hook */
+    __u8 allowed; /* complain mode */
+    __u8 reason;  /* 0 no rule matches, 1 relative path, 2 "." or ".." component */
+    __u8 len;
+    char path[GB_UNIX_PATH];
 };
 
 struct gb_net_report {

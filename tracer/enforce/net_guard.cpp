@@ -67,21 +67,34 @@ struct cgroup_program {
     bpf_attach_type type;
 };
 // The programs attached to the sandbox's cgroup, with their hooks (attach and detach use this).
-std::array<cgroup_program, 8> cgroup_programs(glassbox_enforce_bpf* skel) {
+// Linux 6.7's AF_UNIX sock_addr hooks; the system's headers (libbpf 1.1's era) do not name them.
+constexpr auto unix_connect_hook = static_cast<bpf_attach_type>(49); // BPF_CGROUP_UNIX_CONNECT
+constexpr auto unix_sendmsg_hook = static_cast<bpf_attach_type>(50); // BPF_CGROUP_UNIX_SENDMSG
+
+std::array<cgroup_program, 11> cgroup_programs(glassbox_enforce_bpf* skel) {
     return {{
         {skel->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
         {skel->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
         {skel->progs.gb_bind4, BPF_CGROUP_INET4_BIND},       {skel->progs.gb_bind6, BPF_CGROUP_INET6_BIND},
         {skel->progs.gb_egress, BPF_CGROUP_INET_EGRESS},     {skel->progs.gb_ingress, BPF_CGROUP_INET_INGRESS},
+        {skel->progs.gb_unix_connect, unix_connect_hook},     {skel->progs.gb_unix_sendmsg, unix_sendmsg_hook},
+        {skel->progs.gb_dns_egress, BPF_CGROUP_INET_EGRESS},
     }};
 }
 
 int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
     if (level == LIBBPF_DEBUG)
         return 0;
-    char buf[1024];
-    vsnprintf(buf, sizeof buf, fmt_, args);
-    std::string s(buf);
+    // Verifier logs run to many KiB: size the buffer from the message.
+    va_list copy;
+    va_copy(copy, args);
+    int n = vsnprintf(nullptr, 0, fmt_, copy);
+    va_end(copy);
+    if (n < 0)
+        return 0;
+    std::string s(static_cast<std::size_t>(n) + 1, '\0');
+    vsnprintf(s.data(), s.size(), fmt_, args);
+    s.resize(static_cast<std::size_t>(n));
     while (!s.empty() && s.back() == '\n')
         s.pop_back();
     spdlog::debug("libbpf: {}", s);
@@ -101,8 +114,74 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
     // one makes libbpf parse the kernel's BTF (~150 ms).
     g->exec_check_ = exec_check;
     bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);
-    if (int rc = glassbox_enforce_bpf__load(g->skel_); rc != 0)
-        return std::unexpected(error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
+    // Unix socket rules: every rule must have a shape the kernel-side matcher judges exactly,
+    // else unix addresses are not restricted at all (and the report says so).
+    std::vector<gb_unix_rule> unix_rules;
+    g->unix_ = true;
+    for (const auto& pattern : pol.unix_connect) {
+        auto shape = unix_rule_shape(pattern);
+        if (!shape) {
+            g->unix_ = false;
+            g->unix_problem_ = fmt::format("unix socket rule '{}' is finer than the kernel-side matcher (an exact "
+                                           "path, one '*' within a component, or a trailing /**)",
+                                           pattern);
+            break;
+        }
+        gb_unix_rule r{};
+        r.kind = static_cast<std::uint8_t>(shape->type);
+        r.plen = static_cast<std::uint8_t>(shape->prefix.size());
+        r.slen = static_cast<std::uint8_t>(shape->suffix.size());
+        std::memcpy(r.prefix, shape->prefix.data(), shape->prefix.size());
+        std::memcpy(r.suffix, shape->suffix.data(), shape->suffix.size());
+        unix_rules.push_back(r);
+    }
+    if (unix_rules.size() > GB_UNIX_MAX_RULES) {
+        g->unix_ = false;
+        g->unix_problem_ = fmt::format("too many unix socket rules ({} > {})", unix_rules.size(), GB_UNIX_MAX_RULES);
+    }
+    bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_connect, unix_connect_hook);
+    bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_sendmsg, unix_sendmsg_hook);
+    bpf_program__set_autoload(g->skel_->progs.gb_unix_connect, g->unix_);
+    bpf_program__set_autoload(g->skel_->progs.gb_unix_sendmsg, g->unix_);
+    if (int rc = glassbox_enforce_bpf__load(g->skel_); rc != 0) {
+        if (!g->unix_)
+            return std::unexpected(
+                error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
+        // A kernel without the AF_UNIX hooks (< 6.7): everything else still loads.
+        glassbox_enforce_bpf__destroy(g->skel_);
+        g->skel_ = glassbox_enforce_bpf__open();
+        if (!g->skel_)
+            return std::unexpected(error{"cannot reopen the network enforcement BPF object"});
+        bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);
+        bpf_program__set_autoload(g->skel_->progs.gb_unix_connect, false);
+        bpf_program__set_autoload(g->skel_->progs.gb_unix_sendmsg, false);
+        g->unix_ = false;
+        g->unix_problem_ = fmt::format("this kernel has no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
+                                       std::strerror(-rc));
+        if (int rc2 = glassbox_enforce_bpf__load(g->skel_); rc2 != 0)
+            return std::unexpected(
+                error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc2))});
+    }
+    // DNS rules (policy_from_profile kept only patterns of a shape the matcher judges).
+    std::uint32_t n_dns = 0;
+    for (const auto& pattern : pol.dns) {
+        auto shape = dns_rule_shape(pattern);
+        if (!shape || n_dns >= GB_DNS_MAX_RULES)
+            return std::unexpected(error{fmt::format("network.dns rule '{}' cannot be loaded", pattern)});
+        gb_dns_rule r{};
+        r.kind = static_cast<std::uint8_t>(shape->type);
+        r.len = static_cast<std::uint8_t>(shape->name.size());
+        std::memcpy(r.name, shape->name.data(), shape->name.size());
+        if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_dns_rules), &n_dns, &r, BPF_ANY) != 0)
+            return std::unexpected(error{"cannot fill the DNS rule map"});
+        ++n_dns;
+    }
+    if (g->unix_) {
+        int ufd = bpf_map__fd(g->skel_->maps.gb_unix_rules);
+        for (std::uint32_t i = 0; i < unix_rules.size(); ++i)
+            if (bpf_map_update_elem(ufd, &i, &unix_rules[i], BPF_ANY) != 0)
+                return std::unexpected(error{"cannot fill the unix socket rule map"});
+    }
     if (pol.net.size() > GB_NET_MAX_RULES)
         return std::unexpected(error{fmt::format("too many network rules ({} > {})", pol.net.size(), GB_NET_MAX_RULES)});
     int rules_fd = bpf_map__fd(g->skel_->maps.gb_rules);
@@ -122,8 +201,11 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
     cfg.n_rules = static_cast<std::uint32_t>(pol.net.size());
     cfg.mode = m == mode::complain ? GB_NET_COMPLAIN : m == mode::kill ? GB_NET_KILL : GB_NET_ENFORCE;
     cfg.raw_allowed = pol.raw_sockets;
+    cfg.n_unix = g->unix_ ? static_cast<std::uint32_t>(unix_rules.size()) : 0;
+    cfg.n_dns = n_dns;
     std::uint32_t zero = 0;
-    if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0)
+    if (bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_config), &zero, &cfg, BPF_ANY) != 0 ||
+        bpf_map_update_elem(bpf_map__fd(g->skel_->maps.gb_dns_config), &zero, &cfg, BPF_ANY) != 0)
         return std::unexpected(error{"cannot configure the network programs"});
 
     if (cgroup_fd >= 0)
@@ -147,6 +229,8 @@ result<void> net_guard::attach(int cgroup_fd) {
     }
     const auto progs = cgroup_programs(skel_);
     for (auto& p : progs) {
+        if (bpf_program__fd(p.prog) < 0)
+            continue; // not loaded (not needed, or not supported by this kernel)
         if (bpf_prog_attach(bpf_program__fd(p.prog), cgroup_fd, p.type, BPF_F_ALLOW_MULTI) != 0) {
             int e = errno;
             attached_ = true;
@@ -225,6 +309,64 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     return 0;
 }
 
+int net_guard::on_unix_report(void* ctx, void* data, std::size_t len) {
+    auto* g = static_cast<net_guard*>(ctx);
+    if (len < sizeof(gb_unix_report))
+        return 0;
+    gb_unix_report r{};
+    std::memcpy(&r, data, sizeof r);
+    violation v;
+    v.section = "network.connect";
+    v.syscall = r.hook == GB_UNIX_SENDMSG ? "sendmsg" : "connect";
+    v.protocol = "unix";
+    v.path.assign(r.path, std::min<std::size_t>(r.len, sizeof r.path));
+    for (auto& c : v.path)
+        if (c == '\0')
+            c = '@'; // abstract names may hold NULs
+    v.mechanism = "cgroup-bpf";
+    v.pid = static_cast<int>(r.pid);
+    v.tid = static_cast<int>(r.tid);
+    v.ts_ns = r.ts_ns;
+    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
+    v.what = fmt::format("{} unix {}{}", v.syscall, v.path,
+                         r.reason == 1   ? " (relative path: not judged, refused)"
+                         : r.reason == 2 ? " (\".\" or \"..\" component: refused)"
+                                         : "");
+    if (g->sink_)
+        g->sink_(v);
+    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
+        g->kill_tree_();
+    return 0;
+}
+
+int net_guard::on_dns_report(void* ctx, void* data, std::size_t len) {
+    auto* g = static_cast<net_guard*>(ctx);
+    if (len < sizeof(gb_dns_report))
+        return 0;
+    gb_dns_report r{};
+    std::memcpy(&r, data, sizeof r);
+    violation v;
+    v.section = "network.dns";
+    v.syscall = "send";
+    v.addr = format_addr(r.addr);
+    v.port = 53;
+    v.protocol = r.reason == 2 ? "tcp" : "udp";
+    v.name.assign(r.name, std::min<std::size_t>(r.len, sizeof r.name));
+    v.mechanism = "cgroup-bpf";
+    v.pid = static_cast<int>(r.pid);
+    v.tid = static_cast<int>(r.tid);
+    v.ts_ns = r.ts_ns;
+    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
+    v.what = r.reason == 2   ? fmt::format("DNS over TCP to {} (not inspected: refused)", v.addr)
+             : r.reason == 1 ? fmt::format("DNS query to {} that cannot be parsed exactly", v.addr)
+                             : fmt::format("DNS query for {} to {}", v.name, v.addr);
+    if (g->sink_)
+        g->sink_(v);
+    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
+        g->kill_tree_();
+    return 0;
+}
+
 void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
     sink_ = std::move(sink);
     kill_tree_ = std::move(kill_tree);
@@ -233,6 +375,10 @@ void net_guard::start(violation_sink sink, std::function<void()> kill_tree) {
         spdlog::error("network guard: cannot open the report ring buffer");
         return;
     }
+    if (ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_dns_reports), &net_guard::on_dns_report, this) != 0)
+        spdlog::error("network guard: cannot open the DNS report ring buffer (denials are not reported)");
+    if (unix_ && ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_unix_reports), &net_guard::on_unix_report, this) != 0)
+        spdlog::error("network guard: cannot open the unix report ring buffer (denials are not reported)");
     if (exec_check_ && ring_buffer__add(rb_, bpf_map__fd(skel_->maps.gb_exec_reports), &net_guard::on_report, this) != 0)
         spdlog::error("exec backstop: cannot open its report ring buffer (kills are not reported)");
     // Waits on the ring buffer and on stop_event_ together, so stop() returns at once instead of
@@ -265,7 +411,8 @@ void net_guard::detach() {
         return;
     const auto progs = cgroup_programs(skel_);
     for (auto& p : progs)
-        bpf_prog_detach2(bpf_program__fd(p.prog), cgroup_fd_, p.type);
+        if (bpf_program__fd(p.prog) >= 0)
+            bpf_prog_detach2(bpf_program__fd(p.prog), cgroup_fd_, p.type);
     attached_ = false;
 }
 

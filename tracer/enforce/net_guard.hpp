@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 struct glassbox_enforce_bpf;
@@ -39,16 +40,23 @@ public:
     // (userspace st_dev encoding). False when the backstop is not loaded or the map is full.
     bool approve_exec(pid_t tid, dev_t dev, ino_t ino);
     bool exec_check() const { return exec_check_; }
+    // Unix socket addresses judged (AF_UNIX hooks loaded, every unix rule compiled); else why not.
+    bool unix_enforced() const { return unix_; }
+    const std::string& unix_problem() const { return unix_problem_; }
 
 private:
     net_guard() = default;
     static int on_report(void* ctx, void* data, std::size_t len);
+    static int on_unix_report(void* ctx, void* data, std::size_t len);
+    static int on_dns_report(void* ctx, void* data, std::size_t len);
     glassbox_enforce_bpf* skel_ = nullptr;
     ring_buffer* rb_ = nullptr;
     int cgroup_fd_ = -1;
     mode mode_ = mode::enforce;
     bool attached_ = false;
     bool exec_check_ = false;
+    bool unix_ = false;
+    std::string unix_problem_;
     std::atomic<bool> stop_{false};
     unique_fd stop_event_;
     std::thread thread_;

@@ -171,6 +171,41 @@ bool policy::net_allows(net_rule::direction dir, const std::array<std::uint8_t, 
     return false;
 }
 
+std::optional<unix_shape> unix_rule_shape(std::string_view pattern) {
+    if (pattern.empty() || pattern.size() > 108)
+        return std::nullopt;
+    auto wild = pattern.find_first_of("*?[\\{");
+    if (wild == std::string_view::npos)
+        return unix_shape{unix_shape::kind::exact, std::string(pattern), {}};
+    if (pattern.ends_with("/**") && wild == pattern.size() - 2)
+        return unix_shape{unix_shape::kind::subtree, std::string(pattern.substr(0, pattern.size() - 2)), {}};
+    std::string_view rest = pattern.substr(wild + 1);
+    if (pattern[wild] != '*' || rest.starts_with("*") || rest.find_first_of("*?[\\{") != std::string_view::npos)
+        return std::nullopt;
+    return unix_shape{unix_shape::kind::star, std::string(pattern.substr(0, wild)), std::string(rest)};
+}
+
+std::optional<dns_shape> dns_rule_shape(std::string_view pattern) {
+    std::string p;
+    for (char c : pattern)
+        p += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    while (p.ends_with("."))
+        p.pop_back();
+    dns_shape out;
+    if (p.starts_with("**.")) {
+        out.type = dns_shape::kind::subtree;
+        p.erase(0, 3);
+    } else if (p.starts_with("*.")) {
+        out.type = dns_shape::kind::onelabel;
+        p.erase(0, 2);
+    }
+    if (p.empty() || p.size() > 253 || p.find_first_of("*?[{\\") != std::string::npos || p.starts_with(".") ||
+        p.find("..") != std::string::npos)
+        return std::nullopt;
+    out.name = std::move(p);
+    return out;
+}
+
 const std::vector<std::string>& privileged_ops() {
     // Everything that loads code into the kernel, reaches into another process, changes the mount
     // or namespace layout, or opens a side door around the file checks (handles, io_uring,

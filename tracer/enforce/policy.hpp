@@ -65,10 +65,15 @@ std::optional<std::pair<std::array<std::uint8_t, 16>, std::uint8_t>> parse_cidr(
 struct policy {
     std::vector<file_rule> files;
     std::vector<net_rule> net;
-    std::vector<std::string> unix_connect; // unix socket path globs the command may connect to
+    // Unix socket address globs the command may connect/send to: brace-free alternatives, an
+    // abstract name written "@name".
+    std::vector<std::string> unix_connect;
+    // network.dns name patterns, lower case, no trailing dot.
+    std::vector<std::string> dns;
     std::set<std::string> privileged;      // allowed privileged operations (trace `priv` op names)
     std::optional<std::set<std::string>> syscalls; // allowlist; nullopt = not restricted
     bool raw_sockets = false;              // raw/packet sockets allowed
+    std::vector<std::string> unenforced;   // profile rules no mechanism enforces (one sentence each)
     // The profile this policy came from: the supervisor decides with its matchers, so enforce,
     // check and learn agree on what a pattern means. Null for policies built in code (tests).
     std::shared_ptr<const profile::profile> prof;
@@ -78,6 +83,23 @@ struct policy {
     bool net_allows(net_rule::direction dir, const std::array<std::uint8_t, 16>& addr,
                     std::uint8_t protocol, std::uint16_t port) const;
 };
+
+// The shape of a unix socket rule the kernel-side matcher can judge (see glassbox/enforce_net.h):
+// exact; one '*' within a component (prefix, suffix); or a trailing "/**" (prefix ends in '/').
+struct unix_shape {
+    enum class kind { exact = 1, star = 2, subtree = 3 } type = kind::exact;
+    std::string prefix, suffix;
+};
+// nullopt when the pattern needs more than that ('?', classes, several '*', "**" inside).
+std::optional<unix_shape> unix_rule_shape(std::string_view pattern);
+
+// The shape of a network.dns pattern the kernel-side matcher can judge: an exact name,
+// "**.SUFFIX" (the suffix and every name under it) or "*.SUFFIX" (one label under it).
+struct dns_shape {
+    enum class kind { exact = 1, subtree = 2, onelabel = 3 } type = kind::exact;
+    std::string name; // lower case, no trailing dot
+};
+std::optional<dns_shape> dns_rule_shape(std::string_view pattern);
 
 // Compiles a parsed profile (docs/profile-format.md) into the policy. `notes` receives one sentence
 // per profile rule that cannot be enforced as written.
@@ -96,6 +118,7 @@ struct violation {
     std::string addr;       // network address when relevant
     int port = -1;
     std::string protocol;
+    std::string name;       // network.dns: the queried name
     std::string action;     // denied, killed, allowed (complain)
     std::string mechanism;  // landlock, seccomp, seccomp-notify, cgroup-bpf
     int pid = 0, tid = 0;

@@ -63,8 +63,15 @@ void add_endpoints(policy& pol, const std::vector<profile::endpoint_rule>& rules
         }
         case profile::endpoint_pattern::kind::unix_path:
         case profile::endpoint_pattern::kind::unix_abstract:
-            if (dir == net_rule::direction::connect)
-                pol.unix_connect.push_back(e.text());
+            if (dir == net_rule::direction::connect && e.name) {
+                bool abstract = e.type == profile::endpoint_pattern::kind::unix_abstract;
+                for (const auto& alt : e.name->alternatives())
+                    pol.unix_connect.push_back(abstract ? "@" + alt : alt);
+            } else if (dir != net_rule::direction::connect) {
+                notes.push_back(fmt::format("network rule '{}': unix sockets are judged on connect/sendto "
+                                            "only (bind and accept of unix sockets are not restricted)",
+                                            e.text()));
+            }
             break;
         case profile::endpoint_pattern::kind::unix_unnamed:
             break;
@@ -93,8 +100,16 @@ policy policy_from_profile(std::shared_ptr<const profile::profile> prof, std::ve
     add_endpoints(pol, p.network.connect, net_rule::direction::connect, notes);
     add_endpoints(pol, p.network.bind, net_rule::direction::bind, notes);
     add_endpoints(pol, p.network.accept, net_rule::direction::accept, notes);
-    if (!p.network.dns.empty())
-        notes.push_back("network.dns names are not enforced (the resolver's address is, through network.connect)");
+    for (const auto& r : p.network.dns) {
+        if (!dns_rule_shape(r.pattern.text())) {
+            pol.unenforced.push_back(fmt::format("network.dns names are NOT enforced: '{}' is finer than the "
+                                                 "in-kernel matcher (an exact name, **.SUFFIX or *.SUFFIX)",
+                                                 r.pattern.text()));
+            pol.dns.clear();
+            break;
+        }
+        pol.dns.push_back(r.pattern.text());
+    }
     if (p.match_socket("inet", "raw") || p.match_socket("inet6", "raw") || p.match_socket("packet", "raw") ||
         p.match_socket("packet", "dgram"))
         pol.raw_sockets = true;

@@ -164,7 +164,8 @@ void sandbox::kill_tree() {
 namespace {
 constexpr const char* net_programs_line =
     "cgroup BPF: connect4/6, sendmsg4/6, bind4/6 against the network rules; ingress to TCP listeners "
-    "against network.accept; egress backstop for raw and ICMP sockets";
+    "against network.accept; DNS queries (UDP port 53) against network.dns; egress backstop for raw and "
+    "ICMP sockets";
 } // namespace
 
 const mechanism_report& sandbox::prepare() {
@@ -218,8 +219,6 @@ const mechanism_report& sandbox::prepare() {
         if (::stat(anchor.c_str(), &st) != 0)
             r.notes.push_back(fmt::format("file rule {} names a path that does not exist ({})", f.pattern, anchor));
     }
-    if (!pol.unix_connect.empty())
-        r.missing.push_back("unix socket path rules are recorded but not enforced by this version");
 
     // cgroup + network programs.
     std::string root = find_cgroup2_root();
@@ -251,6 +250,13 @@ const mechanism_report& sandbox::prepare() {
             }
         }
     }
+    for (const auto& u : pol.unenforced)
+        r.missing.push_back(u);
+    if (st_->net && st_->net->unix_enforced())
+        r.enforced.push_back("cgroup BPF: unix socket connect/sendto against network.connect unix rules (the "
+                             "kernel's copy of the address; relative paths and ./.. components refused)");
+    else if (st_->net)
+        r.missing.push_back("unix socket addresses are NOT restricted: " + st_->net->unix_problem());
     if (st_->supervise_exec && !st_->net) {
         // No exec backstop without the BPF object: fall back to expanding exec globs at start.
         st_->supervise_exec = false;

@@ -31,6 +31,8 @@ void visit_violation_fields(const violation& v, Sink& s) {
         s.num("port", v.port);
     if (!v.protocol.empty())
         s.str("protocol", v.protocol);
+    if (!v.name.empty())
+        s.str("name", v.name);
     s.str("action", v.action);
     s.str("mechanism", v.mechanism);
 }

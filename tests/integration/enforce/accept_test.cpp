@@ -45,6 +45,26 @@ std::string connect_from(const char* src, int port, int ms) {
     return res;
 }
 
+// Waits (up to 10 s) until something listens on TCP port `port` (/proc/net/tcp, state 0A): the
+// sandbox's start-up time depends on the machine's load.
+bool wait_listening(int port) {
+    char want[16];
+    std::snprintf(want, sizeof want, ":%04X", port);
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream f("/proc/net/tcp");
+        std::string line;
+        while (std::getline(f, line)) {
+            std::istringstream ls(line);
+            std::string sl, local, remote, state;
+            ls >> sl >> local >> remote >> state;
+            if (local.size() > 5 && local.substr(local.size() - 5) == want && state == "0A")
+                return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 } // namespace
 
 TEST_CASE("network.accept: connections from peers outside the rules are never accepted", "[enforce][net][accept]") {
@@ -58,12 +78,13 @@ TEST_CASE("network.accept: connections from peers outside the rules are never ac
             bool complain = std::string(mode) == "complain";
             std::string allowed_res, denied_res;
             std::thread client([&] {
-                // The sandbox starts in well under a second; then the allowed peer, then the other.
-                std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+                // Once the command listens: the allowed peer, then the other.
+                if (!wait_listening(port))
+                    return;
                 allowed_res = connect_from("127.0.0.1", port, 1500);
                 denied_res = connect_from("127.0.0.2", port, 1500);
             });
-            auto r = run_enforce(s, base_profile("", net), {"--mode", mode}, {"listen_accept", std::to_string(port), "4500"});
+            auto r = run_enforce(s, base_profile("", net), {"--mode", mode}, {"listen_accept", std::to_string(port), "4000"});
             client.join();
             INFO(r.err);
             INFO(r.out);

@@ -449,11 +449,18 @@ TEST_CASE("bad input and missing mechanisms get one clear line", "[enforce][badi
         CHECK(r.err.find("does not exist") != std::string::npos);
     }
     SECTION("--require-all refuses what cannot be enforced") {
-        auto r = run_enforce(s, base_profile("", "network:\n  connect: [\"unix /run/x.sock\"]\n"), {"--require-all"},
-                             {"pid"});
-        CHECK(r.exit_code() == 69);
-        CHECK(r.err.find("--require-all") != std::string::npos);
-        CHECK(r.out.empty());
+        // A unix rule finer than the in-kernel matcher, and DNS names.
+        for (std::string net : {"network:\n  connect: [\"unix /run/*/x-*.sock\"]\n",
+                                "network:\n  dns: [\"db?.example.com\"]\n"}) {
+            auto r = run_enforce(s, base_profile("", net), {"--require-all"}, {"pid"});
+            INFO(r.err);
+            CHECK(r.exit_code() == 69);
+            CHECK(r.err.find("--require-all") != std::string::npos);
+            CHECK(r.out.empty());
+            auto plain = run_enforce(s, base_profile("", net), {}, {"pid"});
+            CHECK(plain.exit_code() == 0);
+            CHECK(plain.err.find("NOT enforced") != std::string::npos);
+        }
     }
     SECTION("a broken profile") {
         auto r = run_enforce(s, "apiVersion: glassbox/v1\nkind: Profile\nfiles:\n  raed: []\n", {}, {"pid"});

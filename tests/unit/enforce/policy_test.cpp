@@ -78,3 +78,53 @@ TEST_CASE("exec_interpreter finds PT_INTERP and #! lines", "[enforce][policy]") 
     CHECK(exec_interpreter("/nonexistent").empty());
     CHECK(exec_interpreter("/etc/hostname").empty());
 }
+
+TEST_CASE("unix socket rules compile to the shapes the kernel-side matcher judges", "[enforce][unix]") {
+    using glassbox::enforce::unix_rule_shape;
+    using kind = glassbox::enforce::unix_shape::kind;
+    auto exact = unix_rule_shape("/run/a.sock");
+    REQUIRE(exact);
+    CHECK(exact->type == kind::exact);
+    CHECK(exact->prefix == "/run/a.sock");
+    auto star = unix_rule_shape("/run/agent/*.sock");
+    REQUIRE(star);
+    CHECK(star->type == kind::star);
+    CHECK(star->prefix == "/run/agent/");
+    CHECK(star->suffix == ".sock");
+    auto sub = unix_rule_shape("/run/agent/**");
+    REQUIRE(sub);
+    CHECK(sub->type == kind::subtree);
+    CHECK(sub->prefix == "/run/agent/");
+    auto abs = unix_rule_shape("@dbus-*");
+    REQUIRE(abs);
+    CHECK(abs->type == kind::star);
+    CHECK(abs->prefix == "@dbus-");
+    CHECK(abs->suffix.empty());
+    CHECK_FALSE(unix_rule_shape("/run/*/x-*.sock"));  // two stars
+    CHECK_FALSE(unix_rule_shape("/run/**/x.sock"));   // ** inside
+    CHECK_FALSE(unix_rule_shape("/run/a?.sock"));     // ?
+    CHECK_FALSE(unix_rule_shape("/run/[ab].sock"));   // class
+    CHECK_FALSE(unix_rule_shape(std::string(120, 'a'))); // longer than sun_path
+}
+
+TEST_CASE("DNS rules compile to the shapes the kernel-side matcher judges", "[enforce][dns]") {
+    using glassbox::enforce::dns_rule_shape;
+    using kind = glassbox::enforce::dns_shape::kind;
+    auto e = dns_rule_shape("Database.ClamAV.net.");
+    REQUIRE(e);
+    CHECK(e->type == kind::exact);
+    CHECK(e->name == "database.clamav.net");
+    auto sub = dns_rule_shape("**.clamav.net");
+    REQUIRE(sub);
+    CHECK(sub->type == kind::subtree);
+    CHECK(sub->name == "clamav.net");
+    auto one = dns_rule_shape("*.example.com");
+    REQUIRE(one);
+    CHECK(one->type == kind::onelabel);
+    CHECK(one->name == "example.com");
+    CHECK_FALSE(dns_rule_shape("a.*.example.com"));
+    CHECK_FALSE(dns_rule_shape("**"));
+    CHECK_FALSE(dns_rule_shape("*"));
+    CHECK_FALSE(dns_rule_shape("db?.example.com"));
+    CHECK_FALSE(dns_rule_shape("a..b"));
+}

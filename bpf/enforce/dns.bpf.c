@@ -1,0 +1,257 @@
+// network.dns for `glassbox enforce`: a cgroup_skb egress program reads every UDP datagram the
+// sandbox sends to port 53, parses the question name and drops the query when no network.dns rule
+// allows the name (the caller's resolver times out; a violation is reported). A query it cannot
+// parse exactly (several questions, compression, a '.' inside a label, truncated) is dropped too,
+// and so is DNS over TCP to port 53 (a stream cannot be judged per packet): fail closed.
+// DNS to other ports or encrypted DNS are only governed by network.connect.
+#define BPF_NO_PRESERVE_ACCESS_INDEX
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <glassbox/enforce_net.h>
+
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, GB_DNS_MAX_RULES);
+    __type(key, __u32);
+    __type(value, struct gb_dns_rule);
+} gb_dns_rules SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 32 * 1024);
+} gb_dns_reports SEC(".maps");
+
+struct dns_scratch {
+    __u8 wire[GB_DNS_NAME];
+    struct gb_dns_report r;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct dns_scratch);
+} gb_dns_scratch SEC(".maps");
+
+// Its own copy of the configuration (mode, rule count): this object is linked before net.bpf.c,
+// and libbpf 1.1's linker cannot resolve an extern map defined in a later object.
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_net_config);
+} gb_dns_config SEC(".maps");
+
+#define M (GB_DNS_NAME - 1)
+
+// Wire labels -> "a.b.c" in r.name (lower case).
+struct decode {
+    struct dns_scratch *s;
+    __u32 n;      // wire bytes available
+    __u32 left;   // bytes left in the current label
+    __u32 out;
+    int done, bad;
+};
+
+static long decode_byte(__u32 i, void *data) {
+    struct decode *d = data;
+    if (i >= d->n) {
+        d->bad = 1; // ran out before the root label
+        return 1;
+    }
+    __u8 c = d->s->wire[i & M];
+    if (d->left == 0) {
+        if (c == 0) {
+            d->done = 1;
+            return 1;
+        }
+        if (c >= 64) { // compression pointer or extended label type
+            d->bad = 1;
+            return 1;
+        }
+        if (d->out) {
+            d->s->r.name[d->out & M] = '.';
+            d->out++;
+        }
+        d->left = c;
+        return 0;
+    }
+    if (c == '.' || d->out >= M) {
+        d->bad = 1;
+        return 1;
+    }
+    if (c >= 'A' && c <= 'Z')
+        c += 'a' - 'A';
+    d->s->r.name[d->out & M] = c;
+    d->out++;
+    d->left--;
+    return 0;
+}
+
+struct cmp {
+    const char *a, *b;
+    __u32 aoff, len;
+    int bad;
+};
+
+static long cmp_byte(__u32 i, void *data) {
+    struct cmp *c = data;
+    if (i >= c->len)
+        return 1;
+    if (c->a[(c->aoff + i) & M] != c->b[i & M]) {
+        c->bad = 1;
+        return 1;
+    }
+    return 0;
+}
+
+struct dot_scan {
+    const char *name;
+    __u32 len;
+    int dot;
+};
+
+static long find_dot(__u32 i, void *data) {
+    struct dot_scan *d = data;
+    if (i >= d->len)
+        return 1;
+    if (d->name[i & M] == '.') {
+        d->dot = 1;
+        return 1;
+    }
+    return 0;
+}
+
+struct rule_match {
+    struct gb_dns_report *r;
+    __u32 n;
+    int found;
+};
+
+// name[off .. off+len) == rule name
+static int tail_equals(const char *name, __u32 off, const struct gb_dns_rule *rule, __u32 len) {
+    if (off > M)
+        return 0;
+    struct cmp c = {name, rule->name, off, len, 0};
+    bpf_loop(GB_DNS_NAME, cmp_byte, &c, 0);
+    return !c.bad;
+}
+
+static long match_rule(__u32 i, void *data) {
+    struct rule_match *m = data;
+    if (i >= m->n)
+        return 1;
+    __u32 key = i;
+    struct gb_dns_rule *rule = bpf_map_lookup_elem(&gb_dns_rules, &key);
+    if (!rule)
+        return 1;
+    __u32 len = m->r->len, rl = rule->len;
+    int ok = 0;
+    if (len == rl) {
+        ok = rule->kind != GB_DNS_ONELABEL && tail_equals(m->r->name, 0, rule, rl);
+    } else if (len > rl + 1 && rule->kind != GB_DNS_EXACT && m->r->name[(len - rl - 1) & M] == '.') {
+        ok = tail_equals(m->r->name, len - rl, rule, rl);
+        if (ok && rule->kind == GB_DNS_ONELABEL) {
+            struct dot_scan d = {m->r->name, len - rl - 1, 0};
+            bpf_loop(GB_DNS_NAME, find_dot, &d, 0);
+            ok = !d.dot;
+        }
+    }
+    if (ok) {
+        m->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int verdict(struct dns_scratch *s, struct gb_net_config *c) {
+    struct gb_dns_report *out = bpf_ringbuf_reserve(&gb_dns_reports, sizeof(*out), 0);
+    int allow = c->mode == GB_NET_COMPLAIN;
+    if (out) {
+        __builtin_memcpy(out, &s->r, sizeof(*out));
+        out->ts_ns = bpf_ktime_get_ns();
+        out->allowed = allow;
+        bpf_ringbuf_submit(out, 0);
+    }
+    return allow;
+}
+
+SEC("cgroup_skb/egress")
+int gb_dns_egress(struct __sk_buff *skb) {
+    __u32 z = 0;
+    struct gb_net_config *c = bpf_map_lookup_elem(&gb_dns_config, &z);
+    if (!c)
+        return 0;
+    __u32 l4, proto_off;
+    __u8 proto = 0;
+    struct dns_scratch *s = bpf_map_lookup_elem(&gb_dns_scratch, &z);
+    if (!s)
+        return 0;
+    __builtin_memset(&s->r, 0, sizeof(s->r));
+    if (skb->protocol == bpf_htons(0x0800)) {
+        __u8 vihl = 0;
+        __u32 daddr = 0;
+        if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1) ||
+            bpf_skb_load_bytes(skb, 16, &daddr, 4))
+            return 1; // not ours to judge: the other programs see it
+        l4 = (vihl & 0xf) * 4;
+        s->r.addr[10] = s->r.addr[11] = 0xff;
+        __builtin_memcpy(&s->r.addr[12], &daddr, 4);
+    } else if (skb->protocol == bpf_htons(0x86DD)) {
+        if (bpf_skb_load_bytes(skb, 6, &proto, 1) || bpf_skb_load_bytes(skb, 24, s->r.addr, 16))
+            return 1;
+        l4 = 40;
+    } else {
+        return 1;
+    }
+    (void)proto_off;
+    if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+        return 1;
+    if (l4 < 20 || l4 > 60)
+        return 1;
+    __u16 dport = 0;
+    if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2) || dport != bpf_htons(53))
+        return 1;
+    __u64 id = bpf_get_current_pid_tgid();
+    s->r.pid = id >> 32;
+    s->r.tid = (__u32)id;
+    if (proto == IPPROTO_TCP) {
+        s->r.reason = 2;
+        return verdict(s, c);
+    }
+    __u32 dns = l4 + 8;
+    __u16 qd = 0;
+    if (bpf_skb_load_bytes(skb, dns + 4, &qd, 2) || qd != bpf_htons(1)) {
+        s->r.reason = 1;
+        return verdict(s, c);
+    }
+    __u32 q = dns + 12;
+    if (skb->len <= q) {
+        s->r.reason = 1;
+        return verdict(s, c);
+    }
+    __u32 n = skb->len - q;
+    if (n > M)
+        n = M;
+    if (n < 1 || bpf_skb_load_bytes(skb, q, s->wire, n & M)) {
+        s->r.reason = 1;
+        return verdict(s, c);
+    }
+    struct decode d = {s, n, 0, 0, 0, 0};
+    bpf_loop(GB_DNS_NAME, decode_byte, &d, 0);
+    if (!d.done || d.bad) {
+        s->r.reason = 1;
+        return verdict(s, c);
+    }
+    s->r.len = d.out;
+    struct rule_match m = {&s->r, c->n_dns, 0};
+    bpf_loop(GB_DNS_MAX_RULES, match_rule, &m, 0);
+    if (m.found)
+        return 1;
+    return verdict(s, c);
+}

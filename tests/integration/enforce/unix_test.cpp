@@ -1,0 +1,105 @@
+// Root integration tests for unix socket rules (network.connect "unix PATH" / "unix @NAME"):
+// the cgroup AF_UNIX connect/sendmsg programs judge the kernel's copy of the address; allowed
+// sockets are reached, others refused with EPERM and recorded, relative paths and "." / ".."
+// components refused, in enforce and complain mode.
+#include "enforce_helpers.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+using namespace enf_test;
+
+namespace {
+
+void require_root() { REQUIRE(geteuid() == 0); }
+
+// A listening (stream) or bound (dgram) unix socket; "@name" is abstract.
+struct server {
+    int fd = -1;
+    server(const std::string& name, int type) {
+        fd = socket(AF_UNIX, type, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        socklen_t len;
+        if (name[0] == '@') {
+            std::memcpy(a.sun_path + 1, name.data() + 1, name.size() - 1);
+            len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+        } else {
+            std::memcpy(a.sun_path, name.data(), name.size());
+            len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);
+        }
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0);
+        if (type == SOCK_STREAM)
+            REQUIRE(listen(fd, 16) == 0);
+    }
+    ~server() { close(fd); }
+};
+
+} // namespace
+
+TEST_CASE("unix socket rules: allowed paths are reached, others refused in the kernel", "[enforce][net][unix]") {
+    require_root();
+    scratch s;
+    const std::string d = s.dir;
+    std::filesystem::create_directories(d + "/sock/sub");
+    const std::string tag = std::to_string(getpid());
+    server allowed(d + "/sock/agent-1.sock", SOCK_STREAM);
+    server other(d + "/sock/other.sock", SOCK_STREAM);
+    server nested(d + "/sock/sub/deep.sock", SOCK_STREAM);
+    server dgram_other(d + "/sock/log.sock", SOCK_DGRAM);
+    server dgram_ok(d + "/sock/agent-log.sock", SOCK_DGRAM);
+    server abs_ok("@glassbox-enf-ok-" + tag, SOCK_STREAM);
+    server abs_other("@glassbox-enf-other-" + tag, SOCK_STREAM);
+    std::string net = "network:\n  connect: [\"unix " + d + "/sock/agent-*.sock\", \"unix " + d +
+                      "/sock/sub/**\", \"unix @glassbox-enf-ok-*\"]\n  sockets: [unix/stream, unix/dgram]\n";
+    for (const char* mode : {"enforce", "complain"}) {
+        DYNAMIC_SECTION("mode " << mode) {
+            bool complain = std::string(mode) == "complain";
+            auto r = run_enforce(s, base_profile(", " + d + "/**", net), {"--mode", mode},
+                                 {"unix_connect", d + "/sock/agent-1.sock",          // star: allowed
+                                  "unix_connect", d + "/sock/other.sock",            // no rule
+                                  "unix_connect", d + "/sock/sub/deep.sock",         // subtree: allowed
+                                  "unix_connect", d + "/sock/sub/../other.sock",     // ".." component
+                                  "unix_connect", "@glassbox-enf-ok-" + tag,         // abstract, allowed
+                                  "unix_connect", "@glassbox-enf-other-" + tag,      // abstract, no rule
+                                  "unix_sendto", d + "/sock/agent-log.sock",         // dgram, allowed
+                                  "unix_sendto", d + "/sock/log.sock",               // dgram, no rule
+                                  "chdir", d + "/sock", "unix_connect", "agent-1.sock"}); // relative
+            INFO(r.err);
+            INFO(r.out);
+            REQUIRE(r.exit_code() == 0);
+            CHECK(r.err.find("unix socket connect/sendto against network.connect unix rules") != std::string::npos);
+            auto c = r.results("unix_connect");
+            auto st = r.results("unix_sendto");
+            REQUIRE(c.size() == 7);
+            REQUIRE(st.size() == 2);
+            const std::string no = complain ? "ok" : "EPERM";
+            CHECK(c[0] == "ok");
+            CHECK(c[1] == no);
+            CHECK(c[2] == "ok");
+            CHECK(c[3] == no);
+            CHECK(c[4] == "ok");
+            CHECK(c[5] == no);
+            CHECK(st[0] == "ok");
+            CHECK(st[1] == no);
+            CHECK(c[6] == no);
+            std::map<std::string, std::string> seen; // path -> syscall
+            for (const auto& v : r.violations()) {
+                if (v.value("protocol", "") != "unix")
+                    continue;
+                CHECK(v["section"] == "network.connect");
+                CHECK(v["mechanism"] == "cgroup-bpf");
+                CHECK(v["action"] == (complain ? "allowed" : "denied"));
+                seen[v.value("path", "")] = v.value("syscall", "");
+            }
+            CHECK(seen.size() == 5);
+            CHECK(seen[d + "/sock/other.sock"] == "connect");
+            CHECK(seen[d + "/sock/sub/../other.sock"] == "connect");
+            CHECK(seen["@glassbox-enf-other-" + tag] == "connect");
+            CHECK(seen[d + "/sock/log.sock"] == "sendmsg");
+            CHECK(seen["agent-1.sock"] == "connect");
+        }
+    }
+}
