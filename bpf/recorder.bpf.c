@@ -24,6 +24,7 @@ int BPF_PROG(gb_sys_enter, struct pt_regs* regs, long id) {
     case NR_CLOSE:
     case NR_DUP2:
     case NR_DUP3:
+    case NR_CLOSE_RANGE: /* seen at entry, while the descriptors it closes can still be resolved */
         return gb_cov_sys_enter(regs, id);
     case NR_EXECVE:
     case NR_EXECVEAT:

@@ -92,15 +92,10 @@ struct {
 
 #define NR_CLOSE_RANGE 436
 
-/* close_range is routed here too: it must be seen at entry, while the descriptors it closes can
- * still be resolved, and the sockets it closes flush their datagram totals. Its handler is the
- * coverage family's close handler (syscalls.h), declared here. */
-static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id);
-
 static __always_inline bool gb_is_net_nr(long nr) {
     return nr == NR_CONNECT || nr == NR_BIND || nr == NR_LISTEN || nr == NR_ACCEPT ||
            nr == NR_ACCEPT4 || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG ||
-           nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG || nr == NR_CLOSE_RANGE;
+           nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG;
 }
 
 static __always_inline bool gb_is_recv_nr(long nr) {
@@ -137,8 +132,6 @@ static __always_inline void gb_copy_sockaddr(struct gb_inflight* in, const void*
 static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
     if (!gb_is_net_nr(id))
         return 0;
-    if (id == NR_CLOSE_RANGE)
-        return gb_cov_sys_enter(regs, id);
     /* Receives and sendmmsg are handled at exit only (their addresses are read then, and the
      * arguments are still in pt_regs): no entry work on the receive hot path. */
     if (gb_is_recv_nr(id) || id == NR_SENDMMSG)
@@ -492,7 +485,7 @@ static __always_inline void gb_net_recv_addr(struct gb_inflight* in, long nr) {
 
 static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
-    if (!gb_is_net_nr(nr) || nr == NR_CLOSE_RANGE) /* close_range: syscalls.h's exit handler */
+    if (!gb_is_net_nr(nr))
         return 0;
     if (gb_is_recv_nr(nr) || nr == NR_SENDMMSG) {
         if (ret < 0 || (nr == NR_RECVFROM && !BPF_CORE_READ(regs, r8))) /* no source asked for */

@@ -2,6 +2,7 @@
 // the same fixture recorded twice must diff to nothing and pass `check` against the profile
 // learned from the other run; a run doing two new things must diff to exactly those (plus
 // nothing that the first run did not do in some form).
+#include "run_command.hpp"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -31,32 +32,11 @@ struct temp_dir {
 
 // Runs argv without a shell; returns the exit status and captures stdout.
 int run(const std::vector<std::string>& argv, std::string* out = nullptr) {
-    int pipefd[2];
-    REQUIRE(::pipe(pipefd) == 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(pipefd[1], 1);
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        std::vector<char*> a;
-        for (const auto& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    std::string captured;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
-        captured.append(buf, static_cast<std::size_t>(n));
-    ::close(pipefd[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
+    auto r = glassbox_test::run_command(argv);
+    REQUIRE(r.status != -1);
     if (out)
-        *out = captured;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        *out = std::move(r.out);
+    return r.status;
 }
 
 std::string record(const temp_dir& t, const std::string& name, const std::vector<std::string>& extra = {}) {

@@ -4,6 +4,7 @@
 // the expected value of every assertion, so nothing is hard-coded twice.
 #pragma once
 
+#include "run_command.hpp"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -119,30 +120,10 @@ inline run_result run_traced(const temp_dir& work, const std::vector<std::string
     std::vector<std::string> argv{GLASSBOX_BIN, "run", "-q", "--out", r.trace_path, "--"};
     argv.push_back(fixture(fixture_argv.at(0)));
     argv.insert(argv.end(), fixture_argv.begin() + 1, fixture_argv.end());
-    int pipefd[2];
-    REQUIRE(::pipe(pipefd) == 0);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(pipefd[1], 1);
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        std::vector<char*> a;
-        for (const auto& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(pipefd[0], buf, sizeof buf)) > 0)
-        out.append(buf, static_cast<std::size_t>(n));
-    ::close(pipefd[0]);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    auto cmd = glassbox_test::run_command(argv);
+    REQUIRE(cmd.status != -1);
+    std::string out = std::move(cmd.out);
+    r.status = cmd.status;
     r.actions = parse_actions(out);
     std::ifstream in(r.trace_path);
     std::string line;
