@@ -1,7 +1,12 @@
-/* Network events of the recorder: connect, bind, listen, accept/accept4 and the destinations of
- * unconnected sendto/sendmsg. The caller's sockaddr is copied at sys_enter (the kernel copied it
- * then too); at sys_exit the socket's family/type come from the kernel socket behind the fd, and
- * for listen/accept (and resolvable unix sockets) the address comes from the kernel socket.
+/* Network events of the recorder: connect, bind, listen, accept/accept4, the destinations of
+ * unconnected sendto/sendmsg/sendmmsg and the sources of recvfrom/recvmsg/recvmmsg (when the
+ * caller asks for them). The caller's sockaddr is copied at sys_enter (the kernel copied it then
+ * too; the *mmsg vectors and received addresses are read at sys_exit); at sys_exit the socket's
+ * family/type come from the kernel socket behind the fd, and for listen/accept (and resolvable unix
+ * sockets) the address and the unix peer's process come from the kernel socket.
+ * Datagram addresses are counted per (socket, address) in gb_dests: the first datagram emits the
+ * record (count 1), later ones only count, and the total is emitted when the sending process
+ * closes that descriptor or exits (gb_net_flush_*, called from syscalls.h's close/exit handlers).
  * Data path: sys_enter (stash + sockaddr) -> sys_exit -> gb_event_scratch -> gb_events. */
 #include "helpers/common.h"
 #include "helpers/path.h"
@@ -9,12 +14,15 @@
 #include <bpf/bpf_endian.h>
 
 #define NR_SENDTO 44
+#define NR_RECVFROM 45
 #define NR_SENDMSG 46
+#define NR_RECVMSG 47
 #define NR_CONNECT 42
 #define NR_ACCEPT 43
 #define NR_BIND 49
 #define NR_LISTEN 50
 #define NR_ACCEPT4 288
+#define NR_RECVMMSG 299
 #define NR_SENDMMSG 307
 
 #define GB_AF_UNIX 1
@@ -22,23 +30,72 @@
 #define GB_AF_INET6 10
 #define GB_S_IFMT 00170000
 #define GB_S_IFSOCK 0140000
+#define GB_NET_MMSG_MAX 8 /* sendmmsg/recvmmsg messages whose address is examined per call */
+#define GB_EEXIST 17
+#define GB_RET_UNKNOWN ((__s64)0x8000000000000000ULL) /* the trace writes `ret: null` */
 
-/* Destinations already reported per socket, so a chatty UDP sender costs one event per peer. */
-struct gb_sendto_key {
+extern struct task_struct* bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct* p) __ksym;
+
+/* Datagram addresses per socket and direction, with how many datagrams went there / came from
+ * there. A plain hash (not LRU): an evicted entry would silently lose its count. */
+struct gb_dest_key {
     __u64 sk;
+    __u32 dir; /* 0 send, 1 receive */
+    __u32 addrlen;
     __u8 addr[128];
 };
 
+struct gb_dest_val {
+    __u64 count;
+    __u32 tgid;    /* the process that first used it: its close/exit emits the total */
+    __s32 fd;
+    __u32 syscall;
+    __u16 family;
+    __u16 sock_type;
+    __u16 protocol;
+    __u16 pad[3];
+};
+
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 4096);
-    __type(key, struct gb_sendto_key);
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, struct gb_dest_key);
+    __type(value, struct gb_dest_val);
+} gb_dests SEC(".maps");
+
+/* Descriptors (tgid << 32 | fd) that have counted addresses in gb_dests -> their socket, so a
+ * close costs one lookup, not a walk of gb_dests. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u64);
+    __type(value, __u64);
+} gb_dest_fds SEC(".maps");
+
+/* Processes (tgid) that first used some gb_dests entry: only their exit walks gb_dests. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 8192);
+    __type(key, __u32);
     __type(value, __u8);
-} gb_sendto_seen SEC(".maps");
+} gb_dest_procs SEC(".maps");
+
+#define NR_CLOSE_RANGE 436
+
+/* close_range is routed here too: it must be seen at entry, while the descriptors it closes can
+ * still be resolved, and the sockets it closes flush their datagram totals. Its handler is the
+ * coverage family's close handler (syscalls.h), declared here. */
+static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id);
 
 static __always_inline bool gb_is_net_nr(long nr) {
     return nr == NR_CONNECT || nr == NR_BIND || nr == NR_LISTEN || nr == NR_ACCEPT ||
-           nr == NR_ACCEPT4 || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG;
+           nr == NR_ACCEPT4 || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG ||
+           nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG || nr == NR_CLOSE_RANGE;
+}
+
+static __always_inline bool gb_is_recv_nr(long nr) {
+    return nr == NR_RECVFROM || nr == NR_RECVMSG || nr == NR_RECVMMSG;
 }
 
 static __always_inline __u32 gb_net_kind(long nr) {
@@ -48,6 +105,9 @@ static __always_inline __u32 gb_net_kind(long nr) {
     case NR_LISTEN: return GB_EV_LISTEN;
     case NR_ACCEPT:
     case NR_ACCEPT4: return GB_EV_ACCEPT;
+    case NR_RECVFROM:
+    case NR_RECVMSG:
+    case NR_RECVMMSG: return GB_EV_RECVFROM;
     default: return GB_EV_SENDTO;
     }
 }
@@ -68,27 +128,36 @@ static __always_inline void gb_copy_sockaddr(struct gb_inflight* in, const void*
 static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
     if (!gb_is_net_nr(id))
         return 0;
-    /* Sends on connected sockets (no destination) are not recorded: skip them before any map
-     * work, they are the hot path of most network programs. */
+    if (id == NR_CLOSE_RANGE)
+        return gb_cov_sys_enter(regs, id);
+    /* Sends on connected sockets (no destination) and receives that do not ask for the source
+     * are not recorded: skip them before any map work, they are the hot path of most network
+     * programs. */
     const void* dest = NULL;
     __u64 dest_len = 0;
-    if (id == NR_SENDTO) {
+    if (id == NR_SENDTO || id == NR_RECVFROM) {
         dest = (const void*)BPF_CORE_READ(regs, r8);
         dest_len = BPF_CORE_READ(regs, r9);
         if (!dest)
             return 0;
-    } else if (id == NR_SENDMSG || id == NR_SENDMMSG) {
-        /* sendmmsg: the first struct mmsghdr starts with its msghdr */
+        if (id == NR_RECVFROM)
+            dest = NULL; /* filled by the kernel: read at exit */
+    }
+    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
+        return 0;
+    /* The scope test first: reading the caller's msghdr costs more, and recvmsg is hot. */
+    if (id == NR_SENDMSG || id == NR_RECVMSG) {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)BPF_CORE_READ(regs, si)) != 0)
             return 0;
         if (!msg.msg_name)
             return 0;
-        dest = msg.msg_name;
-        dest_len = msg.msg_namelen;
+        if (id == NR_SENDMSG) {
+            dest = msg.msg_name;
+            dest_len = msg.msg_namelen;
+        }
     }
-    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
-        return 0;
+    /* sendmmsg/recvmmsg: every message's address is read at exit (the vector may mix). */
     struct gb_inflight* in = gb_stash(regs, id, gb_net_kind(id));
     if (!in)
         return 0;
@@ -156,45 +225,45 @@ static __always_inline __u32 gb_unix_name(__u8* buf, __u32 pos, __u32 data_off,
     return pos + ev->path.len;
 }
 
-/* Fills the address from a caller's sockaddr (stashed at entry). */
-static __always_inline __u32 gb_sockaddr_fields(__u8* buf, __u32 pos, __u32 data_off,
-                                                struct gb_net_event* ev, struct gb_inflight* in) {
+/* Fills the address from a sockaddr of `addrlen` bytes (a copy: the stash or a gb_dests key). */
+static __always_inline __u32 gb_sockaddr_bytes(__u8* buf, __u32 pos, __u32 data_off, struct gb_net_event* ev,
+                                               const __u8* sa, __u32 addrlen) {
     ev->path.off = pos - data_off;
     ev->path.len = 0;
     ev->path.flags = 0;
-    if (in->addrlen < 2)
+    if (addrlen < 2)
         return pos;
-    __u16 family = *(__u16*)in->sockaddr;
+    __u16 family = *(__u16*)sa;
     if (!ev->family)
         ev->family = family;
-    if (family == GB_AF_INET && in->addrlen >= 8) {
-        ev->port = bpf_ntohs(*(__u16*)&in->sockaddr[2]);
-        __builtin_memcpy(ev->addr, &in->sockaddr[4], 4);
+    if (family == GB_AF_INET && addrlen >= 8) {
+        ev->port = bpf_ntohs(*(__u16*)&sa[2]);
+        __builtin_memcpy(ev->addr, &sa[4], 4);
         ev->flags |= GB_NET_HAVE_ADDR;
-    } else if (family == GB_AF_INET6 && in->addrlen >= 24) {
-        ev->port = bpf_ntohs(*(__u16*)&in->sockaddr[2]);
-        __builtin_memcpy(ev->addr, &in->sockaddr[8], 16);
+    } else if (family == GB_AF_INET6 && addrlen >= 24) {
+        ev->port = bpf_ntohs(*(__u16*)&sa[2]);
+        __builtin_memcpy(ev->addr, &sa[8], 16);
         ev->flags |= GB_NET_HAVE_ADDR;
     } else if (family == GB_AF_UNIX) {
         ev->flags |= GB_NET_HAVE_ADDR;
-        __u32 n = in->addrlen - 2;
+        __u32 n = addrlen - 2;
         if (n == 0) {
             ev->flags |= GB_NET_UNNAMED;
             return pos;
         }
         if (pos > GB_STR_ROOM)
             return pos;
-        if (in->sockaddr[2] == 0) {
+        if (sa[2] == 0) {
             ev->flags |= GB_NET_ABSTRACT;
             n -= 1;
             n &= 0x7f;
             if (n > GB_UNIX_PATH_MAX)
                 n = GB_UNIX_PATH_MAX;
-            if (n && bpf_probe_read_kernel(buf + pos, n, &in->sockaddr[3]) != 0)
+            if (n && bpf_probe_read_kernel(buf + pos, n, &sa[3]) != 0)
                 return pos;
             ev->path.len = n;
         } else {
-            long r = bpf_probe_read_kernel_str(buf + pos, GB_UNIX_PATH_MAX, &in->sockaddr[2]);
+            long r = bpf_probe_read_kernel_str(buf + pos, GB_UNIX_PATH_MAX, &sa[2]);
             if (r <= 1)
                 return pos;
             ev->path.len = r - 1;
@@ -203,6 +272,12 @@ static __always_inline __u32 gb_sockaddr_fields(__u8* buf, __u32 pos, __u32 data
         return pos + ev->path.len;
     }
     return pos;
+}
+
+/* Fills the address from the caller's sockaddr (stashed at entry). */
+static __always_inline __u32 gb_sockaddr_fields(__u8* buf, __u32 pos, __u32 data_off,
+                                                struct gb_net_event* ev, struct gb_inflight* in) {
+    return gb_sockaddr_bytes(buf, pos, data_off, ev, in->sockaddr, in->addrlen);
 }
 
 /* Fills the address from a kernel socket: the local one (listen) or the peer's (accept). */
@@ -237,9 +312,177 @@ static __always_inline __u32 gb_sock_addr(__u8* buf, __u32 pos, __u32 data_off,
     return pos;
 }
 
+/* The unix peer's process: sk_peer_pid of a connected stream/seqpacket socket (for the client,
+ * the process that called listen(); for an accepted socket, the one that connected) and its
+ * executable (mm->exe_file, resolved). Datagram peers have no such credentials: left unknown. */
+static __always_inline __u32 gb_unix_peer_proc(__u8* buf, __u32 pos, __u32 data_off,
+                                               struct gb_net_event* ev, struct sock* sk) {
+    if (!sk)
+        return pos;
+    struct pid* p = BPF_CORE_READ(sk, sk_peer_pid);
+    __s32 nr = p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+    if (nr <= 0)
+        return pos;
+    ev->peer_pid = nr;
+    struct task_struct* t = bpf_task_from_pid(nr);
+    if (!t)
+        return pos; /* gone since: the pid stays, the executable is unknown */
+    struct file* exe = BPF_CORE_READ(t, mm, exe_file);
+    struct dentry* d = exe ? BPF_CORE_READ(exe, f_path.dentry) : NULL;
+    struct vfsmount* m = exe ? BPF_CORE_READ(exe, f_path.mnt) : NULL;
+    bpf_task_release(t);
+    if (!d || !m)
+        return pos;
+    return gb_put_dentry_path(buf, pos, data_off, &ev->peer_exe, d, m);
+}
+
+static __always_inline void gb_net_str_none(struct gb_str* s, __u32 pos, __u32 data_off) {
+    s->off = pos - data_off;
+    s->len = 0;
+    s->flags = 0;
+    s->pad = 0;
+}
+
+/* Starts a network record in the scratch buffer: header, fd, socket identity; strings empty. */
+static __always_inline void gb_net_begin(struct gb_net_event* ev, __u32 kind, long nr, __s64 ret, __s32 fd,
+                                         struct sock* sk) {
+    gb_fill_header(&ev->hdr, kind, 0);
+    ev->ret = ret;
+    ev->syscall = nr;
+    ev->fd = fd;
+    ev->flags = 0;
+    ev->backlog = 0;
+    ev->port = 0;
+    ev->family = 0;
+    ev->sock_type = 0;
+    ev->protocol = 0;
+    ev->count = 0;
+    ev->peer_pid = 0;
+    ev->index = 0;
+    ev->pad = 0;
+    __builtin_memset(ev->addr, 0, sizeof(ev->addr));
+    gb_net_str_none(&ev->path, sizeof(*ev), sizeof(*ev));
+    gb_net_str_none(&ev->peer_exe, sizeof(*ev), sizeof(*ev));
+    if (sk) {
+        ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+        ev->sock_type = BPF_CORE_READ(sk, sk_type);
+        ev->protocol = BPF_CORE_READ(sk, sk_protocol);
+    }
+}
+
+/* One datagram address (in->sockaddr, in->addrlen) sent to or received from on socket `sk`:
+ * counted in gb_dests; the first one per (socket, direction, address) is emitted with count 1. */
+static __noinline int gb_net_dgram_addr(struct gb_inflight* in, __u64 sk, __s64 ret, __u32 nr, __u32 index) {
+    if (!in || in->addrlen < 2)
+        return 0; /* nothing the kernel reports (a stream socket's recvfrom) */
+    __u32 kind = gb_net_kind(nr);
+    struct gb_dest_key key = {};
+    key.sk = sk;
+    key.dir = kind == GB_EV_RECVFROM;
+    key.addrlen = in->addrlen;
+    __builtin_memcpy(key.addr, in->sockaddr, sizeof(key.addr));
+    struct gb_dest_val* v = bpf_map_lookup_elem(&gb_dests, &key);
+    if (v) {
+        __sync_fetch_and_add(&v->count, 1);
+        return 0;
+    }
+    __u64 id = bpf_get_current_pid_tgid();
+    struct gb_dest_val nv = {};
+    nv.count = 1;
+    nv.tgid = id >> 32;
+    nv.fd = (__s32)in->args[0];
+    nv.syscall = nr;
+    long err = bpf_map_update_elem(&gb_dests, &key, &nv, BPF_NOEXIST);
+    if (err == -GB_EEXIST) { /* another thread of the same socket won the race */
+        v = bpf_map_lookup_elem(&gb_dests, &key);
+        if (v)
+            __sync_fetch_and_add(&v->count, 1);
+        return 0;
+    }
+    if (err == 0) {
+        __u64 fk = (id & 0xffffffff00000000ULL) | (__u32)nv.fd;
+        bpf_map_update_elem(&gb_dest_fds, &fk, &sk, BPF_ANY);
+        __u8 one = 1;
+        bpf_map_update_elem(&gb_dest_procs, &nv.tgid, &one, BPF_ANY);
+    }
+    __u8* buf = gb_event_buf();
+    if (!buf) {
+        gb_count_lost(kind);
+        return 0;
+    }
+    struct gb_net_event* ev = (struct gb_net_event*)buf;
+    const __u32 data_off = sizeof(*ev);
+    gb_net_begin(ev, kind, nr, ret, nv.fd, (struct sock*)sk);
+    ev->count = 1;
+    ev->index = index;
+    if (err != 0)
+        ev->flags |= GB_NET_UNCOUNTED; /* table full: this record stands for itself only */
+    __u32 pos = gb_sockaddr_fields(buf, data_off, data_off, ev, in);
+    gb_submit(ev, pos, kind);
+    return 0;
+}
+
+/* sendmmsg/recvmmsg: the address of each of the first `ret` messages (up to GB_NET_MMSG_MAX),
+ * read from the caller's vector at exit (the kernel has written the received addresses and each
+ * message's msg_len by then). */
+static __always_inline void gb_net_mmsg(struct gb_inflight* in, __u64 sk, long ret, long nr) {
+    __u64 vec = in->args[1];
+    __u32 n = ret > GB_NET_MMSG_MAX ? GB_NET_MMSG_MAX : (__u32)ret;
+    for (__u32 i = 0; i < GB_NET_MMSG_MAX; i++) {
+        if (i >= n)
+            break;
+        struct mmsghdr mm = {};
+        if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(vec + i * sizeof(struct mmsghdr))) != 0)
+            break;
+        in->addrlen = 0;
+        __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
+        if (!mm.msg_hdr.msg_name)
+            continue;
+        __u32 len = mm.msg_hdr.msg_namelen;
+        if (len > sizeof(in->sockaddr))
+            len = sizeof(in->sockaddr);
+        len &= 0xff;
+        if (len > sizeof(in->sockaddr))
+            len = sizeof(in->sockaddr);
+        if (len && bpf_probe_read_user(in->sockaddr, len, mm.msg_hdr.msg_name) == 0)
+            in->addrlen = len;
+        gb_net_dgram_addr(in, sk, mm.msg_len, nr, i);
+    }
+}
+
+/* recvfrom/recvmsg: the source address the kernel wrote for the caller. */
+static __always_inline void gb_net_recv_addr(struct gb_inflight* in, long nr) {
+    const void* uaddr = NULL;
+    __u32 len = 0;
+    in->addrlen = 0;
+    __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
+    if (nr == NR_RECVFROM) {
+        int l = 0;
+        if (!in->args[5] || bpf_probe_read_user(&l, sizeof(l), (const void*)in->args[5]) != 0)
+            return;
+        uaddr = (const void*)in->args[4];
+        len = l > 0 ? (__u32)l : 0;
+    } else {
+        struct user_msghdr msg = {};
+        if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)in->args[1]) != 0)
+            return;
+        uaddr = msg.msg_name;
+        len = msg.msg_namelen;
+    }
+    if (!uaddr)
+        return;
+    if (len > sizeof(in->sockaddr))
+        len = sizeof(in->sockaddr);
+    len &= 0xff;
+    if (len > sizeof(in->sockaddr))
+        len = sizeof(in->sockaddr);
+    if (len && bpf_probe_read_user(in->sockaddr, len, uaddr) == 0)
+        in->addrlen = len;
+}
+
 static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
-    if (!gb_is_net_nr(nr))
+    if (!gb_is_net_nr(nr) || nr == NR_CLOSE_RANGE) /* close_range: syscalls.h's exit handler */
         return 0;
     struct gb_inflight* in = gb_stash_lookup();
     if (!in)
@@ -249,45 +492,43 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
         return 0;
     }
     __u32 kind = gb_net_kind(nr);
+    struct task_struct* task = bpf_get_current_task_btf();
+    bool accept = nr == NR_ACCEPT || nr == NR_ACCEPT4;
+    struct sock* sk = gb_fd_sock(task, accept && ret >= 0 ? ret : (long)in->args[0]);
+
+    if (kind == GB_EV_SENDTO || kind == GB_EV_RECVFROM) {
+        if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
+            if (ret > 0)
+                gb_net_mmsg(in, (__u64)sk, ret, nr);
+        } else if (kind == GB_EV_SENDTO || ret >= 0) {
+            if (kind == GB_EV_RECVFROM)
+                gb_net_recv_addr(in, nr);
+            gb_net_dgram_addr(in, (__u64)sk, ret, nr, 0);
+        }
+        gb_stash_drop();
+        return 0;
+    }
+
     __u8* buf = gb_event_buf();
     if (!buf) {
         gb_count_lost(kind);
         gb_stash_drop();
         return 0;
     }
-    struct task_struct* task = bpf_get_current_task_btf();
     struct gb_net_event* ev = (struct gb_net_event*)buf;
     const __u32 data_off = sizeof(*ev);
     __u32 pos = data_off;
-    gb_fill_header(&ev->hdr, kind, 0);
-    ev->ret = ret;
-    ev->syscall = nr;
-    ev->fd = (__s32)in->args[0];
-    ev->flags = 0;
+    gb_net_begin(ev, kind, nr, ret, accept && ret >= 0 ? (__s32)ret : (__s32)in->args[0], sk);
     ev->backlog = nr == NR_LISTEN ? (__s32)in->args[1] : 0;
-    ev->port = 0;
-    ev->family = 0;
-    ev->sock_type = 0;
-    ev->protocol = 0;
-    __builtin_memset(ev->addr, 0, sizeof(ev->addr));
 
-    bool accept = nr == NR_ACCEPT || nr == NR_ACCEPT4;
-    struct sock* sk = gb_fd_sock(task, accept && ret >= 0 ? ret : (long)in->args[0]);
-    if (accept && ret >= 0)
-        ev->fd = (__s32)ret;
-    if (sk) {
-        ev->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-        ev->sock_type = BPF_CORE_READ(sk, sk_type);
-        ev->protocol = BPF_CORE_READ(sk, sk_protocol);
-    }
-
+    bool unix_peer = false;
     if (nr == NR_LISTEN) {
         pos = gb_sock_addr(buf, pos, data_off, ev, sk, false);
     } else if (accept) {
-        if (ret >= 0)
+        if (ret >= 0) {
             pos = gb_sock_addr(buf, pos, data_off, ev, sk, true);
-        else
-            ev->path.off = pos - data_off, ev->path.len = 0, ev->path.flags = 0;
+            unix_peer = ev->family == GB_AF_UNIX;
+        }
     } else if (ev->family == GB_AF_UNIX && ret >= 0 && sk && nr == NR_CONNECT) {
         /* The socket file actually reached, resolved (the caller's string is kept only when
          * the peer cannot be named from the kernel). */
@@ -296,24 +537,73 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
             pos = gb_unix_name(buf, pos, data_off, ev, peer);
         else
             pos = gb_sockaddr_fields(buf, pos, data_off, ev, in);
+        unix_peer = true;
     } else if (ev->family == GB_AF_UNIX && ret >= 0 && sk && nr == NR_BIND &&
                BPF_CORE_READ((struct unix_sock*)sk, path.dentry)) {
         pos = gb_unix_name(buf, pos, data_off, ev, sk);
     } else {
         pos = gb_sockaddr_fields(buf, pos, data_off, ev, in);
     }
-
-    if (kind == GB_EV_SENDTO) {
-        struct gb_sendto_key key = {};
-        key.sk = (__u64)sk;
-        __builtin_memcpy(key.addr, in->sockaddr, sizeof(key.addr));
-        __u8 one = 1;
-        if (bpf_map_update_elem(&gb_sendto_seen, &key, &one, BPF_NOEXIST) != 0) {
-            gb_stash_drop(); /* this destination was already reported for this socket */
-            return 0;
-        }
-    }
+    if (unix_peer)
+        pos = gb_unix_peer_proc(buf, pos, data_off, ev, sk);
+    else
+        gb_net_str_none(&ev->peer_exe, pos, data_off);
     gb_submit(ev, pos, kind);
     gb_stash_drop();
     return 0;
+}
+
+/* ---- totals of counted datagram addresses ---------------------------------------------------- */
+
+struct gb_flush_ctx {
+    __u64 sk;     /* flush this socket's addresses ... */
+    __u32 tgid;   /* ... or every address first used by this process */
+    __u32 by_pid; /* which of the two */
+};
+
+/* Emits the total of one counted address (when more than the first datagram went there). */
+static long gb_net_flush_one(struct bpf_map* map, struct gb_dest_key* key, struct gb_dest_val* v,
+                             struct gb_flush_ctx* ctx) {
+    if (ctx->by_pid ? v->tgid != ctx->tgid : key->sk != ctx->sk)
+        return 0;
+    __u64 count = v->count;
+    if (count > 1) {
+        __u8* buf = gb_event_buf();
+        if (buf) {
+            struct gb_net_event* ev = (struct gb_net_event*)buf;
+            const __u32 data_off = sizeof(*ev);
+            __u32 kind = key->dir ? GB_EV_RECVFROM : GB_EV_SENDTO;
+            gb_net_begin(ev, kind, v->syscall, GB_RET_UNKNOWN, v->fd, (struct sock*)key->sk);
+            ev->count = count > 0xffffffffULL ? 0xffffffffU : (__u32)count;
+            ev->flags |= GB_NET_TOTAL;
+            __u32 pos = gb_sockaddr_bytes(buf, data_off, data_off, ev, key->addr, key->addrlen);
+            gb_submit(ev, pos, kind);
+        } else {
+            gb_count_lost(key->dir ? GB_EV_RECVFROM : GB_EV_SENDTO);
+        }
+    }
+    __u64 fk = ((__u64)v->tgid << 32) | (__u32)v->fd;
+    bpf_map_delete_elem(&gb_dest_fds, &fk);
+    bpf_map_delete_elem(map, key);
+    return 0;
+}
+
+/* A traced process is closing `fd`: if datagram addresses were counted on it, emit their totals. */
+static __always_inline void gb_net_flush_fd(__u32 tgid, long fd) {
+    __u64 fk = ((__u64)tgid << 32) | (__u32)fd;
+    __u64* sk = bpf_map_lookup_elem(&gb_dest_fds, &fk);
+    if (!sk)
+        return;
+    struct gb_flush_ctx ctx = {.sk = *sk, .tgid = tgid, .by_pid = 0};
+    bpf_map_delete_elem(&gb_dest_fds, &fk);
+    bpf_for_each_map_elem(&gb_dests, gb_net_flush_one, &ctx, 0);
+}
+
+/* A traced process exited: the totals of every address it counted first. */
+static __always_inline void gb_net_flush_tgid(__u32 tgid) {
+    if (!bpf_map_lookup_elem(&gb_dest_procs, &tgid))
+        return;
+    bpf_map_delete_elem(&gb_dest_procs, &tgid);
+    struct gb_flush_ctx ctx = {.sk = 0, .tgid = tgid, .by_pid = 1};
+    bpf_for_each_map_elem(&gb_dests, gb_net_flush_one, &ctx, 0);
 }

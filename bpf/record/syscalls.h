@@ -58,8 +58,7 @@
 #define GB_DNS_PORT 53
 #define GB_MMSG_MAX 4 /* sendmmsg messages inspected for DNS per call */
 
-extern struct task_struct* bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct* p) __ksym;
+/* bpf_task_from_pid / bpf_task_release are declared in net.h (one declaration per unit). */
 
 /* The spec table, by x86-64 syscall number (loaded by user space). */
 struct {
@@ -91,6 +90,16 @@ struct {
     __type(key, __u64);
     __type(value, struct gb_fd_io);
 } gb_fd_io_map SEC(".maps");
+
+/* Processes (tgid) with descriptors in gb_fd_io_map. Their exit reports what is still open. The
+ * exit handler cannot ask gb_scope_pids: process.h's sched_process_exit program, attached first,
+ * has already removed the process from it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, GB_MAX_SCOPE_PIDS);
+    __type(key, __u32);
+    __type(value, __u8);
+} gb_io_procs SEC(".maps");
 
 /* The record buffer seen as one sized object, so global functions can take it. */
 struct gb_cov_buf {
@@ -239,6 +248,8 @@ __noinline int gb_cov_emit_close(__s32 fd, __u32 flags, struct gb_fd_io* io) {
     struct gb_close_event* c = (struct gb_close_event*)ev;
     const __u32 data_off = sizeof(*c);
     gb_fill_header_task(&c->hdr, GB_EV_CLOSE, 0, task);
+    if (flags & GB_CLOSE_URING)
+        c->hdr.via = GB_VIA_IO_URING;
     c->fd = fd;
     c->flags = flags;
     c->bytes_read = io->bytes_read;
@@ -274,54 +285,94 @@ static __always_inline void gb_track_fd(struct task_struct* task, __u32 tgid, lo
     struct gb_fd_io zero = {};
     if (bpf_map_update_elem(&gb_fd_io_map, &key, &zero, BPF_ANY) != 0)
         gb_count_lost(GB_EV_CLOSE); /* table full: this descriptor's totals are not kept */
+    if (!bpf_map_lookup_elem(&gb_io_procs, &tgid)) {
+        __u8 one = 1;
+        bpf_map_update_elem(&gb_io_procs, &tgid, &one, BPF_ANY);
+    }
 }
 
+#define GB_CLOSE_RANGE_CLOEXEC (1u << 2)
+
+struct gb_exit_ctx {
+    struct task_struct* task;
+    __u32 tgid;
+    __u32 flags; /* GB_CLOSE_* of the records */
+    __u32 first; /* descriptors first .. first + count - 1 */
+    __u32 pad;
+};
+
+/* Emits and forgets the totals of descriptor first + index when tracked. With GB_CLOSE_EXEC only
+ * a descriptor no longer in the table counts (exec closed it); the others are still open. */
+static long gb_flush_fd(__u64 index, void* data) {
+    struct gb_exit_ctx* ctx = data;
+    long fd = (long)ctx->first + (long)index;
+    if (ctx->flags & GB_CLOSE_RANGE)
+        gb_net_flush_fd(ctx->tgid, fd); /* a socket among them: its datagram totals */
+    __u64 key = gb_fd_key(ctx->tgid, fd);
+    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    if (!io)
+        return 0;
+    if ((ctx->flags & GB_CLOSE_EXEC) && gb_fd_file(ctx->task, fd))
+        return 0;
+    gb_cov_emit_close((__s32)fd, ctx->flags, io);
+    bpf_map_delete_elem(&gb_fd_io_map, &key);
+    return 0;
+}
+
+/* Walks descriptors [first, last] (bounded by the fd table's size) with gb_flush_fd. */
+static __always_inline void gb_flush_range(struct task_struct* task, __u32 tgid, __u32 first, __u32 last,
+                                           __u32 flags) {
+    __u32 max = BPF_CORE_READ(task, files, fdt, max_fds);
+    if (max > 65536)
+        max = 65536;
+    if (last >= max)
+        last = max - 1;
+    if (max == 0 || first > last)
+        return;
+    struct gb_exit_ctx ectx = {.task = task, .tgid = tgid, .flags = flags, .first = first};
+    bpf_loop(last - first + 1, gb_flush_fd, &ectx, 0);
+}
+
+/* close, dup2/dup3 over a descriptor, close_range: report before the descriptors go, while their
+ * paths can still be resolved. Datagram address totals of a closed socket go out here too. */
 static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id) {
-    if (id != NR_CLOSE && id != NR_DUP2 && id != NR_DUP3)
+    if (id != NR_CLOSE && id != NR_DUP2 && id != NR_DUP3 && id != NR_CLOSE_RANGE)
         return 0;
     struct task_struct* task = bpf_get_current_task_btf();
     if (gb_is_compat(task))
         return 0;
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     if (id == NR_CLOSE) {
-        gb_close_tracked(task, tgid, (int)BPF_CORE_READ(regs, di));
+        long fd = (int)BPF_CORE_READ(regs, di);
+        gb_close_tracked(task, tgid, fd);
+        gb_net_flush_fd(tgid, fd);
+    } else if (id == NR_CLOSE_RANGE) {
+        __u32 first = BPF_CORE_READ(regs, di), last = BPF_CORE_READ(regs, si);
+        __u32 flags = BPF_CORE_READ(regs, dx);
+        if (!(flags & GB_CLOSE_RANGE_CLOEXEC) && gb_pid_in_scope(tgid))
+            gb_flush_range(task, tgid, first, last, GB_CLOSE_RANGE);
     } else {
         long oldfd = (int)BPF_CORE_READ(regs, di), newfd = (int)BPF_CORE_READ(regs, si);
-        if (oldfd != newfd)
+        if (oldfd != newfd) {
             gb_close_tracked(task, tgid, newfd);
+            gb_net_flush_fd(tgid, newfd);
+        }
     }
     return 0;
 }
 
-struct gb_exit_ctx {
-    struct task_struct* task;
-    __u32 tgid;
-};
-
-static long gb_flush_fd(__u64 index, void* data) {
-    struct gb_exit_ctx* ctx = data;
-    __u64 key = gb_fd_key(ctx->tgid, (long)index);
-    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
-    if (io) {
-        gb_cov_emit_close((__s32)index, GB_CLOSE_AT_EXIT, io);
-        bpf_map_delete_elem(&gb_fd_io_map, &key);
-    }
-    return 0;
-}
-
-/* The process ended with descriptors open: report their totals (the fd table is still there). */
+/* The process ended with descriptors open: report their totals (the fd table is still there),
+ * and the totals of the datagram addresses it counted. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(gb_cov_process_exit, struct task_struct* task, bool group_dead) {
     if (!group_dead)
         return 0;
     __u32 tgid = BPF_CORE_READ(task, tgid);
-    if (!gb_pid_in_scope(tgid))
-        return 0;
-    struct gb_exit_ctx ectx = {task, tgid};
-    __u32 max = BPF_CORE_READ(task, files, fdt, max_fds);
-    if (max > 65536)
-        max = 65536;
-    bpf_loop(max, gb_flush_fd, &ectx, 0);
+    if (bpf_map_lookup_elem(&gb_io_procs, &tgid)) {
+        gb_flush_range(task, tgid, 0, 65535, GB_CLOSE_AT_EXIT);
+        bpf_map_delete_elem(&gb_io_procs, &tgid);
+    }
+    gb_net_flush_tgid(tgid);
     return 0;
 }
 
@@ -752,6 +803,17 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
         if (ret >= 0 && gb_pid_in_scope(tgid))
             gb_track_fd(task, tgid, ret);
         return 0;
+    case NR_CLOSE_RANGE:
+        /* Normally reported at entry with their paths; whatever is still tracked here was closed
+         * without that (path null). CLOSE_RANGE_CLOEXEC closes nothing until exec. */
+        if (ret == 0 && !(BPF_CORE_READ(regs, dx) & GB_CLOSE_RANGE_CLOEXEC) && gb_pid_in_scope(tgid))
+            gb_flush_range(task, tgid, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), GB_CLOSE_RANGE);
+        return 0;
+    case 59:  /* execve */
+    case 322: /* execveat: O_CLOEXEC / CLOSE_RANGE_CLOEXEC descriptors are gone now */
+        if (ret == 0 && gb_pid_in_scope(tgid))
+            gb_flush_range(task, tgid, 0, 65535, GB_CLOSE_EXEC);
+        return 0;
     default:
         break;
     }
@@ -823,7 +885,7 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
 #define NR_LINKAT 265
 #define NR_SOCKET 41
 #define GB_URING_REC_MAX 16384
-#define GB_RET_UNKNOWN ((__s64)0x8000000000000000ULL) /* the trace writes `ret: null` */
+/* GB_RET_UNKNOWN (the trace writes `ret: null`) is defined in net.h. */
 
 struct gb_uring_pend {
     __u32 size;   /* bytes of rec */
@@ -960,9 +1022,81 @@ static __always_inline void gb_uring_addr(struct gb_net_event* n, const void* k,
     }
 }
 
+/* I/O requests on tracked descriptors, by request: their completion adds to the descriptor's
+ * totals. LRU: a request that never completes (ring torn down) must not fill the table. */
+#define IOU_OP_READV 1
+#define IOU_OP_WRITEV 2
+#define IOU_OP_READ_FIXED 4
+#define IOU_OP_WRITE_FIXED 5
+#define IOU_OP_READ 22
+#define IOU_OP_WRITE 23
+#define IOU_OP_RECV 27
+#define IOU_OP_CLOSE 19
+#define IOU_REQ_F_FIXED_FILE 1ULL /* REQ_F_FIXED_FILE = 1 << IOSQE_FIXED_FILE_BIT (0) */
+
+struct gb_uring_io {
+    __u64 fd_key; /* gb_fd_key(tgid, fd) of the submitter's descriptor */
+    __u32 write;
+    __u32 pad;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64); /* struct io_kiocb * */
+    __type(value, struct gb_uring_io);
+} gb_uring_io_map SEC(".maps");
+
+/* 1: reads into memory, 2: writes from memory, 0: not a byte-moving request. */
+static __always_inline int gb_uring_io_dir(__u8 op) {
+    switch (op) {
+    case IOU_OP_READV:
+    case IOU_OP_READ_FIXED:
+    case IOU_OP_READ:
+    case IOU_OP_RECV:
+        return 1;
+    case IOU_OP_WRITEV:
+    case IOU_OP_WRITE_FIXED:
+    case IOU_OP_WRITE:
+    case IOU_OP_SEND:
+        return 2;
+    }
+    return 0;
+}
+
+/* A read/write request on a descriptor whose totals are kept: remember it until completion.
+ * A registered (fixed) file is not a descriptor of the process: it has no totals to add to. */
+static __always_inline void gb_uring_io_submit(struct io_kiocb* req, int dir) {
+    if (BPF_CORE_READ(req, flags) & IOU_REQ_F_FIXED_FILE)
+        return;
+    int fd = BPF_CORE_READ(req, cqe.fd);
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    struct gb_uring_io v = {.fd_key = gb_fd_key(tgid, fd), .write = dir == 2};
+    if (fd < 0 || !bpf_map_lookup_elem(&gb_fd_io_map, &v.fd_key))
+        return;
+    __u64 key = (__u64)req;
+    bpf_map_update_elem(&gb_uring_io_map, &key, &v, BPF_ANY);
+}
+
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
     __u8 op = BPF_CORE_READ(req, opcode);
+    int io_dir = gb_uring_io_dir(op);
+    if (io_dir && gb_pid_in_scope(bpf_get_current_pid_tgid() >> 32))
+        gb_uring_io_submit(req, io_dir);
+    if (op == IOU_OP_CLOSE) {
+        /* Reported now, while the descriptor can still be resolved (as close() is at entry). */
+        struct io_close* c = (void*)&req->cmd;
+        __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+        int fd = BPF_CORE_READ(c, fd);
+        __u64 key = gb_fd_key(tgid, fd);
+        struct gb_fd_io* io = BPF_CORE_READ(c, file_slot) || fd < 0 ? NULL : bpf_map_lookup_elem(&gb_fd_io_map, &key);
+        if (io) {
+            gb_cov_emit_close(fd, GB_CLOSE_URING, io);
+            bpf_map_delete_elem(&gb_fd_io_map, &key);
+        }
+        return 0;
+    }
     switch (op) {
     case IOU_OP_OPENAT:
     case IOU_OP_OPENAT2:
@@ -1142,6 +1276,20 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_uring_cqe* cqe) {
     __u64 key = (__u64)req;
+    struct gb_uring_io* io = bpf_map_lookup_elem(&gb_uring_io_map, &key);
+    if (io) {
+        __s32 n = BPF_CORE_READ(cqe, res);
+        struct gb_fd_io* t = n > 0 ? bpf_map_lookup_elem(&gb_fd_io_map, &io->fd_key) : NULL;
+        if (t && io->write) {
+            __sync_fetch_and_add(&t->bytes_written, n);
+            __sync_fetch_and_add(&t->writes, 1);
+        } else if (t) {
+            __sync_fetch_and_add(&t->bytes_read, n);
+            __sync_fetch_and_add(&t->reads, 1);
+        }
+        bpf_map_delete_elem(&gb_uring_io_map, &key);
+        return 0;
+    }
     struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
     if (!p)
         return 0;

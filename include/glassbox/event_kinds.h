@@ -38,7 +38,8 @@
     X(SOCKET, "socket", network)               \
     X(DNS, "dns", network)                     \
     X(PRIV, "priv", privileged)                \
-    X(ABI32, "abi32", privileged)
+    X(ABI32, "abi32", privileged)              \
+    X(RECVFROM, "recvfrom", network)
 
 enum gb_event_kind {
     GB_EV_NONE = 0,

@@ -126,6 +126,8 @@ struct gb_open_event {
 #define GB_NET_ADDR_SOCKET 0x4  /* the address came from the kernel socket, not the caller */
 #define GB_NET_HAVE_ADDR 0x8    /* addr/port (or path) are filled */
 #define GB_NET_PATH_RESOLVED 0x10 /* `path` is the resolved socket file, not the caller's string */
+#define GB_NET_TOTAL 0x20       /* sendto/recvfrom: the final count of an address already reported */
+#define GB_NET_UNCOUNTED 0x40   /* sendto/recvfrom: the count table was full, this call is not counted */
 
 struct gb_net_event {
     struct gb_event_header hdr;
@@ -140,6 +142,11 @@ struct gb_net_event {
     __s32 backlog;   /* listen */
     __u8 addr[16];   /* IPv4 in the first 4 bytes, or IPv6 */
     struct gb_str path; /* AF_UNIX path or abstract name */
+    __u32 count;     /* sendto/recvfrom: datagrams to/from this address on this socket (so far) */
+    __u32 peer_pid;  /* AF_UNIX connect/accept: the peer's process (sk_peer_pid), 0 when unknown */
+    __u32 index;     /* sendmmsg/recvmmsg: the message's index in the vector */
+    __u32 pad;
+    struct gb_str peer_exe; /* the peer process's executable, resolved */
 };
 
 #ifdef __cplusplus
@@ -149,7 +156,7 @@ static_assert(sizeof(struct gb_exec_event) == 56 + 24 + 40, "gb_exec_event layou
 static_assert(sizeof(struct gb_fork_event) == 56 + 16, "gb_fork_event layout");
 static_assert(sizeof(struct gb_exit_event) == 56 + 8, "gb_exit_event layout");
 static_assert(sizeof(struct gb_open_event) == 56 + 32 + 16, "gb_open_event layout");
-static_assert(sizeof(struct gb_net_event) == 56 + 48 + 8, "gb_net_event layout");
+static_assert(sizeof(struct gb_net_event) == 56 + 48 + 8 + 16 + 8, "gb_net_event layout");
 #endif
 
 /* ---- coverage (docs/trace-format.md; bpf/syscalls.bpf.c, bpf/iouring.bpf.c) ----------------- */
@@ -205,6 +212,9 @@ struct gb_sys_event {
 #define GB_CLOSE_AT_EXIT 0x1   /* the process ended with the descriptor open */
 #define GB_CLOSE_IMPLICIT 0x2  /* the number was reused by a new open: closed by exec (CLOEXEC),
                                   dup2 or close_range without a close() of its own */
+#define GB_CLOSE_RANGE 0x4     /* closed by close_range() */
+#define GB_CLOSE_EXEC 0x8      /* closed by a successful exec (O_CLOEXEC / CLOSE_RANGE_CLOEXEC) */
+#define GB_CLOSE_URING 0x10    /* closed by an io_uring CLOSE request (the record's via: io_uring) */
 
 struct gb_close_event {
     struct gb_event_header hdr;

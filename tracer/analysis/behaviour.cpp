@@ -200,6 +200,7 @@ void extractor::extract(const trace::event& e, const std::function<void(const be
     case GB_EV_FORK:
     case GB_EV_EXIT:
     case GB_EV_CLOSE:
+    case GB_EV_RECVFROM: // sources of datagrams received: evidence, not yet a profile section
     case GB_EV_NONE:
     case GB_EV_MAX:
         break;

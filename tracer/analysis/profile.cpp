@@ -4,6 +4,7 @@
 // and the enforce supervisor.
 #include <glassbox/profile.hpp>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -371,22 +372,50 @@ profile parse_document(const YAML::Node& root) {
     return p;
 }
 
+// Counts YAML documents (and where the second starts) without building them.
+struct document_counter : YAML::EventHandler {
+    int documents = 0;
+    YAML::Mark second;
+    void OnDocumentStart(const YAML::Mark& m) override {
+        if (++documents == 2)
+            second = m;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
 } // namespace
 
 std::expected<profile, load_error> parse_profile(std::string_view yaml, std::string_view source_name) {
     load_error err{std::string(source_name), {}, {}};
     try {
-        auto docs = YAML::LoadAll(std::string(yaml));
-        if (docs.empty()) {
+        std::string text(yaml);
+        // Count the documents first, with a bound: yaml-cpp 0.7's LoadAll never ends on some
+        // malformed input (a top-level quoted scalar followed by ',': its parser reports a new
+        // empty document forever; found by libFuzzer, corpus regress-yaml-loadall-loop.yaml).
+        document_counter counter;
+        {
+            std::istringstream in(text);
+            YAML::Parser parser(in);
+            for (int calls = 0; calls < 2 && parser.HandleNextDocument(counter); ++calls) {
+            }
+        }
+        if (counter.documents == 0) {
             err.reason = "empty document (expected apiVersion: glassbox/v1, kind: Profile)";
             return std::unexpected(err);
         }
-        if (docs.size() > 1) {
-            err.pos = pos_of(docs[1]);
+        if (counter.documents > 1) {
+            err.pos = {counter.second.line + 1, counter.second.column + 1};
             err.reason = "more than one YAML document (a profile is one document)";
             return std::unexpected(err);
         }
-        return parse_document(docs[0]);
+        return parse_document(YAML::Load(text));
     } catch (const parse_failure& f) {
         err.pos = f.pos;
         err.reason = f.reason;

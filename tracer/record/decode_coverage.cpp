@@ -404,6 +404,10 @@ void close_body(decoder& d, const decode_input& in, json_line& line, std::string
         line.boolean("at_exit", true);
     if (ev.flags & GB_CLOSE_IMPLICIT)
         line.boolean("reused", true);
+    if (ev.flags & GB_CLOSE_RANGE)
+        line.str("closed_by", "close_range");
+    else if (ev.flags & GB_CLOSE_EXEC)
+        line.str("closed_by", "exec");
     if (d.human_wanted())
         human = fmt::format("close {} (fd {}): read {} B in {}, wrote {} B in {}", p.empty() ? "?" : p, ev.fd,
                         ev.bytes_read, ev.reads, ev.bytes_written, ev.writes);

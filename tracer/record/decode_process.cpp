@@ -93,12 +93,15 @@ void exec_body(decoder& d, const decode_input& in, json_line& line, std::string&
         d.count_truncated_argv();
     d.path_field(line, "cwd", in, ev.cwd);
     d.ret(line, ev.ret);
-    if (ev.flags & GB_EXEC_FILELESS_FD)
-        line.str("fileless", "fd");
-    else if (ev.path.flags & GB_STR_RELATIVE && path.starts_with("memfd:"))
+    // What was run matters more than how it was named: a memfd run through fexecve (execveat
+    // of its descriptor) is "memfd", an unlinked file run through its descriptor is "deleted";
+    // "fd" is left for a file that still has its name.
+    if ((ev.path.flags & GB_STR_RELATIVE) && path.starts_with("memfd:"))
         line.str("fileless", "memfd");
     else if (ev.path.flags & GB_STR_DELETED)
         line.str("fileless", "deleted");
+    else if (ev.flags & GB_EXEC_FILELESS_FD)
+        line.str("fileless", "fd");
     line.str("syscall", syscall_name(ev.syscall));
     std::string shown = path.empty() ? raw.value_or("?") : path;
     human = fmt::format("exec {}", shown);

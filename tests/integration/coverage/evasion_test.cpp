@@ -63,6 +63,26 @@ TEST_CASE("openat2 with RESOLVE flags is an open with its resolve flags", "[cove
     CHECK(e["ret"] == a.ret());
 }
 
+TEST_CASE("bytes read and written through io_uring count in the descriptor's close totals", "[coverage][evasion]") {
+    temp_dir d;
+    run_result r = run_traced(d, {"cov_evasion", "iouring", d.str()});
+    const action& io = r.act("uring_io");
+    REQUIRE(io.ret() == 0);
+    REQUIRE(io.num("bytes_written") == 300); // the fixture's own expectation of the kernel
+    auto closes = r.all([&](const json& e) { return is(e, "close") && s(e, "path") == io.get("path"); });
+    REQUIRE(closes.size() == 1);
+    CHECK(closes[0]["fd"] == io.num("fd"));
+    CHECK(closes[0]["bytes_written"] == io.num("bytes_written"));
+    CHECK(closes[0]["writes"] == io.num("writes"));
+    CHECK(closes[0]["bytes_read"] == io.num("bytes_read"));
+    CHECK(closes[0]["reads"] == io.num("reads"));
+    // closed by an io_uring CLOSE: reported at its submission, path resolved, not as "reused"
+    REQUIRE(r.act("uring_close").ret() == 0);
+    CHECK(s(closes[0], "via") == "io_uring");
+    CHECK_FALSE(closes[0].contains("reused"));
+    CHECK_FALSE(closes[0].contains("at_exit"));
+}
+
 TEST_CASE("opens of threads that exit before or during them are recorded", "[coverage][evasion]") {
     temp_dir d;
     run_result r = run_traced(d, {"cov_evasion", "thread_open", d.str()});

@@ -156,3 +156,70 @@ TEST_CASE("a file mapped executable is an mmap_exec event with its path", "[cove
     // The dynamic loader maps libc executable too: plugins and libraries are visible the same way.
     CHECK_FALSE(r.all([](const json& e) { return is(e, "mmap_exec") && s(e, "path").find("libc.so") != std::string::npos; }).empty());
 }
+
+TEST_CASE("descriptors closed by close_range or by exec report their totals at that moment", "[coverage][files]") {
+    temp_dir d;
+    run_result r = run_traced(d, {"cov_files", d.str()});
+    const action& cr = r.act("close_range");
+    REQUIRE(cr.ret() == 0);
+    auto closes_of_fd = [&](long long pid, long long fd) {
+        return r.all([&](const json& e) { return is(e, "close") && e["pid"] == pid && e["fd"] == fd; });
+    };
+    long long main_pid = -1;
+    for (const auto& e : r.trace)
+        if (is(e, "open") && s(e, "path") == cr.get("path"))
+            main_pid = e["pid"].get<long long>();
+    REQUIRE(main_pid > 0);
+    // Reported by the close_range itself, with the path resolved before the descriptors went,
+    // not later as "reused" or at exit.
+    auto c1 = closes_of_fd(main_pid, cr.num("fd1"));
+    auto c2 = closes_of_fd(main_pid, cr.num("fd2"));
+    auto by_range = [](const std::vector<json>& v) {
+        for (const auto& e : v)
+            if (s(e, "closed_by") == "close_range")
+                return e;
+        return json();
+    };
+    json w = by_range(c1), rd = by_range(c2);
+    REQUIRE(w.is_object());
+    REQUIRE(rd.is_object());
+    CHECK(w["path"] == cr.get("path"));
+    CHECK(w["bytes_written"] == cr.num("bytes_written"));
+    CHECK(w["writes"] == 1);
+    CHECK(w["bytes_read"] == 0);
+    CHECK_FALSE(w.contains("reused"));
+    CHECK_FALSE(w.contains("at_exit"));
+    CHECK(rd["path"] == cr.get("path"));
+    CHECK(rd["bytes_read"] == cr.num("bytes_read"));
+    CHECK(rd["reads"] == 1);
+    CHECK(rd["bytes_written"] == 0);
+
+    const action& ex = r.act("exec_cloexec");
+    REQUIRE(ex.ret() == 0);
+    long long child = ex.num("pid");
+    json exec = r.one("the child's exec", [&](const json& e) { return is(e, "exec") && e["pid"] == child; });
+    for (int i : {1, 2}) {
+        INFO("descriptor " << i);
+        std::string n = std::to_string(i);
+        // (the new program's loader reuses these numbers for its own opens and closes)
+        auto v = r.all([&](const json& e) {
+            return is(e, "close") && e["pid"] == child && e["fd"] == ex.num("fd" + n) && e.contains("closed_by");
+        });
+        REQUIRE(v.size() == 1);
+        CHECK(v[0]["closed_by"] == "exec");
+        CHECK(v[0]["bytes_written"] == ex.num("written" + n));
+        CHECK(v[0]["writes"] == 1);
+        CHECK_FALSE(v[0].contains("reused"));
+        CHECK_FALSE(v[0].contains("at_exit"));
+        // emitted when the exec returned, so after the exec event (its ts is not earlier)
+        CHECK(v[0]["ts"].get<long long>() >= exec["ts"].get<long long>());
+    }
+
+    const action& lo = r.act("left_open");
+    REQUIRE(lo.ret() == 17);
+    json ae = r.one("close at exit", [&](const json& e) { return is(e, "close") && s(e, "path") == lo.get("path"); });
+    CHECK(ae["at_exit"] == true);
+    CHECK(ae["fd"] == lo.num("fd"));
+    CHECK(ae["bytes_written"] == lo.num("bytes_written"));
+    CHECK(ae["writes"] == 1);
+}
