@@ -64,6 +64,15 @@ struct {
     __type(value, struct gb_dest_val);
 } gb_dests SEC(".maps");
 
+/* Receives and sendmmsg build their arguments here at exit instead of a stash (one per CPU:
+ * tracepoint programs are not preempted). */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_inflight);
+} gb_net_args SEC(".maps");
+
 /* Descriptors (tgid << 32 | fd) that have counted addresses in gb_dests -> their socket, so a
  * close costs one lookup, not a walk of gb_dests. */
 struct {
@@ -130,6 +139,10 @@ static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
         return 0;
     if (id == NR_CLOSE_RANGE)
         return gb_cov_sys_enter(regs, id);
+    /* Receives and sendmmsg are handled at exit only (their addresses are read then, and the
+     * arguments are still in pt_regs): no entry work on the receive hot path. */
+    if (gb_is_recv_nr(id) || id == NR_SENDMMSG)
+        return 0;
     /* Sends on connected sockets (no destination) and receives that do not ask for the source
      * are not recorded: skip them before any map work, they are the hot path of most network
      * programs. */
@@ -145,19 +158,16 @@ static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
     }
     if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
         return 0;
-    /* The scope test first: reading the caller's msghdr costs more, and recvmsg is hot. */
-    if (id == NR_SENDMSG || id == NR_RECVMSG) {
+    /* The scope test first: reading the caller's msghdr costs more. */
+    if (id == NR_SENDMSG) {
         struct user_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)BPF_CORE_READ(regs, si)) != 0)
             return 0;
         if (!msg.msg_name)
             return 0;
-        if (id == NR_SENDMSG) {
-            dest = msg.msg_name;
-            dest_len = msg.msg_namelen;
-        }
+        dest = msg.msg_name;
+        dest_len = msg.msg_namelen;
     }
-    /* sendmmsg/recvmmsg: every message's address is read at exit (the vector may mix). */
     struct gb_inflight* in = gb_stash(regs, id, gb_net_kind(id));
     if (!in)
         return 0;
@@ -484,6 +494,33 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_net_nr(nr) || nr == NR_CLOSE_RANGE) /* close_range: syscalls.h's exit handler */
         return 0;
+    if (gb_is_recv_nr(nr) || nr == NR_SENDMMSG) {
+        if (ret < 0 || (nr == NR_RECVFROM && !BPF_CORE_READ(regs, r8))) /* no source asked for */
+            return 0;
+        if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
+            return 0;
+        __u32 zero = 0;
+        struct gb_inflight* a = bpf_map_lookup_elem(&gb_net_args, &zero);
+        if (!a)
+            return 0;
+        a->nr = nr;
+        a->addrlen = 0;
+        a->args[0] = BPF_CORE_READ(regs, di);
+        a->args[1] = BPF_CORE_READ(regs, si);
+        a->args[2] = BPF_CORE_READ(regs, dx);
+        a->args[3] = BPF_CORE_READ(regs, r10);
+        a->args[4] = BPF_CORE_READ(regs, r8);
+        a->args[5] = BPF_CORE_READ(regs, r9);
+        struct sock* ask = gb_fd_sock(bpf_get_current_task_btf(), (long)(int)a->args[0]);
+        if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
+            if (ret > 0)
+                gb_net_mmsg(a, (__u64)ask, ret, nr);
+        } else {
+            gb_net_recv_addr(a, nr);
+            gb_net_dgram_addr(a, (__u64)ask, ret, nr, 0);
+        }
+        return 0;
+    }
     struct gb_inflight* in = gb_stash_lookup();
     if (!in)
         return 0;
@@ -496,15 +533,8 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     bool accept = nr == NR_ACCEPT || nr == NR_ACCEPT4;
     struct sock* sk = gb_fd_sock(task, accept && ret >= 0 ? ret : (long)in->args[0]);
 
-    if (kind == GB_EV_SENDTO || kind == GB_EV_RECVFROM) {
-        if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
-            if (ret > 0)
-                gb_net_mmsg(in, (__u64)sk, ret, nr);
-        } else if (kind == GB_EV_SENDTO || ret >= 0) {
-            if (kind == GB_EV_RECVFROM)
-                gb_net_recv_addr(in, nr);
-            gb_net_dgram_addr(in, (__u64)sk, ret, nr, 0);
-        }
+    if (kind == GB_EV_SENDTO) { /* sendto/sendmsg: the destination copied at entry */
+        gb_net_dgram_addr(in, (__u64)sk, ret, nr, 0);
         gb_stash_drop();
         return 0;
     }

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+
 #include <cstring>
 #include <fcntl.h>
 #include <vector>
@@ -229,6 +231,73 @@ TEST_CASE("network record: inet6 address and port", "[record][decode]") {
     CHECK(j["addr"] == "::1");
     CHECK(j["port"] == 443);
     CHECK(j["errno"] == "ECONNREFUSED");
+}
+
+TEST_CASE("datagram records: first sighting, total, receive source", "[record][decode]") {
+    decoder d(0);
+    d.set_exe(3, std::nullopt);
+    record_builder<gb_net_event> first(GB_EV_SENDTO, 3);
+    first.ev.ret = 38;
+    first.ev.syscall = 307; // sendmmsg
+    first.ev.family = 2;
+    first.ev.sock_type = 2;
+    first.ev.port = 53;
+    first.ev.flags = GB_NET_HAVE_ADDR;
+    first.ev.addr[0] = 127;
+    first.ev.addr[3] = 1;
+    first.ev.count = 1;
+    first.ev.index = 1;
+    auto j = decode_one(d, first.bytes());
+    CHECK(j["type"] == "sendto");
+    CHECK(j["count"] == 1);
+    CHECK(j["message_index"] == 1);
+    CHECK(j["ret"] == 38);
+    CHECK_FALSE(j.contains("total"));
+
+    record_builder<gb_net_event> total = first;
+    total.ev.ret = INT64_MIN;
+    total.ev.count = 9;
+    total.ev.flags |= GB_NET_TOTAL;
+    j = decode_one(d, total.bytes());
+    CHECK(j["count"] == 9);
+    CHECK(j["total"] == true);
+    CHECK(j["ret"].is_null());
+    CHECK_FALSE(j.contains("errno"));
+    CHECK_FALSE(j.contains("message_index"));
+    CHECK(j["addr"] == "127.0.0.1");
+
+    record_builder<gb_net_event> recv(GB_EV_RECVFROM, 3);
+    recv.ev.ret = 12;
+    recv.ev.syscall = 47;
+    recv.ev.family = 2;
+    recv.ev.flags = GB_NET_HAVE_ADDR | GB_NET_UNCOUNTED;
+    recv.ev.count = 1;
+    j = decode_one(d, recv.bytes());
+    CHECK(j["type"] == "recvfrom");
+    CHECK(j["syscall"] == "recvmsg");
+    CHECK(j["uncounted"] == true);
+}
+
+TEST_CASE("unix connect record: the peer's pid and executable", "[record][decode]") {
+    decoder d(0);
+    d.set_exe(3, std::nullopt);
+    record_builder<gb_net_event> b(GB_EV_CONNECT, 3);
+    b.ev.syscall = 42;
+    b.ev.family = 1;
+    b.ev.sock_type = 1;
+    b.ev.flags = GB_NET_HAVE_ADDR | GB_NET_PATH_RESOLVED;
+    b.ev.path = b.add("/run/agent.sock");
+    b.ev.peer_pid = 812;
+    b.ev.peer_exe = b.add("/usr/sbin/agentd");
+    auto j = decode_one(d, b.bytes());
+    CHECK(j["path"] == "/run/agent.sock");
+    CHECK(j["peer_pid"] == 812);
+    CHECK(j["peer_exe"] == "/usr/sbin/agentd");
+    // unknown peer: no fields at all
+    b.ev.peer_pid = 0;
+    j = decode_one(d, b.bytes());
+    CHECK_FALSE(j.contains("peer_pid"));
+    CHECK_FALSE(j.contains("peer_exe"));
 }
 
 TEST_CASE("malformed records are rejected", "[record][decode]") {
