@@ -159,7 +159,7 @@ static_assert(sizeof(struct gb_open_event) == 56 + 32 + 16, "gb_open_event layou
 static_assert(sizeof(struct gb_net_event) == 56 + 48 + 8 + 16 + 8, "gb_net_event layout");
 #endif
 
-/* ---- coverage (docs/trace-format.md; bpf/syscalls.bpf.c, bpf/iouring.bpf.c) ----------------- */
+/* ---- coverage (docs/trace-format.md; bpf/record/syscalls.h) ----------------- */
 
 /* One record shape for every table-driven syscall kind (file changes, cred, prctl, signal,
  * memfd_create, mmap_exec, inotify_add_watch, socket, priv, abi32): the decoder names the fields

@@ -1,4 +1,4 @@
-// Decoding of issue 3's coverage records (bpf/syscalls.bpf.c) into trace lines: the table-driven
+// Decoding of issue 3's coverage records (bpf/record/syscalls.h) into trace lines: the table-driven
 // syscall kinds (file changes, cred, prctl, signal, memfd_create, mmap_exec, inotify_add_watch,
 // socket, priv, abi32), per-descriptor `close` totals and `dns` queries. Field names come from the
 // syscall table (syscall_specs.cpp), so BPF and decoder agree by construction. Part of the decoder

@@ -1,4 +1,4 @@
-// Decoding of the file family recorded by bpf/file.bpf.c (open, openat, openat2, creat) into
+// Decoding of the file family recorded by bpf/record/file.h (open, openat, openat2, creat) into
 // `open` trace lines. Part of the decoder table (decode.hpp).
 #include "record/decode.hpp"
 

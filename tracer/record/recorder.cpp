@@ -153,7 +153,7 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
                           fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
                                       "the verifier log",
                                       std::strerror(-err)));
-    // Issue 3's syscall table: which argument of which syscall is what (bpf/syscalls.bpf.c).
+    // Issue 3's syscall table: which argument of which syscall is what (bpf/record/syscalls.h).
     if (auto t = load_coverage_tables(bpf_map__fd(p->skel->maps.gb_sys_specs),
                                       bpf_map__fd(p->skel->maps.gb_abi32_nr));
         !t)

@@ -1,4 +1,4 @@
-// The one table of the syscalls recorded by bpf/syscalls.bpf.c (issue 3's coverage): for each
+// The one table of the syscalls recorded by bpf/record/syscalls.h (issue 3's coverage): for each
 // x86-64 syscall number, its event kind, which arguments are user strings, dirfds, descriptors or
 // target pids (loaded into the BPF map gb_sys_specs before attaching), and how the decoder names
 // its fields in the trace (decode_coverage.cpp). Also the i386 -> x86-64 number map used for
