@@ -1,14 +1,19 @@
 // libFuzzer harness for the trace reader and the analysis stages behind it: any byte string fed
 // as a trace file must end in events, an error or a warning, never a crash, hang or sanitizer
-// report. The input goes through a memfd so the real file-reading path is exercised.
+// report. The input goes through a memfd so the real file-reading path is exercised. The
+// memoising normaliser learn and diff use is checked against normalise_subject on every subject
+// (a differential check: any disagreement aborts).
 #include <glassbox/analysis.hpp>
 #include <glassbox/trace_reader.hpp>
+
+#include "analysis/engine.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -28,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (auto r = glassbox::trace::reader::open(path)) {
         glassbox::analysis::extractor ex;
         glassbox::analysis::process_tree tree;
+        glassbox::analysis::subject_normaliser memo;
         std::size_t n = 0;
         while (true) {
             auto e = (*r)->next();
@@ -35,8 +41,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 break;
             tree.observe(**e);
             (void)tree.chain((*e)->pid);
-            ex.extract(**e, [](const glassbox::analysis::behaviour& b) {
-                (void)glassbox::analysis::normalise_subject(b.sec, b.subject);
+            ex.extract(**e, [&memo](const glassbox::analysis::behaviour& b) {
+                auto plain = glassbox::analysis::normalise_subject(b.sec, b.subject);
+                if (memo(b.sec, b.subject) != plain)
+                    std::abort();
             });
         }
     }
