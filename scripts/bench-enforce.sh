@@ -4,7 +4,8 @@
 # the machine's load hits both alike, and prints the medians of wall time and of CPU time
 # (user+sys of the command and its children: for glassbox that includes its own start-up and
 # supervisor) and the ratios. The fixed start-up cost is measured on its own (`true`).
-#   scripts/bench-enforce.sh [RUNS]     env: BUILD (default build), WORKLOAD (grep|clamscan)
+#   scripts/bench-enforce.sh [RUNS]     env: BUILD (default build), WORKLOAD (grep|clamscan),
+#                                       CONFIGS (default "exact globbed recorded")
 # Configurations:
 #   exact   : a profile of directory hierarchies and exact files: Landlock decides every file
 #             access in the kernel, nothing goes through the supervisor (the target: <= 1.15)
@@ -63,9 +64,10 @@ if ! cmp -s "$work/plain.out" "$work/enforce.out"; then
 fi
 echo "check   : enforced output identical to untraced ($(wc -l <"$work/plain.out") lines), no violation: $(grep -c violation "$work/enforce.err" || true)"
 
-python3 - "$gb" "$work" "$runs" "${cmd[@]}" <<'PY'
+CONFIGS=${CONFIGS:-exact globbed recorded} python3 - "$gb" "$work" "$runs" "${cmd[@]}" <<'PY'
 import os, resource, statistics, subprocess, sys, time
 gb, work, runs, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+wanted = os.environ["CONFIGS"].split()
 def run(argv):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
@@ -75,10 +77,12 @@ def run(argv):
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 enf = [gb, "enforce", "-q", "--profile"]
 configs = [
-    ("enforce (exact profile: Landlock)", enf + [f"{work}/exact.yaml", "--"] + cmd),
-    ("enforce (globbed: supervised opens)", enf + [f"{work}/globbed.yaml", "--"] + cmd),
-    ("enforce --out (recorded)", [gb, "enforce", "-q", "--out", f"{work}/t.jsonl", "--profile", f"{work}/exact.yaml", "--"] + cmd),
+    ("exact", "enforce (exact profile: Landlock)", enf + [f"{work}/exact.yaml", "--"] + cmd),
+    ("globbed", "enforce (globbed: supervised opens)", enf + [f"{work}/globbed.yaml", "--"] + cmd),
+    ("recorded", "enforce --out (recorded)",
+     [gb, "enforce", "-q", "--out", f"{work}/t.jsonl", "--profile", f"{work}/exact.yaml", "--"] + cmd),
 ]
+configs = [(name, argv) for key, name, argv in configs if key in wanted]
 def pairs(plain, traced, n):
     pw, pc, tw, tc = [], [], [], []
     for _ in range(n):

@@ -2,6 +2,7 @@
 // --isolate mount (it is opened before the private /tmp hides it), and `enforce --cleanup` finds
 // and removes the cgroup a killed glassbox left behind, and nothing else.
 #include "enforce_helpers.hpp"
+#include "run_command.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -24,29 +25,6 @@ struct tmp_dir {
     }
     ~tmp_dir() { std::filesystem::remove_all(dir); }
 };
-
-std::string capture(const std::vector<std::string>& argv, int& status) {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return {};
-    pid_t p = fork();
-    if (p == 0) {
-        dup2(pfd[1], 1);
-        dup2(pfd[1], 2);
-        close(pfd[0]);
-        std::vector<char*> av;
-        for (auto& a : argv)
-            av.push_back(const_cast<char*>(a.c_str()));
-        av.push_back(nullptr);
-        execv(av[0], av.data());
-        _exit(127);
-    }
-    close(pfd[1]);
-    std::string out = read_all(pfd[0]);
-    close(pfd[0]);
-    waitpid(p, &status, 0);
-    return out;
-}
 
 std::string cgroup2_root() {
     std::ifstream f("/proc/self/mountinfo");
@@ -200,19 +178,20 @@ TEST_CASE("enforce --cleanup removes the sandbox a killed glassbox left, and onl
             REQUIRE(std::filesystem::exists(gb_cgroup));
             REQUIRE(alive(daemon));
 
-            int status = 0;
-            std::string dry = capture({GLASSBOX_BIN, "enforce", "--cleanup", "--dry-run"}, status);
+            auto dry_run = glassbox_test::run_command({GLASSBOX_BIN, "enforce", "--cleanup", "--dry-run"}, true);
+            const std::string& dry = dry_run.out;
             INFO(dry);
-            CHECK(WEXITSTATUS(status) == 0);
+            CHECK(dry_run.status == 0);
             CHECK(dry.find("stale " + gb_cgroup + " (glassbox pid " + std::to_string(gb) + " is gone, 1 process(es) left)") !=
                   std::string::npos);
             CHECK(dry.find(live_cgroup) == std::string::npos);
             CHECK(std::filesystem::exists(gb_cgroup));
             CHECK(alive(daemon));
 
-            std::string out = capture({GLASSBOX_BIN, "enforce", "--cleanup"}, status);
+            auto cleaned = glassbox_test::run_command({GLASSBOX_BIN, "enforce", "--cleanup"}, true);
+            const std::string& out = cleaned.out;
             INFO(out);
-            CHECK(WEXITSTATUS(status) == 0);
+            CHECK(cleaned.status == 0);
             CHECK(out.find("removed " + gb_cgroup + " (glassbox pid " + std::to_string(gb) + " was gone, 1 process(es) killed)") !=
                   std::string::npos);
             CHECK(out.find(live_cgroup) == std::string::npos);
@@ -224,7 +203,7 @@ TEST_CASE("enforce --cleanup removes the sandbox a killed glassbox left, and onl
             CHECK(alive(live));
 
             // Running it again finds nothing of ours.
-            std::string again = capture({GLASSBOX_BIN, "enforce", "--cleanup", "--dry-run"}, status);
+            std::string again = glassbox_test::run_command({GLASSBOX_BIN, "enforce", "--cleanup", "--dry-run"}).out;
             CHECK(again.find(gb_cgroup) == std::string::npos);
             waitpid(live, &st, 0);
             CHECK(WIFEXITED(st));
@@ -235,14 +214,14 @@ TEST_CASE("enforce --cleanup removes the sandbox a killed glassbox left, and onl
 
 TEST_CASE("enforce --cleanup rejects a command or profile and needs no sandbox", "[enforce][cleanup]") {
     require_root();
-    int status = 0;
-    std::string out = capture({GLASSBOX_BIN, "enforce", "--cleanup", "--", "/bin/true"}, status);
-    CHECK(WEXITSTATUS(status) == 2);
-    CHECK(out == "glassbox: --cleanup takes no --profile and no command\n");
-    out = capture({GLASSBOX_BIN, "enforce", "--dry-run", "--profile", "x.yaml", "--", "/bin/true"}, status);
-    CHECK(WEXITSTATUS(status) == 2);
-    CHECK(out == "glassbox: --dry-run goes with --cleanup\n");
-    out = capture({GLASSBOX_BIN, "enforce", "--", "/bin/true"}, status);
-    CHECK(WEXITSTATUS(status) == 2);
-    CHECK(out == "glassbox: --profile is required (or --cleanup)\n");
+    using glassbox_test::run_command;
+    auto r = run_command({GLASSBOX_BIN, "enforce", "--cleanup", "--", "/bin/true"}, true);
+    CHECK(r.status == 2);
+    CHECK(r.err == "glassbox: --cleanup takes no --profile and no command\n");
+    r = run_command({GLASSBOX_BIN, "enforce", "--dry-run", "--profile", "x.yaml", "--", "/bin/true"}, true);
+    CHECK(r.status == 2);
+    CHECK(r.err == "glassbox: --dry-run goes with --cleanup\n");
+    r = run_command({GLASSBOX_BIN, "enforce", "--", "/bin/true"}, true);
+    CHECK(r.status == 2);
+    CHECK(r.err == "glassbox: --profile is required (or --cleanup)\n");
 }
