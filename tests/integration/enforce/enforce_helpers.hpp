@@ -2,6 +2,7 @@
 // `glassbox enforce` on the enf_actions fixture and reading back its output and trace.
 #pragma once
 
+#include "run_command.hpp"
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -91,15 +92,6 @@ struct run_result {
     }
 };
 
-inline std::string read_all(int fd) {
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-        s.append(buf, static_cast<std::size_t>(n));
-    return s;
-}
-
 // Runs: glassbox enforce --profile P [--out T] <opts...> -- fixture <actions...>
 // (without --out the sandbox runs on its own, without the recorder: a different launch path).
 inline run_result run_enforce(const scratch& s, const std::string& profile_yaml, const std::vector<std::string>& opts,
@@ -107,7 +99,6 @@ inline run_result run_enforce(const scratch& s, const std::string& profile_yaml,
                               bool recorded = true) {
     std::string prof = s.dir + "/profile.yaml";
     std::string trace = s.dir + "/trace.jsonl";
-    std::string errf = s.dir + "/stderr.txt";
     scratch::write(prof, profile_yaml);
     std::filesystem::remove(trace);
     std::vector<std::string> argv = {GLASSBOX_BIN, "enforce", "--profile", prof};
@@ -119,29 +110,11 @@ inline run_result run_enforce(const scratch& s, const std::string& profile_yaml,
     argv.push_back("--");
     argv.push_back(command);
     argv.insert(argv.end(), actions.begin(), actions.end());
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return {};
-    pid_t p = fork();
-    if (p == 0) {
-        dup2(pfd[1], 1);
-        int e = open(errf.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(e, 2);
-        close(pfd[0]);
-        std::vector<char*> av;
-        for (auto& a : argv)
-            av.push_back(const_cast<char*>(a.c_str()));
-        av.push_back(nullptr);
-        execv(av[0], av.data());
-        _exit(127);
-    }
-    close(pfd[1]);
+    auto cmd = glassbox_test::run_command(argv, true);
     run_result r;
-    r.out = read_all(pfd[0]);
-    close(pfd[0]);
-    waitpid(p, &r.status, 0);
-    std::ifstream ef(errf);
-    r.err.assign(std::istreambuf_iterator<char>(ef), {});
+    r.status = cmd.raw_status;
+    r.out = std::move(cmd.out);
+    r.err = std::move(cmd.err);
     std::ifstream tf(trace);
     std::string line;
     while (std::getline(tf, line))
