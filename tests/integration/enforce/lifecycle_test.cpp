@@ -53,7 +53,7 @@ bool alive(pid_t pid) {
 
 } // namespace
 
-TEST_CASE("--isolate mount runs a command that lives under /tmp, exec'd by descriptor", "[enforce][isolate]") {
+TEST_CASE("enforce --isolate mount runs a command that lives under /tmp, exec'd by descriptor", "[enforce][isolate]") {
     require_root();
     scratch s;
     tmp_dir t;
