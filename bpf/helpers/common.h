@@ -164,12 +164,6 @@ static __always_inline struct gb_inflight* gb_stash_lookup(void) {
     return gb_stash_of(bpf_get_current_task_btf());
 }
 
-static __always_inline void gb_stash_drop(void) {
-    struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, bpf_get_current_task_btf(), 0, 0);
-    if (in)
-        in->nr = GB_NR_NONE;
-}
-
 /* The syscall number of the current sys_exit (the tracepoint passes only the return value).
  * A direct load: tp_btf's regs is a trusted pointer, and this runs for every syscall. */
 static __always_inline long gb_exit_nr(struct pt_regs* regs) { return regs->orig_ax; }
@@ -185,13 +179,18 @@ static __always_inline __u8* gb_event_buf(void) {
  * the one of syscall `nr` (the slot is free again from here on; its arguments stay readable for
  * the rest of this program run) and returns this CPU's record buffer. NULL when there is nothing
  * to record: no stash, another syscall's, or no buffer (then counted as lost). */
-static __always_inline __u8* gb_exit_take(long nr, __u32 kind, struct gb_inflight** stash) {
+static __always_inline struct gb_inflight* gb_stash_take(long nr) {
     struct gb_inflight* in = gb_stash_lookup();
     if (!in)
         return NULL;
     bool mine = in->nr == (__u32)nr;
     in->nr = GB_NR_NONE;
-    if (!mine)
+    return mine ? in : NULL;
+}
+
+static __always_inline __u8* gb_exit_take(long nr, __u32 kind, struct gb_inflight** stash) {
+    struct gb_inflight* in = gb_stash_take(nr);
+    if (!in)
         return NULL;
     __u8* buf = gb_event_buf();
     if (!buf) {

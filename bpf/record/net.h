@@ -514,13 +514,9 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
         }
         return 0;
     }
-    struct gb_inflight* in = gb_stash_lookup();
+    struct gb_inflight* in = gb_stash_take(nr); /* the slot is free again from here on */
     if (!in)
         return 0;
-    if (in->nr != nr) {
-        gb_stash_drop();
-        return 0;
-    }
     __u32 kind = gb_net_kind(nr);
     struct task_struct* task = bpf_get_current_task_btf();
     bool accept = nr == NR_ACCEPT || nr == NR_ACCEPT4;
@@ -528,14 +524,12 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
 
     if (kind == GB_EV_SENDTO) { /* sendto/sendmsg: the destination copied at entry */
         gb_net_dgram_addr(in, (__u64)sk, ret, nr, 0);
-        gb_stash_drop();
         return 0;
     }
 
     __u8* buf = gb_event_buf();
     if (!buf) {
         gb_count_lost(kind);
-        gb_stash_drop();
         return 0;
     }
     struct gb_net_event* ev = (struct gb_net_event*)buf;
@@ -572,7 +566,6 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
     else
         gb_net_str_none(&ev->peer_exe, pos, data_off);
     gb_submit(ev, pos, kind);
-    gb_stash_drop();
     return 0;
 }
 

@@ -128,33 +128,8 @@ __noinline __u32 gb_cov_put_path(struct gb_cov_buf* ev, struct gb_str* s, __u32 
     __u32 pos = pd & 0xffff, data_off = pd >> 16;
     if (!ev || !s)
         return pos;
-    s->off = pos - data_off;
-    s->len = 0;
-    s->flags = 0;
     s->pad = 0;
-    if (!dentry || !mnt)
-        return pos;
-    if (pos > GB_STR_ROOM) {
-        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
-        return pos;
-    }
-    struct gb_path_buf* pb = gb_path_buf();
-    if (!pb) {
-        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
-        return pos;
-    }
-    __u16 flags = GB_STR_PRESENT;
-    __u32 start = gb_walk_path(pb, dentry, mnt, &flags);
-    __u32 len = (GB_PATH_MAX - 1) - (start & GB_PATH_MASK);
-    if (len > GB_PATH_MASK)
-        len = GB_PATH_MASK;
-    if (len && bpf_probe_read_kernel(&ev->b[pos], len, &pb->buf[start & GB_PATH_MASK]) != 0) {
-        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
-        return pos;
-    }
-    s->flags = flags;
-    s->len = len;
-    return pos + len;
+    return gb_put_dentry_path(ev->b, pos, data_off, s, (struct dentry*)dentry, (struct vfsmount*)mnt);
 }
 
 static __always_inline __u32 gb_cov_put_file(struct gb_cov_buf* ev, __u32 pos, __u32 data_off,
