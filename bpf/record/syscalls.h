@@ -713,7 +713,7 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
 }
 
 static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
-    long nr = BPF_CORE_READ(regs, orig_ax);
+    long nr = regs->orig_ax;
     struct task_struct* task = bpf_get_current_task_btf();
     if (gb_is_compat(task)) {
         gb_abi32(regs, nr, ret);
@@ -732,30 +732,30 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     case NR_PREADV:
     case NR_PREADV2:
         if (ret > 0)
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, false);
+            gb_io_add(tgid, (int)regs->di, ret, false);
         return 0;
     case NR_PWRITE64:
     case NR_PWRITEV:
     case NR_PWRITEV2:
         if (ret > 0)
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, true);
+            gb_io_add(tgid, (int)regs->di, ret, true);
         return 0;
     case NR_SENDFILE:
         if (ret > 0) {
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, true);
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, si), ret, false);
+            gb_io_add(tgid, (int)regs->di, ret, true);
+            gb_io_add(tgid, (int)regs->si, ret, false);
         }
         return 0;
     case NR_COPY_FILE_RANGE:
     case NR_SPLICE:
         if (ret > 0) {
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, di), ret, false);
-            gb_io_add(tgid, (int)BPF_CORE_READ(regs, dx), ret, true);
+            gb_io_add(tgid, (int)regs->di, ret, false);
+            gb_io_add(tgid, (int)regs->dx, ret, true);
         }
         return 0;
     case NR_WRITE:
     case NR_WRITEV: {
-        long fd = (int)BPF_CORE_READ(regs, di);
+        long fd = (int)regs->di;
         __u64 key = gb_fd_key(tgid, fd);
         struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
         if (io) { /* a tracked file, so not a socket */
@@ -781,8 +781,8 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     case NR_CLOSE_RANGE:
         /* Normally reported at entry with their paths; whatever is still tracked here was closed
          * without that (path null). CLOSE_RANGE_CLOEXEC closes nothing until exec. */
-        if (ret == 0 && !(BPF_CORE_READ(regs, dx) & GB_CLOSE_RANGE_CLOEXEC) && gb_pid_in_scope(tgid))
-            gb_flush_range(task, tgid, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), GB_CLOSE_RANGE);
+        if (ret == 0 && !(regs->dx & GB_CLOSE_RANGE_CLOEXEC) && gb_pid_in_scope(tgid))
+            gb_flush_range(task, tgid, regs->di, regs->si, GB_CLOSE_RANGE);
         return 0;
     case 59:  /* execve */
     case 322: /* execveat: O_CLOEXEC / CLOSE_RANGE_CLOEXEC descriptors are gone now */
@@ -800,12 +800,12 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
         return 0;
     if (!gb_in_scope())
         return 0;
-    a[0] = BPF_CORE_READ(regs, di);
-    a[1] = BPF_CORE_READ(regs, si);
-    a[2] = BPF_CORE_READ(regs, dx);
-    a[3] = BPF_CORE_READ(regs, r10);
-    a[4] = BPF_CORE_READ(regs, r8);
-    a[5] = BPF_CORE_READ(regs, r9);
+    a[0] = regs->di;
+    a[1] = regs->si;
+    a[2] = regs->dx;
+    a[3] = regs->r10;
+    a[4] = regs->r8;
+    a[5] = regs->r9;
     if (dns) {
         gb_dns_check(task, nr, a, ret);
         if (!spec || !spec->kind)
