@@ -59,6 +59,7 @@ struct gb_dest_val {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 16384);
     __type(key, struct gb_dest_key);
     __type(value, struct gb_dest_val);
@@ -77,6 +78,7 @@ struct {
  * close costs one lookup, not a walk of gb_dests. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 8192);
     __type(key, __u64);
     __type(value, __u64);
@@ -85,6 +87,7 @@ struct {
 /* Processes (tgid) that first used some gb_dests entry: only their exit walks gb_dests. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 8192);
     __type(key, __u32);
     __type(value, __u8);

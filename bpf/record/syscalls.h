@@ -96,6 +96,7 @@ struct {
  * has already removed the process from it. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, GB_MAX_SCOPE_PIDS);
     __type(key, __u32);
     __type(value, __u8);
@@ -877,6 +878,7 @@ struct gb_uring_pend {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 512); /* requests in flight at once; more are counted as lost */
     __type(key, __u64); /* struct io_kiocb * */
     __type(value, struct gb_uring_pend);
