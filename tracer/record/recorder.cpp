@@ -36,6 +36,8 @@
 
 namespace glassbox::record {
 
+void use_fast_vmlinux_btf(); // vmlinux_btf.cpp
+
 namespace {
 
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
@@ -246,6 +248,7 @@ recorder::~recorder() = default;
 
 std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     check_environment();
+    use_fast_vmlinux_btf();
     libbpf_set_print(libbpf_to_spdlog);
     auto p = std::make_unique<impl>();
     p->skel.reset(glassbox_record_bpf__open());
