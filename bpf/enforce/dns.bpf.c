@@ -11,6 +11,8 @@
 
 #include <glassbox/enforce_net.h>
 
+#include "enforce_common.h"
+
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 
@@ -144,10 +146,7 @@ static int tail_equals(const char *name, __u32 off, const struct gb_dns_rule *ru
 
 static long match_rule(__u32 i, void *data) {
     struct rule_match *m = data;
-    if (i >= m->n)
-        return 1;
-    __u32 key = i;
-    struct gb_dns_rule *rule = bpf_map_lookup_elem(&gb_dns_rules, &key);
+    struct gb_dns_rule *rule = gb_rule_at(&gb_dns_rules, i, m->n);
     if (!rule)
         return 1;
     __u32 len = m->r->len, rl = rule->len;
@@ -187,29 +186,14 @@ int gb_dns_egress(struct __sk_buff *skb) {
     struct gb_net_config *c = bpf_map_lookup_elem(&gb_dns_config, &z);
     if (!c)
         return 0;
-    __u32 l4, proto_off;
+    __u32 l4 = 0;
     __u8 proto = 0;
     struct dns_scratch *s = bpf_map_lookup_elem(&gb_dns_scratch, &z);
     if (!s)
         return 0;
     __builtin_memset(&s->r, 0, sizeof(s->r));
-    if (skb->protocol == bpf_htons(0x0800)) {
-        __u8 vihl = 0;
-        __u32 daddr = 0;
-        if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &proto, 1) ||
-            bpf_skb_load_bytes(skb, 16, &daddr, 4))
-            return 1; // not ours to judge: the other programs see it
-        l4 = (vihl & 0xf) * 4;
-        s->r.addr[10] = s->r.addr[11] = 0xff;
-        __builtin_memcpy(&s->r.addr[12], &daddr, 4);
-    } else if (skb->protocol == bpf_htons(0x86DD)) {
-        if (bpf_skb_load_bytes(skb, 6, &proto, 1) || bpf_skb_load_bytes(skb, 24, s->r.addr, 16))
-            return 1;
-        l4 = 40;
-    } else {
-        return 1;
-    }
-    (void)proto_off;
+    if (gb_skb_ip(skb, 0, s->r.addr, &proto, &l4))
+        return 1; // not ours to judge: the other programs see it
     if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
         return 1;
     if (l4 < 20 || l4 > 60)
@@ -217,9 +201,7 @@ int gb_dns_egress(struct __sk_buff *skb) {
     __u16 dport = 0;
     if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2) || dport != bpf_htons(53))
         return 1;
-    __u64 id = bpf_get_current_pid_tgid();
-    s->r.pid = id >> 32;
-    s->r.tid = (__u32)id;
+    gb_current_ids(&s->r.pid, &s->r.tid);
     if (proto == IPPROTO_TCP) {
         s->r.reason = 2;
         return verdict(s, c);

@@ -13,6 +13,8 @@
 
 #include <glassbox/enforce_net.h>
 
+#include "enforce_common.h"
+
 #define SIGKILL 9
 
 struct {
@@ -54,10 +56,7 @@ int BPF_PROG(gb_exec_check, struct task_struct *p, pid_t old_pid, struct linux_b
     if (!r)
         return 0;
     __builtin_memset(r, 0, sizeof(*r));
-    __u64 id = bpf_get_current_pid_tgid();
-    r->ts_ns = bpf_ktime_get_ns();
-    r->pid = id >> 32;
-    r->tid = (__u32)id;
+    gb_stamp_task(&r->ts_ns, &r->pid, &r->tid);
     __builtin_memcpy(&r->addr[0], &dev, 4);
     __builtin_memcpy(&r->addr[4], &i_ino, 8);
     r->hook = GB_HOOK_EXEC;

@@ -12,6 +12,8 @@
 
 #include <glassbox/enforce_net.h>
 
+#include "enforce_common.h"
+
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
@@ -74,10 +76,7 @@ static int prefix_match(const __u8 *a, const __u8 *b, __u32 prefix) {
 
 static long match_one(__u32 i, void *data) {
     struct match_ctx *m = data;
-    if (i >= m->n)
-        return 1;
-    __u32 key = i;
-    struct gb_net_rule *r = bpf_map_lookup_elem(&gb_rules, &key);
+    struct gb_net_rule *r = gb_rule_at(&gb_rules, i, m->n);
     if (!r)
         return 1;
     if (r->dir != m->dir)
@@ -110,9 +109,7 @@ static void report(struct match_ctx *m, __u8 hook, __u8 allowed, __u8 sock_type,
     r->pid = r->tid = 0;
     __builtin_memset(r->comm, 0, sizeof(r->comm));
     if (task_ctx) {
-        __u64 id = bpf_get_current_pid_tgid();
-        r->pid = id >> 32;
-        r->tid = (__u32)id;
+        gb_current_ids(&r->pid, &r->tid);
         bpf_get_current_comm(r->comm, sizeof(r->comm));
     }
     __builtin_memcpy(r->addr, m->addr, 16);
@@ -125,6 +122,14 @@ static void report(struct match_ctx *m, __u8 hook, __u8 allowed, __u8 sock_type,
     bpf_ringbuf_submit(r, 0);
 }
 
+// What no rule allows: reported, and let through only in complain mode (in kill mode userspace
+// kills the whole cgroup when it reads the report).
+static int refuse(const struct gb_net_config *c, struct match_ctx *m, __u8 hook, __u8 sock_type, int task_ctx) {
+    int allow = c->mode == GB_NET_COMPLAIN;
+    report(m, hook, allow, sock_type, task_ctx);
+    return allow;
+}
+
 // 1 = let it through, 0 = deny (the syscall fails with EPERM / the packet is dropped).
 static int judge(struct match_ctx *m, __u8 hook, __u8 sock_type, int task_ctx) {
     struct gb_net_config *c = gb_cfg();
@@ -135,13 +140,7 @@ static int judge(struct match_ctx *m, __u8 hook, __u8 sock_type, int task_ctx) {
     bpf_loop(GB_NET_MAX_RULES, match_one, m, 0);
     if (m->found)
         return 1;
-    if (c->mode == GB_NET_COMPLAIN) {
-        report(m, hook, 1, sock_type, task_ctx);
-        return 1;
-    }
-    // Kill mode: userspace kills the whole cgroup when it reads this report.
-    report(m, hook, 0, sock_type, task_ctx);
-    return 0;
+    return refuse(c, m, hook, sock_type, task_ctx);
 }
 
 static __u8 proto_of(__u32 p, __u32 type) {
@@ -150,19 +149,22 @@ static __u8 proto_of(__u32 p, __u32 type) {
     return type == SOCK_STREAM ? IPPROTO_TCP : type == SOCK_DGRAM ? IPPROTO_UDP : 0;
 }
 
+// Completes a sock_addr call's match context from its (already loaded) ctx fields and judges it.
+static __always_inline int judge_call(struct match_ctx *m, __u32 uport, __u32 proto, __u32 type, __u8 dir, __u8 hook) {
+    m->port = bpf_ntohs((__u16)uport);
+    m->protocol = proto_of(proto, type);
+    m->dir = dir;
+    return judge(m, hook, type, 1);
+}
+
 static int check4(struct bpf_sock_addr *ctx, __u8 dir, __u8 hook) {
     // Every ctx field is loaded once, up front: the verifier rejects ctx access through a pointer
     // the compiler has offset.
     __u32 ip = ctx->user_ip4, uport = ctx->user_port, proto = ctx->protocol, type = ctx->type;
     asm volatile("" ::: "memory");
     struct match_ctx m = {};
-    m.addr[10] = 0xff;
-    m.addr[11] = 0xff;
-    __builtin_memcpy(&m.addr[12], &ip, 4);
-    m.port = bpf_ntohs((__u16)uport);
-    m.protocol = proto_of(proto, type);
-    m.dir = dir;
-    return judge(&m, hook, type, 1);
+    gb_map_v4(m.addr, ip);
+    return judge_call(&m, uport, proto, type, dir, hook);
 }
 
 static int check6(struct bpf_sock_addr *ctx, __u8 dir, __u8 hook) {
@@ -174,10 +176,7 @@ static int check6(struct bpf_sock_addr *ctx, __u8 dir, __u8 hook) {
     __builtin_memcpy(&m.addr[4], &w1, 4);
     __builtin_memcpy(&m.addr[8], &w2, 4);
     __builtin_memcpy(&m.addr[12], &w3, 4);
-    m.port = bpf_ntohs((__u16)uport);
-    m.protocol = proto_of(proto, type);
-    m.dir = dir;
-    return judge(&m, hook, type, 1);
+    return judge_call(&m, uport, proto, type, dir, hook);
 }
 
 SEC("cgroup/connect4")
@@ -201,10 +200,7 @@ int gb_bind6(struct bpf_sock_addr *ctx) { return check6(ctx, GB_NET_BIND, GB_HOO
 #define BPF_TCP_LISTEN 10
 SEC("cgroup_skb/ingress")
 int gb_ingress(struct __sk_buff *skb) {
-    struct bpf_sock *sk = skb->sk;
-    if (!sk)
-        return 1;
-    sk = bpf_sk_fullsock(sk);
+    struct bpf_sock *sk = gb_skb_fullsock(skb);
     if (!sk)
         return 1;
     __u32 state = sk->state, proto = sk->protocol;
@@ -213,30 +209,11 @@ int gb_ingress(struct __sk_buff *skb) {
     struct match_ctx m = {};
     m.dir = GB_NET_ACCEPT;
     m.protocol = IPPROTO_TCP;
-    __u8 hook;
+    __u8 p = 0;
     __u32 l4 = 0;
-    if (skb->protocol == bpf_htons(0x0800)) {
-        __u8 vihl = 0, p = 0;
-        __u32 saddr = 0;
-        if (bpf_skb_load_bytes(skb, 0, &vihl, 1) || bpf_skb_load_bytes(skb, 9, &p, 1) ||
-            bpf_skb_load_bytes(skb, 12, &saddr, 4))
-            return 0;
-        if (p != IPPROTO_TCP)
-            return 0;
-        l4 = (vihl & 0xf) * 4;
-        m.addr[10] = 0xff;
-        m.addr[11] = 0xff;
-        __builtin_memcpy(&m.addr[12], &saddr, 4);
-        hook = GB_HOOK_ACCEPT4;
-    } else if (skb->protocol == bpf_htons(0x86DD)) {
-        __u8 next = 0;
-        if (bpf_skb_load_bytes(skb, 6, &next, 1) || next != IPPROTO_TCP || bpf_skb_load_bytes(skb, 8, m.addr, 16))
-            return 0;
-        l4 = 40;
-        hook = GB_HOOK_ACCEPT6;
-    } else {
+    if (gb_skb_ip(skb, 1, m.addr, &p, &l4) || p != IPPROTO_TCP)
         return 0;
-    }
+    __u8 hook = skb->protocol == bpf_htons(GB_ETH_P_IP) ? GB_HOOK_ACCEPT4 : GB_HOOK_ACCEPT6;
     __u16 sport = 0;
     if (l4 < 20 || l4 > 60 || bpf_skb_load_bytes(skb, l4, &sport, 2))
         return 0;
@@ -248,10 +225,7 @@ int gb_ingress(struct __sk_buff *skb) {
 // are judged by their IP destination; with raw sockets forbidden they are dropped outright.
 SEC("cgroup_skb/egress")
 int gb_egress(struct __sk_buff *skb) {
-    struct bpf_sock *sk = skb->sk;
-    if (!sk)
-        return 1;
-    sk = bpf_sk_fullsock(sk);
+    struct bpf_sock *sk = gb_skb_fullsock(skb);
     if (!sk)
         return 1;
     __u32 type = sk->type, proto = sk->protocol;
@@ -261,29 +235,14 @@ int gb_egress(struct __sk_buff *skb) {
     struct match_ctx m = {};
     m.dir = GB_NET_CONNECT;
     m.protocol = proto;
-    if (skb->protocol == bpf_htons(0x0800)) {
-        __u32 daddr = 0;
-        if (bpf_skb_load_bytes(skb, 16, &daddr, 4))
-            return 0;
-        m.addr[10] = 0xff;
-        m.addr[11] = 0xff;
-        __builtin_memcpy(&m.addr[12], &daddr, 4);
-    } else if (skb->protocol == bpf_htons(0x86DD)) {
-        if (bpf_skb_load_bytes(skb, 24, m.addr, 16))
-            return 0;
-    } else {
+    __u8 ip_proto = 0;
+    __u32 l4 = 0;
+    if (gb_skb_ip(skb, 0, m.addr, &ip_proto, &l4))
         return 0;
-    }
     struct gb_net_config *c = gb_cfg();
     if (!c)
         return 0;
-    if (type == SOCK_RAW && !c->raw_allowed) {
-        if (c->mode == GB_NET_COMPLAIN) {
-            report(&m, GB_HOOK_EGRESS, 1, type, 0);
-            return 1;
-        }
-        report(&m, GB_HOOK_EGRESS, 0, type, 0);
-        return 0;
-    }
+    if (type == SOCK_RAW && !c->raw_allowed)
+        return refuse(c, &m, GB_HOOK_EGRESS, type, 0);
     return judge(&m, GB_HOOK_EGRESS, type, 0);
 }

@@ -11,6 +11,8 @@
 
 #include <glassbox/enforce_net.h>
 
+#include "enforce_common.h"
+
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, GB_UNIX_MAX_RULES);
@@ -74,10 +76,7 @@ struct unix_match {
 
 static long match_one(__u32 i, void *data) {
     struct unix_match *m = data;
-    if (i >= m->n)
-        return 1;
-    __u32 key = i;
-    struct gb_unix_rule *rule = bpf_map_lookup_elem(&gb_unix_rules, &key);
+    struct gb_unix_rule *rule = gb_rule_at(&gb_unix_rules, i, m->n);
     if (!rule)
         return 1;
     struct byte_scan b = {m->r, rule, m->r->len, rule->plen, rule->slen, 0};
@@ -176,10 +175,7 @@ static int judge_unix(struct bpf_sock_addr *ctx, __u8 hook) {
     struct gb_unix_report *out = bpf_ringbuf_reserve(&gb_unix_reports, sizeof(*out), 0);
     if (out) {
         __builtin_memcpy(out, r, sizeof(*out));
-        __u64 id = bpf_get_current_pid_tgid();
-        out->ts_ns = bpf_ktime_get_ns();
-        out->pid = id >> 32;
-        out->tid = (__u32)id;
+        gb_stamp_task(&out->ts_ns, &out->pid, &out->tid);
         out->hook = hook;
         out->allowed = c->mode == GB_NET_COMPLAIN;
         bpf_ringbuf_submit(out, 0);

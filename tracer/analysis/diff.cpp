@@ -191,8 +191,9 @@ struct loaded_profile {
 
 result<loaded_profile> load_side_profile(const std::filesystem::path& file) {
     auto p = profile::load_profile(file);
-    if (!p)
-        return std::unexpected(error{p.error().message()});
+    if (!p) // it was taken for a profile because it does not start like a trace: say both
+        return std::unexpected(
+            error{p.error().message() + " (read as a profile: it is not a trace, whose first line is a JSON header)"});
     loaded_profile lp{std::move(*p), {}};
     lp.info.name = file.string();
     lp.info.kind = "profile";

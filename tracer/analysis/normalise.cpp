@@ -331,15 +331,9 @@ const std::string& subject_normaliser::operator()(section s, std::string_view su
 }
 
 std::string normalise_subject(section s, std::string_view subject) {
-    switch (s) {
-    case section::file_read:
-    case section::file_write:
-    case section::file_exec:
-    case section::file_delete:
-    case section::file_metadata:
-    case section::proc_exec:
-    case section::proc_signal:
+    if (is_path_section(s))
         return normalise_path(subject);
+    switch (s) {
     case section::proc_memfd:
         return normalise_component(subject);
     case section::net_connect:

@@ -16,6 +16,29 @@ namespace {
 constexpr std::size_t kMaxAlternatives = 1024;
 constexpr std::size_t kMaxPatternLength = 8192;
 
+// Steps over what braces never split: a backslash escape, or a whole [...] class (a ']' right
+// after '[' or '[!' belongs to the class; an unclosed class runs to the end). Returns true with
+// `i` on the last byte stepped over, or false when s[i] is a plain character to look at.
+bool skip_escape_or_class(std::string_view s, std::size_t& i) {
+    if (s[i] == '\\') {
+        ++i;
+        return true;
+    }
+    if (s[i] != '[')
+        return false;
+    if (i + 1 < s.size() && (s[i + 1] == '!' || s[i + 1] == '^'))
+        ++i;
+    if (i + 1 < s.size() && s[i + 1] == ']')
+        ++i;
+    for (++i; i < s.size(); ++i) {
+        if (s[i] == '\\')
+            ++i;
+        else if (s[i] == ']')
+            return true;
+    }
+    return true;
+}
+
 // Expands {a,b} groups (respecting \ escapes and [..] classes) into brace-free alternatives.
 std::expected<void, std::string> expand_braces(std::string_view s, std::vector<std::string>& out,
                                                int depth = 0) {
@@ -23,27 +46,10 @@ std::expected<void, std::string> expand_braces(std::string_view s, std::vector<s
         return std::unexpected("braces nested too deeply");
     // Find the first top-level '{' and its matching '}'.
     std::size_t open = std::string_view::npos;
-    bool in_class = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
+        if (skip_escape_or_class(s, i))
+            continue;
         char c = s[i];
-        if (c == '\\') {
-            ++i;
-            continue;
-        }
-        if (in_class) {
-            if (c == ']')
-                in_class = false;
-            continue;
-        }
-        if (c == '[') {
-            in_class = true;
-            // ']' right after '[' or '[!' is part of the class.
-            if (i + 1 < s.size() && (s[i + 1] == '!' || s[i + 1] == '^'))
-                ++i;
-            if (i + 1 < s.size() && s[i + 1] == ']')
-                ++i;
-            continue;
-        }
         if (c == '}')
             return std::unexpected("unbalanced '}'");
         if (c == '{') {
@@ -61,25 +67,11 @@ std::expected<void, std::string> expand_braces(std::string_view s, std::vector<s
     std::vector<std::string_view> parts;
     std::size_t part_start = open + 1;
     std::size_t close = std::string_view::npos;
-    in_class = false;
     for (std::size_t i = open; i < s.size(); ++i) {
+        if (skip_escape_or_class(s, i))
+            continue;
         char c = s[i];
-        if (c == '\\') {
-            ++i;
-            continue;
-        }
-        if (in_class) {
-            if (c == ']')
-                in_class = false;
-            continue;
-        }
-        if (c == '[') {
-            in_class = true;
-            if (i + 1 < s.size() && (s[i + 1] == '!' || s[i + 1] == '^'))
-                ++i;
-            if (i + 1 < s.size() && s[i + 1] == ']')
-                ++i;
-        } else if (c == '{') {
+        if (c == '{') {
             ++level;
         } else if (c == '}') {
             if (--level == 0) {

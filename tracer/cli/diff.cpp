@@ -1,5 +1,7 @@
 // glassbox diff: compares two versions' behaviour (traces or profiles) and ranks what is new by
 // risk; exit 1 when NEW does something OLD did not, so it can gate accepting an update.
+#include "cli/report_output.hpp"
+
 #include <glassbox/analysis.hpp>
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
@@ -7,31 +9,15 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <memory>
 
 namespace glassbox {
-
-analysis::report_format parse_report_format(const std::string& f) {
-    if (f == "json")
-        return analysis::report_format::json;
-    if (f == "markdown")
-        return analysis::report_format::markdown;
-    return analysis::report_format::text;
-}
-
-bool report_colour(const std::string& color, analysis::report_format f) {
-    if (f != analysis::report_format::text || color == "never")
-        return false;
-    return color == "always" || stdout_is_tty();
-}
 
 namespace {
 
 struct diff_options {
     std::string old_input, new_input;
-    std::string format = "text";
-    std::string color = "auto";
+    report_output_options output;
 };
 
 } // namespace
@@ -41,12 +27,7 @@ void register_diff(CLI::App& app) {
     auto* cmd = app.add_subcommand("diff", "Compare two versions' behaviour (traces or profiles), ranked by risk");
     cmd->add_option("old", opts->old_input, "OLD: a trace or a profile")->required();
     cmd->add_option("new", opts->new_input, "NEW: a trace or a profile")->required();
-    cmd->add_option("-f,--format", opts->format, "Report format: text, json or markdown")
-        ->check(CLI::IsMember({"text", "json", "markdown"}))
-        ->capture_default_str();
-    cmd->add_option("--color", opts->color, "Colour the text report: auto, always, never")
-        ->check(CLI::IsMember({"auto", "always", "never"}))
-        ->capture_default_str();
+    add_report_output_options(cmd, opts->output);
     cmd->footer(R"(Lists what NEW does that OLD did not (new executables, files and file areas read or
 written, network endpoints, DNS names, privileged operations) and what OLD did that NEW no
 longer does, each with its event count and one example. Behaviour is normalised as
@@ -66,11 +47,7 @@ Examples:
         auto rep = analysis::diff_inputs(opts->old_input, opts->new_input);
         if (!rep)
             throw fatal_error(exit_code::usage, rep.error().message);
-        auto f = parse_report_format(opts->format);
-        std::string text = analysis::render(*rep, f, report_colour(opts->color, f));
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        std::fflush(stdout);
-        set_command_exit(rep->added.empty() ? to_int(exit_code::ok) : to_int(exit_code::violations));
+        print_report(*rep, opts->output, rep->added.empty());
     });
 }
 

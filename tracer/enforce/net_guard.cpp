@@ -253,6 +253,22 @@ bool net_guard::approve_exec(pid_t tid, dev_t dev, ino_t ino) {
     return bpf_map_update_elem(bpf_map__fd(skel_->maps.gb_exec_ok), &key, &ok, BPF_ANY) == 0;
 }
 
+// Every report ends the same way: stamped with the task and time the BPF program saw, given the
+// action taken (`killed`: the program itself killed the task, in every mode), passed to the sink;
+// in kill mode a denial kills the whole tree.
+template <class Report>
+void net_guard::deliver(violation& v, const Report& r, const char* mechanism, bool allowed, bool killed) const {
+    v.mechanism = mechanism;
+    v.pid = static_cast<int>(r.pid);
+    v.tid = static_cast<int>(r.tid);
+    v.ts_ns = r.ts_ns;
+    v.action = killed ? "killed" : allowed ? "allowed" : mode_ == mode::kill ? "killed" : "denied";
+    if (sink_)
+        sink_(v);
+    if (!allowed && mode_ == mode::kill && kill_tree_)
+        kill_tree_();
+}
+
 int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     auto* g = static_cast<net_guard*>(ctx);
     if (len < sizeof(gb_net_report))
@@ -271,15 +287,7 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
         v.what = fmt::format("exec of a file the supervisor did not approve (device {}:{}, inode {}): the "
                              "path changed between the check and the exec",
                              kdev >> 20, kdev & 0xfffff, ino);
-        v.mechanism = "bpf-exec-backstop";
-        v.pid = static_cast<int>(r.pid);
-        v.tid = static_cast<int>(r.tid);
-        v.ts_ns = r.ts_ns;
-        v.action = "killed"; // in every mode: the new image never ran
-        if (g->sink_)
-            g->sink_(v);
-        if (g->mode_ == mode::kill && g->kill_tree_)
-            g->kill_tree_();
+        g->deliver(v, r, "bpf-exec-backstop", false, true); // in every mode: the new image never ran
         return 0;
     }
     bool accept = r.hook == GB_HOOK_ACCEPT4 || r.hook == GB_HOOK_ACCEPT6;
@@ -290,11 +298,6 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
     v.addr = format_addr(r.addr);
     v.port = r.hook == GB_HOOK_EGRESS ? -1 : r.port;
     v.protocol = r.sock_type == 3 ? "raw" : proto_name(r.protocol);
-    v.mechanism = "cgroup-bpf";
-    v.pid = static_cast<int>(r.pid);
-    v.tid = static_cast<int>(r.tid);
-    v.ts_ns = r.ts_ns;
-    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
     if (r.hook == GB_HOOK_EGRESS)
         v.what = fmt::format("{} packet to {} from a raw/ICMP socket", v.protocol, v.addr);
     else if (accept)
@@ -302,10 +305,7 @@ int net_guard::on_report(void* ctx, void* data, std::size_t len) {
                              r.allowed ? "" : " (dropped before accept)");
     else
         v.what = fmt::format("{} {} {}:{}", v.syscall, v.protocol, v.addr, r.port);
-    if (g->sink_)
-        g->sink_(v);
-    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
-        g->kill_tree_();
+    g->deliver(v, r, "cgroup-bpf", r.allowed);
     return 0;
 }
 
@@ -323,19 +323,11 @@ int net_guard::on_unix_report(void* ctx, void* data, std::size_t len) {
     for (auto& c : v.path)
         if (c == '\0')
             c = '@'; // abstract names may hold NULs
-    v.mechanism = "cgroup-bpf";
-    v.pid = static_cast<int>(r.pid);
-    v.tid = static_cast<int>(r.tid);
-    v.ts_ns = r.ts_ns;
-    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
     v.what = fmt::format("{} unix {}{}", v.syscall, v.path,
                          r.reason == 1   ? " (relative path: not judged, refused)"
                          : r.reason == 2 ? " (\".\" or \"..\" component: refused)"
                                          : "");
-    if (g->sink_)
-        g->sink_(v);
-    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
-        g->kill_tree_();
+    g->deliver(v, r, "cgroup-bpf", r.allowed);
     return 0;
 }
 
@@ -352,18 +344,10 @@ int net_guard::on_dns_report(void* ctx, void* data, std::size_t len) {
     v.port = 53;
     v.protocol = r.reason == 2 ? "tcp" : "udp";
     v.name.assign(r.name, std::min<std::size_t>(r.len, sizeof r.name));
-    v.mechanism = "cgroup-bpf";
-    v.pid = static_cast<int>(r.pid);
-    v.tid = static_cast<int>(r.tid);
-    v.ts_ns = r.ts_ns;
-    v.action = r.allowed ? "allowed" : g->mode_ == mode::kill ? "killed" : "denied";
     v.what = r.reason == 2   ? fmt::format("DNS over TCP to {} (not inspected: refused)", v.addr)
              : r.reason == 1 ? fmt::format("DNS query to {} that cannot be parsed exactly", v.addr)
                              : fmt::format("DNS query for {} to {}", v.name, v.addr);
-    if (g->sink_)
-        g->sink_(v);
-    if (!r.allowed && g->mode_ == mode::kill && g->kill_tree_)
-        g->kill_tree_();
+    g->deliver(v, r, "cgroup-bpf", r.allowed);
     return 0;
 }
 

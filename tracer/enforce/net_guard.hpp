@@ -49,6 +49,8 @@ private:
     static int on_report(void* ctx, void* data, std::size_t len);
     static int on_unix_report(void* ctx, void* data, std::size_t len);
     static int on_dns_report(void* ctx, void* data, std::size_t len);
+    template <class Report>
+    void deliver(violation& v, const Report& r, const char* mechanism, bool allowed, bool killed = false) const;
     glassbox_enforce_bpf* skel_ = nullptr;
     ring_buffer* rb_ = nullptr;
     int cgroup_fd_ = -1;

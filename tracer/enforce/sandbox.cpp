@@ -38,6 +38,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <expected>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -89,6 +90,57 @@ struct child_msg {
     int value;
     char text[200];
 };
+
+// A setup message with room for a descriptor (SCM_RIGHTS) and credentials (SCM_CREDENTIALS):
+// the agent sends its listener in one, the parent receives it in another. Not copyable: the
+// msghdr points into the object itself.
+struct setup_msg {
+    child_msg m{};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
+    iovec iov{&m, sizeof m};
+    msghdr mh{};
+    setup_msg() {
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof cbuf;
+    }
+    setup_msg(const setup_msg&) = delete;
+    setup_msg& operator=(const setup_msg&) = delete;
+};
+
+// The agent's first message on the setup socket: its seccomp listener (SCM_RIGHTS) and the pid
+// the kernel vouches for (SCM_CREDENTIALS, translated into our pid namespace: the agent's real
+// pid under --isolate pid). Both launch paths wait for it before starting the supervisor.
+struct agent_listener {
+    unique_fd listener;
+    pid_t pid = 0; // 0 when no credentials came with it
+};
+
+// Returns the listener, or the agent's setup error text (empty when it died without one).
+std::expected<agent_listener, std::string> receive_listener(int sock) {
+    setup_msg s;
+    child_msg& m = s.m;
+    msghdr& mh = s.mh;
+    ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    agent_listener r;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            r.listener.reset(fd);
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            ucred cr;
+            std::memcpy(&cr, CMSG_DATA(c), sizeof cr);
+            r.pid = cr.pid;
+        }
+    }
+    if (n != sizeof m || m.kind != msg_kind::listener || !r.listener) {
+        m.text[sizeof m.text - 1] = 0;
+        return std::unexpected(n == sizeof m ? std::string(m.text) : std::string());
+    }
+    return r;
+}
 
 [[noreturn]] void child_fail(int sock, int code, const std::string& text) {
     child_msg m{msg_kind::error, code, {}};
@@ -323,14 +375,9 @@ int agent_prepare(const child_args& a) {
         child_fail(a.sock, 70, listener.error().message);
 
     // From here only the trampoline syscalls (seccomp_filter.hpp) are used.
-    char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
-    child_msg m{msg_kind::listener, 0, {}};
-    iovec iov{&m, sizeof m};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
+    setup_msg s;
+    s.m.kind = msg_kind::listener;
+    msghdr& mh = s.mh;
     cmsghdr* c = CMSG_FIRSTHDR(&mh);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
@@ -343,7 +390,7 @@ int agent_prepare(const child_args& a) {
     c->cmsg_len = CMSG_LEN(sizeof(ucred));
     ucred cr{getpid(), getuid(), getgid()};
     std::memcpy(CMSG_DATA(c), &cr, sizeof cr);
-    if (sendmsg(a.sock, &mh, 0) != sizeof m)
+    if (sendmsg(a.sock, &mh, 0) != sizeof s.m)
         _exit(70);
     listener->reset(); // the agent must never hold its own listener
     char go = 0;
@@ -628,40 +675,20 @@ sandbox_result sandbox::run() {
     st_->go_write = -1;
 
     // Wait for the listener (or an error) from the agent.
-    child_msg m{};
-    char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
-    iovec iov{&m, sizeof m};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = cbuf;
-    mh.msg_controllen = sizeof cbuf;
-    ssize_t n = recvmsg(st_->sock_parent, &mh, MSG_CMSG_CLOEXEC);
-    if (n != sizeof m || m.kind != msg_kind::listener) {
+    auto got = receive_listener(st_->sock_parent);
+    if (!got) {
         int st = 0;
         kill_tree();
         waitpid(child, &st, 0);
         pthread_sigmask(SIG_SETMASK, &args.mask, nullptr);
-        throw fatal_error(exit_code::internal,
-                          n == sizeof m ? fmt::format("sandbox setup failed: {}", m.text) : "sandbox setup failed");
+        throw fatal_error(exit_code::internal, got.error().empty() ? std::string("sandbox setup failed")
+                                                                   : "sandbox setup failed: " + got.error());
     }
-    unique_fd listener;
-    pid_t agent_pid = child;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            listener.reset(fd);
-        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-            ucred cr;
-            std::memcpy(&cr, CMSG_DATA(c), sizeof cr);
-            agent_pid = cr.pid;
-        }
-    }
+    pid_t agent_pid = got->pid ? got->pid : child;
     res.root_pid = agent_pid;
     auto kill_fn = [this] { kill_tree(); };
     supervisor_options so{opts_.run_mode, &opts_.pol, opts_.sink, kill_fn, {}, approve_exec_fn()};
-    st_->sup = std::make_unique<supervisor>(std::move(listener), so);
+    st_->sup = std::make_unique<supervisor>(std::move(got->listener), so);
     st_->sup->start();
     if (st_->net)
         st_->net->start(opts_.sink, kill_fn);
@@ -818,35 +845,20 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             }
         });
         receiver = std::thread([&, kill_fn] {
-            child_msg m{};
-            char cbuf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(ucred))] = {};
-            iovec iov{&m, sizeof m};
-            msghdr mh{};
-            mh.msg_iov = &iov;
-            mh.msg_iovlen = 1;
-            mh.msg_control = cbuf;
-            mh.msg_controllen = sizeof cbuf;
-            ssize_t n = recvmsg(st_->sock_parent, &mh, MSG_CMSG_CLOEXEC);
-            if (n != sizeof m || m.kind != msg_kind::listener) {
-                if (n == sizeof m)
-                    spdlog::error("sandbox setup failed: {}", m.text);
+            auto got = receive_listener(st_->sock_parent);
+            if (!got) {
+                if (!got.error().empty())
+                    spdlog::error("sandbox setup failed: {}", got.error());
                 kill_fn();
                 return;
             }
-            unique_fd listener;
-            for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                    int fd;
-                    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-                    listener.reset(fd);
-                }
             supervisor_options sup_opts{opts_.run_mode, &opts_.pol, sink, kill_fn, {}, approve_exec_fn()};
             sup_opts.on_open = [&](const emulated_open& o) {
                 std::lock_guard lk(sink_mu);
                 if (rec)
                     rec->append_event("open", tgid_of(o.tid), [&](json_line& l) { write_open_fields(l, o); });
             };
-            st_->sup = std::make_unique<supervisor>(std::move(listener), sup_opts);
+            st_->sup = std::make_unique<supervisor>(std::move(got->listener), sup_opts);
             st_->sup->start();
             if (opts_.on_started)
                 opts_.on_started(res.root_pid, session_cgroup);

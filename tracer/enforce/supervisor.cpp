@@ -289,6 +289,15 @@ struct supervisor::impl {
         return process_vm_readv(tid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(len);
     }
 
+    // Reads a path argument once; a failure answers the call (ENAMETOOLONG past PATH_MAX, else
+    // EFAULT) and returns false.
+    bool read_path_arg(const seccomp_notif& n, std::uint64_t addr, std::string& out) {
+        if (read_string(n.pid, addr, out))
+            return true;
+        respond(n.id, 0, out.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+        return false;
+    }
+
     // Follow the target into its mount namespace so absolute paths resolve as they would for it.
     void enter_mntns(pid_t tid) {
         char name[64];
@@ -554,6 +563,31 @@ struct supervisor::impl {
         return resolve_at(ti, AT_FDCWD, path, follow);
     }
 
+    // The step every emulated path call shares once the target's memory has been read: confirm
+    // the copy came from the task that asked, take its context (credentials, cwd, mount
+    // namespace), resolve `path` as it would, and confirm again that the /proc lookups (keyed by
+    // tid) were the same task's. Returns the O_PATH descriptor; nullopt when the call is done
+    // with (answered with the resolution error, or the target is gone).
+    std::optional<unique_fd> resolve_checked(const seccomp_notif& n, target_info& ti, int dirfd,
+                                             const std::string& path, bool follow, bool empty_path) {
+        if (!id_valid(n.id) || !read_target_info(proc_fd, n.pid, ti)) {
+            ++sup.stats_.target_gone;
+            return std::nullopt;
+        }
+        enter_mntns(n.pid);
+        int fd = resolve_in_target(n, ti, dirfd, path, follow, empty_path);
+        unique_fd file(fd >= 0 ? fd : -1);
+        if (!id_valid(n.id)) {
+            ++sup.stats_.target_gone;
+            return std::nullopt;
+        }
+        if (fd < 0) {
+            respond(n.id, 0, fd, false);
+            return std::nullopt;
+        }
+        return file;
+    }
+
     int resolve_at(const target_info& ti, int base, const std::string& path, bool follow) {
         cred_scope creds(ti);
         open_how how{};
@@ -597,32 +631,13 @@ struct supervisor::impl {
             atflags = static_cast<int>(a[4]);
         }
         std::string path;
-        if (!read_string(n.pid, ptr, path)) {
-            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+        if (!read_path_arg(n, ptr, path))
             return;
-        }
-        if (!id_valid(n.id)) {
-            ++sup.stats_.target_gone;
-            return;
-        }
         target_info ti;
-        if (!read_target_info(proc_fd, n.pid, ti)) {
-            ++sup.stats_.target_gone;
+        auto resolved = resolve_checked(n, ti, dirfd, path, !(atflags & AT_SYMLINK_NOFOLLOW), atflags & AT_EMPTY_PATH);
+        if (!resolved)
             return;
-        }
-        enter_mntns(n.pid);
-        int fd = resolve_in_target(n, ti, dirfd, path, !(atflags & AT_SYMLINK_NOFOLLOW), atflags & AT_EMPTY_PATH);
-        if (!id_valid(n.id)) {
-            if (fd >= 0)
-                close(fd);
-            ++sup.stats_.target_gone;
-            return;
-        }
-        if (fd < 0) {
-            respond(n.id, 0, fd, false);
-            return;
-        }
-        unique_fd file(fd);
+        unique_fd file = std::move(*resolved);
         const auto& pol = *sup.opts_.pol;
         std::string real = fd_real_path(proc_fd, file.get());
         std::string denied;     // the path that is not allowed, if any
@@ -747,10 +762,8 @@ struct supervisor::impl {
 
         // Read everything from target memory once, then re-validate the id.
         std::string path, xname, value;
-        if (has_path && !read_string(n.pid, path_ptr, path)) {
-            respond(n.id, 0, path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+        if (has_path && !read_path_arg(n, path_ptr, path))
             return;
-        }
         if (xname_ptr && !read_string(n.pid, xname_ptr, xname)) {
             respond(n.id, 0, -EFAULT, false);
             return;
@@ -788,29 +801,13 @@ struct supervisor::impl {
                 return;
             }
         }
-        if (!id_valid(n.id)) {
-            ++sup.stats_.target_gone;
-            return;
-        }
         target_info ti;
-        if (!read_target_info(proc_fd, n.pid, ti)) {
-            ++sup.stats_.target_gone;
+        // Without a path the object is the descriptor itself (an empty path relative to it).
+        auto resolved = has_path ? resolve_checked(n, ti, dirfd, path, follow, empty_ok)
+                                 : resolve_checked(n, ti, fd, std::string(), true, true);
+        if (!resolved)
             return;
-        }
-        enter_mntns(n.pid);
-        int r = has_path ? resolve_in_target(n, ti, dirfd, path, follow, empty_ok)
-                         : resolve_in_target(n, ti, fd, std::string(), true, true);
-        if (!id_valid(n.id)) {
-            if (r >= 0)
-                close(r);
-            ++sup.stats_.target_gone;
-            return;
-        }
-        if (r < 0) {
-            respond(n.id, 0, r, false);
-            return;
-        }
-        unique_fd obj(r);
+        unique_fd obj = std::move(*resolved);
         std::string real = fd_real_path(proc_fd, obj.get());
         const auto* prof = sup.opts_.pol->prof.get();
         if (!(real.starts_with("/") && prof->match_file(profile::file_access::metadata, real))) {
@@ -915,10 +912,8 @@ struct supervisor::impl {
                 rq.flags = how.flags; rq.mode = how.mode; rq.resolve = how.resolve;
             }
         }
-        if (!read_string(n.pid, path_ptr, rq.path)) {
-            respond(n.id, 0, rq.path.size() >= 4096 ? -ENAMETOOLONG : -EFAULT, false);
+        if (!read_path_arg(n, path_ptr, rq.path))
             return;
-        }
         // From here on only our copy is used; make sure it came from the task that asked.
         if (!id_valid(n.id)) {
             ++sup.stats_.target_gone;

@@ -6,10 +6,12 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <string_view>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -51,6 +53,44 @@ std::string record(const temp_dir& t, const std::string& name, const std::vector
     return trace;
 }
 
+// True when one of the fixture's mkstemp/mkdtemp names in `trace` came out in the shape the
+// normaliser keeps literal (six letters, no digit, no case change inside: about 1.6% of names).
+// Two such runs against the fixture's forced "--letters" names are the residue docs/learning.md
+// documents (two words of one length cannot be told from two random suffixes), so a test that
+// needs a normal run records again rather than fail on that known, documented case.
+bool has_letters_only_temp_name(const std::string& trace) {
+    std::ifstream in(trace);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::string_view prefix : {"/tmp/gb-analysis-dir-", "/tmp/gb-analysis-"}) {
+        for (auto pos = text.find(prefix); pos != std::string::npos; pos = text.find(prefix, pos + 1)) {
+            std::string_view suffix = std::string_view(text).substr(pos + prefix.size(), 6);
+            if (suffix.size() < 6 || suffix.starts_with("dir-"))
+                continue;
+            bool letters = true, lower = false;
+            int inner_upper = 0;
+            for (std::size_t i = 0; i < suffix.size(); ++i) {
+                char c = suffix[i];
+                letters &= std::isalpha(static_cast<unsigned char>(c)) != 0;
+                lower |= c >= 'a' && c <= 'z';
+                inner_upper += i > 0 && c >= 'A' && c <= 'Z';
+            }
+            if (letters && (inner_upper == 0 || !lower))
+                return true;
+        }
+    }
+    return false;
+}
+
+// A recording of the fixture's normal work whose temp names are not in that rare shape.
+std::string record_normal(const temp_dir& t, const std::string& name) {
+    for (int attempt = 1;; ++attempt) {
+        auto trace = record(t, name);
+        if (!has_letters_only_temp_name(trace) || attempt == 10)
+            return trace;
+        WARN(name << ": a temp name came out letters only (documented residue); recording again");
+    }
+}
+
 } // namespace
 
 TEST_CASE("two recordings of the same work diff to nothing and check clean", "[analysis][root]") {
@@ -59,8 +99,8 @@ TEST_CASE("two recordings of the same work diff to nothing and check clean", "[a
     fs::create_directories(t.path / "samples");
     for (const char* f : {"a.exe", "b.pdf", "c.zip"})
         std::ofstream(t.path / "samples" / f) << f;
-    auto t1 = record(t, "run1.trace");
-    auto t2 = record(t, "run2.trace");
+    auto t1 = record_normal(t, "run1.trace");
+    auto t2 = record_normal(t, "run2.trace");
 
     std::string out;
     int rc = run({GLASSBOX_BIN, "diff", "--format", "json", t1, t2}, &out);
@@ -104,7 +144,7 @@ TEST_CASE("a recording that does new things diffs to those things", "[analysis][
     temp_dir t;
     fs::create_directories(t.path / "samples");
     std::ofstream(t.path / "samples" / "a.exe") << "a";
-    auto t1 = record(t, "old.trace");
+    auto t1 = record_normal(t, "old.trace");
     auto t2 = record(t, "new.trace", {"--extra"});
     std::string out;
     int rc = run({GLASSBOX_BIN, "diff", "--format", "json", t1, t2}, &out);

@@ -1,8 +1,10 @@
 // The analysis subcommands from outside, as CI uses them: exit status 0 / 1 / 2, one-line errors
 // naming file, line and column, learn writing a profile that check accepts, report formats.
+#include "run_command.hpp"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,40 +18,11 @@ namespace {
 
 const std::string kData = GLASSBOX_SOURCE_DIR "/tests/data/traces/";
 
-struct result {
-    int status;
-    std::string out, err;
-};
-
-result run(const std::vector<std::string>& args) {
-    auto tmp = fs::temp_directory_path() / ("glassbox-cli-" + std::to_string(::getpid()));
-    fs::create_directories(tmp);
-    std::string out_file = (tmp / "out").string(), err_file = (tmp / "err").string();
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        FILE* o = std::freopen(out_file.c_str(), "w", stdout);
-        FILE* e = std::freopen(err_file.c_str(), "w", stderr);
-        (void)o;
-        (void)e;
-        std::vector<char*> a;
-        std::string bin = GLASSBOX_BIN;
-        a.push_back(bin.data());
-        std::vector<std::string> copy = args;
-        for (auto& s : copy)
-            a.push_back(s.data());
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    auto slurp = [](const std::string& f) {
-        std::ifstream in(f);
-        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    };
-    result r{WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out_file), slurp(err_file)};
-    fs::remove_all(tmp);
-    return r;
+// Runs glassbox with args, stdout and stderr captured (the shared runner of every test binary).
+glassbox_test::command_output run(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{GLASSBOX_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return glassbox_test::run_command(argv, true);
 }
 
 } // namespace
@@ -112,6 +85,14 @@ TEST_CASE("diff exit status: 0 nothing new, 1 new behaviour, 2 unreadable", "[an
 
     auto bad = run({"diff", kData + "clamscan-run1.trace", "/nonexistent.trace"});
     CHECK(bad.status == 2);
+
+    // A file that is neither: one line that names the file, what was wrong and what it was taken for.
+    auto neither = run({"diff", GLASSBOX_SOURCE_DIR "/README.md", kData + "clamscan-run1.trace"});
+    CHECK(neither.status == 2);
+    CHECK(neither.out.empty());
+    CHECK(neither.err.find("README.md:") != std::string::npos);
+    CHECK(neither.err.find("read as a profile: it is not a trace") != std::string::npos);
+    CHECK(std::count(neither.err.begin(), neither.err.end(), '\n') == 1);
 }
 
 TEST_CASE("learn writes to stdout and refuses bad input with one line", "[analysis][cli]") {
