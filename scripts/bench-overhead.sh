@@ -84,6 +84,9 @@ if [[ -x $burst && $n -gt 0 ]]; then
   t2=$(now_ns)
   "$burst" burst 2 "$n" "$work/f"
   t3=$(now_ns)
-  awk -v e="$events" -v d="$dur" -v l="$lost" -v w=$((t1 - t0)) -v u=$((t3 - t2)) 'BEGIN {
-    printf "burst      : %d events in %.3fs of recording = %.0f events/s, lost %d (wall %.3fs; the same burst untraced: %.3fs = %.0f syscalls/s)\n", e, d/1e9, e/(d/1e9), l, w/1e9, u/1e9, e/(u/1e9) }'
+  # "of recording": from the start to the last record's kernel timestamp, i.e. the rate the
+  # events were captured at. "wall" also includes start-up and formatting the lines that were
+  # still spooled when the command ended (see docs/recording.md, "Draining and formatting").
+  awk -v e="$events" -v d="$dur" -v l="$lost" -v w=$((t1 - t0)) -v u=$((t3 - t2)) -v la="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+    printf "burst      : %d events in %.3fs of recording = %.0f events/s, lost %d (wall %.3fs; the same burst untraced: %.3fs = %.0f syscalls/s; load average %s)\n", e, d/1e9, e/(d/1e9), l, w/1e9, u/1e9, e/(u/1e9), la }'
 fi

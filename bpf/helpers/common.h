@@ -154,6 +154,14 @@ static __always_inline struct gb_inflight* gb_stash(struct pt_regs* regs, long n
     return in;
 }
 
+/* The entry handler of a stashed syscall: stash its arguments when the current task is a traced
+ * native (64-bit ABI) one. */
+static __always_inline void gb_stash_traced(struct pt_regs* regs, long nr, __u32 kind) {
+    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
+        return;
+    gb_stash(regs, nr, kind);
+}
+
 /* The stash of `task` (the current thread unless an exec tracepoint names it), or NULL. */
 static __always_inline struct gb_inflight* gb_stash_of(struct task_struct* task) {
     struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, task, 0, 0);
@@ -175,6 +183,15 @@ static __always_inline __u8* gb_event_buf(void) {
     return bpf_map_lookup_elem(&gb_event_scratch, &cpu);
 }
 
+/* This CPU's record buffer for a record of `kind`; NULL (and the record counted as lost) when
+ * there is none. */
+static __always_inline __u8* gb_event_buf_or_lost(__u32 kind) {
+    __u8* buf = gb_event_buf();
+    if (!buf)
+        gb_count_lost(kind);
+    return buf;
+}
+
 /* The start of every sys_exit handler of a stashed syscall: takes this thread's stash if it is
  * the one of syscall `nr` (the slot is free again from here on; its arguments stay readable for
  * the rest of this program run) and returns this CPU's record buffer. NULL when there is nothing
@@ -192,11 +209,9 @@ static __always_inline __u8* gb_exit_take(long nr, __u32 kind, struct gb_infligh
     struct gb_inflight* in = gb_stash_take(nr);
     if (!in)
         return NULL;
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(kind);
+    __u8* buf = gb_event_buf_or_lost(kind);
+    if (!buf)
         return NULL;
-    }
     *stash = in;
     return buf;
 }
@@ -260,19 +275,23 @@ static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
 }
 
 /* Record strings are appended after the fixed part: `pos` is the record's current size and
- * `data_off` where its data[] starts. Each append keeps pos within GB_EVENT_MAX. */
-static __always_inline __u32 gb_put_user_str(__u8* ev, __u32 pos, __u32 data_off, struct gb_str* s,
-                                             const void* uptr) {
+ * `data_off` where its data[] starts. A string may start at offsets up to `room` (the buffer's
+ * size minus GB_RAW_MAX: GB_STR_ROOM for a record buffer, less for a smaller pending record), so
+ * each append keeps pos within the buffer. `user`: read from user memory, else kernel memory. */
+static __always_inline __u32 gb_put_str_room(__u8* ev, __u32 pos, __u32 data_off, struct gb_str* s,
+                                             const void* ptr, __u32 room, bool user) {
     s->flags = 0;
     s->len = 0;
     s->off = pos - data_off;
-    if (!uptr)
+    s->pad = 0;
+    if (!ptr)
         return pos;
-    if (pos > GB_STR_ROOM) {
+    if (pos > room) {
         s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
         return pos;
     }
-    long n = bpf_probe_read_user_str(ev + pos, GB_RAW_MAX, uptr);
+    long n = user ? bpf_probe_read_user_str(ev + pos, GB_RAW_MAX, ptr)
+                  : bpf_probe_read_kernel_str(ev + pos, GB_RAW_MAX, ptr);
     if (n <= 0) {
         s->flags = GB_STR_PRESENT | GB_STR_FAULT;
         return pos;
@@ -284,27 +303,14 @@ static __always_inline __u32 gb_put_user_str(__u8* ev, __u32 pos, __u32 data_off
     return pos + (__u32)n;
 }
 
+static __always_inline __u32 gb_put_user_str(__u8* ev, __u32 pos, __u32 data_off, struct gb_str* s,
+                                             const void* uptr) {
+    return gb_put_str_room(ev, pos, data_off, s, uptr, GB_STR_ROOM, true);
+}
+
 static __always_inline __u32 gb_put_kernel_str(__u8* ev, __u32 pos, __u32 data_off,
                                                struct gb_str* s, const void* kptr) {
-    s->flags = 0;
-    s->len = 0;
-    s->off = pos - data_off;
-    if (!kptr)
-        return pos;
-    if (pos > GB_STR_ROOM) {
-        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
-        return pos;
-    }
-    long n = bpf_probe_read_kernel_str(ev + pos, GB_RAW_MAX, kptr);
-    if (n <= 0) {
-        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
-        return pos;
-    }
-    s->flags = GB_STR_PRESENT;
-    s->len = n - 1;
-    if (n == GB_RAW_MAX)
-        s->flags |= GB_STR_TRUNCATED;
-    return pos + (__u32)n;
+    return gb_put_str_room(ev, pos, data_off, s, kptr, GB_STR_ROOM, false);
 }
 
 /* Copies `len` user bytes (not NUL-terminated, e.g. argv) bounded by `max` (<= GB_PATH_MAX). */

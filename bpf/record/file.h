@@ -22,9 +22,7 @@ static __always_inline bool gb_is_open_nr(long nr) {
 static __noinline int gb_file_sys_enter(struct pt_regs* regs, long id) {
     if (!gb_is_open_nr(id))
         return 0;
-    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
-        return 0;
-    gb_stash(regs, id, GB_EV_OPEN);
+    gb_stash_traced(regs, id, GB_EV_OPEN);
     return 0;
 }
 

@@ -59,6 +59,7 @@ struct gb_dest_val {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 16384);
     __type(key, struct gb_dest_key);
     __type(value, struct gb_dest_val);
@@ -77,6 +78,7 @@ struct {
  * close costs one lookup, not a walk of gb_dests. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 8192);
     __type(key, __u64);
     __type(value, __u64);
@@ -85,6 +87,7 @@ struct {
 /* Processes (tgid) that first used some gb_dests entry: only their exit walks gb_dests. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 8192);
     __type(key, __u32);
     __type(value, __u8);
@@ -408,11 +411,9 @@ static __noinline int gb_net_dgram_addr(struct gb_inflight* in, __u64 sk, __s64 
         __u8 one = 1;
         bpf_map_update_elem(&gb_dest_procs, &nv.tgid, &one, BPF_ANY);
     }
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(kind);
+    __u8* buf = gb_event_buf_or_lost(kind);
+    if (!buf)
         return 0;
-    }
     struct gb_net_event* ev = (struct gb_net_event*)buf;
     const __u32 data_off = sizeof(*ev);
     gb_net_begin(ev, kind, nr, ret, nv.fd, (struct sock*)sk);
@@ -527,11 +528,9 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
         return 0;
     }
 
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(kind);
+    __u8* buf = gb_event_buf_or_lost(kind);
+    if (!buf)
         return 0;
-    }
     struct gb_net_event* ev = (struct gb_net_event*)buf;
     const __u32 data_off = sizeof(*ev);
     __u32 pos = data_off;
@@ -584,18 +583,16 @@ static long gb_net_flush_one(struct bpf_map* map, struct gb_dest_key* key, struc
         return 0;
     __u64 count = v->count;
     if (count > 1) {
-        __u8* buf = gb_event_buf();
+        __u32 kind = key->dir ? GB_EV_RECVFROM : GB_EV_SENDTO;
+        __u8* buf = gb_event_buf_or_lost(kind);
         if (buf) {
             struct gb_net_event* ev = (struct gb_net_event*)buf;
             const __u32 data_off = sizeof(*ev);
-            __u32 kind = key->dir ? GB_EV_RECVFROM : GB_EV_SENDTO;
             gb_net_begin(ev, kind, v->syscall, GB_RET_UNKNOWN, v->fd, (struct sock*)key->sk);
             ev->count = count > 0xffffffffULL ? 0xffffffffU : (__u32)count;
             ev->flags |= GB_NET_TOTAL;
             __u32 pos = gb_sockaddr_bytes(buf, data_off, data_off, ev, key->addr, key->addrlen);
             gb_submit(ev, pos, kind);
-        } else {
-            gb_count_lost(key->dir ? GB_EV_RECVFROM : GB_EV_SENDTO);
         }
     }
     __u64 fk = ((__u64)v->tgid << 32) | (__u32)v->fd;

@@ -20,11 +20,9 @@ int BPF_PROG(gb_sched_fork, struct task_struct* parent, struct task_struct* chil
     if (bpf_map_update_elem(&gb_scope_pids, &child_tgid, &one, BPF_ANY) != 0)
         gb_count_lost(GB_EV_FORK); /* scope table full: the child is only followed by cgroup */
 
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(GB_EV_FORK);
+    __u8* buf = gb_event_buf_or_lost(GB_EV_FORK);
+    if (!buf)
         return 0;
-    }
     struct gb_fork_event* ev = (struct gb_fork_event*)buf;
     gb_fill_header_task(&ev->hdr, GB_EV_FORK, sizeof(*ev), parent);
     ev->child_pid = child_tgid;
@@ -56,11 +54,9 @@ int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linu
         at_flags = in->args[4];
     }
 
-    __u8* buf = gb_event_buf();
-    if (!buf) {
-        gb_count_lost(GB_EV_EXEC);
+    __u8* buf = gb_event_buf_or_lost(GB_EV_EXEC);
+    if (!buf)
         goto out;
-    }
     struct gb_exec_event* ev = (struct gb_exec_event*)buf;
     const __u32 data_off = sizeof(*ev);
     __u32 pos = data_off;
@@ -113,9 +109,7 @@ out:
 static __noinline int gb_process_sys_enter(struct pt_regs* regs, long id) {
     if (id != NR_EXECVE && id != NR_EXECVEAT)
         return 0;
-    if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
-        return 0;
-    gb_stash(regs, id, GB_EV_EXEC);
+    gb_stash_traced(regs, id, GB_EV_EXEC);
     return 0;
 }
 
@@ -191,15 +185,13 @@ int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
     if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
         return 0;
-    __u8* buf = gb_event_buf();
+    __u8* buf = gb_event_buf_or_lost(GB_EV_EXIT);
     if (buf) {
         struct gb_exit_event* ev = (struct gb_exit_event*)buf;
         gb_fill_header_task(&ev->hdr, GB_EV_EXIT, sizeof(*ev), task);
         ev->exit_code = BPF_CORE_READ(task, exit_code);
         ev->flags = group_dead ? GB_EXIT_GROUP_DEAD : 0;
         gb_submit(ev, sizeof(*ev), GB_EV_EXIT);
-    } else {
-        gb_count_lost(GB_EV_EXIT);
     }
     if (group_dead)
         bpf_map_delete_elem(&gb_scope_pids, &tgid);

@@ -96,6 +96,7 @@ struct {
  * has already removed the process from it. */
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, GB_MAX_SCOPE_PIDS);
     __type(key, __u32);
     __type(value, __u8);
@@ -194,11 +195,17 @@ static __always_inline __u64 gb_fd_key(__u32 tgid, long fd) {
     return ((__u64)tgid << 32) | (__u32)fd;
 }
 
-static __always_inline void gb_io_add(__u32 tgid, long fd, long bytes, bool write) {
+/* The totals of descriptor `fd` of process `tgid` when it is tracked (its key in *key), or NULL. */
+static __always_inline struct gb_fd_io* gb_fd_io_of(__u32 tgid, long fd, __u64* key) {
     if (fd < 0)
-        return;
-    __u64 key = gb_fd_key(tgid, fd);
-    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+        return NULL;
+    *key = gb_fd_key(tgid, fd);
+    return bpf_map_lookup_elem(&gb_fd_io_map, key);
+}
+
+static __always_inline void gb_io_add(__u32 tgid, long fd, long bytes, bool write) {
+    __u64 key;
+    struct gb_fd_io* io = gb_fd_io_of(tgid, fd, &key);
     if (!io)
         return;
     if (write) {
@@ -208,6 +215,14 @@ static __always_inline void gb_io_add(__u32 tgid, long fd, long bytes, bool writ
         __sync_fetch_and_add(&io->bytes_read, bytes);
         __sync_fetch_and_add(&io->reads, 1);
     }
+}
+
+/* `ret` bytes moved from descriptor `from` (read) to `to` (written); -1: no such side. */
+static __always_inline void gb_io_moved(__u32 tgid, long ret, long from, long to) {
+    if (ret <= 0)
+        return;
+    gb_io_add(tgid, from, ret, false);
+    gb_io_add(tgid, to, ret, true);
 }
 
 /* Emits the `close` record of one tracked descriptor of the current task (path resolved from its
@@ -238,10 +253,8 @@ __noinline int gb_cov_emit_close(__s32 fd, __u32 flags, struct gb_fd_io* io) {
 }
 
 static __always_inline void gb_close_tracked(struct task_struct* task, __u32 tgid, long fd) {
-    if (fd < 0)
-        return;
-    __u64 key = gb_fd_key(tgid, fd);
-    struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+    __u64 key;
+    struct gb_fd_io* io = gb_fd_io_of(tgid, fd, &key);
     if (!io)
         return;
     gb_cov_emit_close((__s32)fd, 0, io);
@@ -731,33 +744,24 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     case NR_READV:
     case NR_PREADV:
     case NR_PREADV2:
-        if (ret > 0)
-            gb_io_add(tgid, (int)regs->di, ret, false);
+        gb_io_moved(tgid, ret, (int)regs->di, -1);
         return 0;
     case NR_PWRITE64:
     case NR_PWRITEV:
     case NR_PWRITEV2:
-        if (ret > 0)
-            gb_io_add(tgid, (int)regs->di, ret, true);
+        gb_io_moved(tgid, ret, -1, (int)regs->di);
         return 0;
-    case NR_SENDFILE:
-        if (ret > 0) {
-            gb_io_add(tgid, (int)regs->di, ret, true);
-            gb_io_add(tgid, (int)regs->si, ret, false);
-        }
+    case NR_SENDFILE: /* out_fd, in_fd */
+        gb_io_moved(tgid, ret, (int)regs->si, (int)regs->di);
         return 0;
-    case NR_COPY_FILE_RANGE:
+    case NR_COPY_FILE_RANGE: /* fd_in, off_in, fd_out */
     case NR_SPLICE:
-        if (ret > 0) {
-            gb_io_add(tgid, (int)regs->di, ret, false);
-            gb_io_add(tgid, (int)regs->dx, ret, true);
-        }
+        gb_io_moved(tgid, ret, (int)regs->di, (int)regs->dx);
         return 0;
     case NR_WRITE:
     case NR_WRITEV: {
-        long fd = (int)regs->di;
-        __u64 key = gb_fd_key(tgid, fd);
-        struct gb_fd_io* io = bpf_map_lookup_elem(&gb_fd_io_map, &key);
+        __u64 key;
+        struct gb_fd_io* io = gb_fd_io_of(tgid, (int)regs->di, &key);
         if (io) { /* a tracked file, so not a socket */
             if (ret > 0) {
                 __sync_fetch_and_add(&io->bytes_written, ret);
@@ -874,6 +878,7 @@ struct gb_uring_pend {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC); /* off the hot path: allocated on demand, fast start-up */
     __uint(max_entries, 512); /* requests in flight at once; more are counted as lost */
     __type(key, __u64); /* struct io_kiocb * */
     __type(value, struct gb_uring_pend);
@@ -886,29 +891,6 @@ struct {
     __type(key, __u32);
     __type(value, struct gb_uring_pend);
 } gb_uring_zero SEC(".maps");
-
-/* Copies a kernel string into the pending record; returns the new pos. */
-static __always_inline __u32 gb_uring_kstr(__u8* rec, __u32 pos, __u32 data_off, struct gb_str* s,
-                                           const void* kptr) {
-    s->off = pos - data_off;
-    s->len = 0;
-    s->flags = 0;
-    s->pad = 0;
-    if (!kptr)
-        return pos;
-    if (pos > GB_URING_REC_MAX - GB_RAW_MAX) {
-        s->flags = GB_STR_PRESENT | GB_STR_TRUNCATED;
-        return pos;
-    }
-    long n = bpf_probe_read_kernel_str(rec + pos, GB_RAW_MAX, kptr);
-    if (n <= 0) {
-        s->flags = GB_STR_PRESENT | GB_STR_FAULT;
-        return pos;
-    }
-    s->flags = GB_STR_PRESENT;
-    s->len = n - 1;
-    return pos + (__u32)n;
-}
 
 static __always_inline const char* gb_filename(struct filename* f) {
     return f ? BPF_CORE_READ(f, name) : NULL;
@@ -1160,7 +1142,9 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
         e->path.off = 0;
         e->path.len = 0;
         e->path.flags = 0; /* filled at completion */
-        p->size = gb_uring_kstr(p->rec, data_off, data_off, &e->raw_path, gb_filename(BPF_CORE_READ(o, filename)));
+        p->size = gb_put_str_room(p->rec, data_off, data_off, &e->raw_path,
+                                  gb_filename(BPF_CORE_READ(o, filename)), GB_URING_REC_MAX - GB_RAW_MAX,
+                                  false);
         /* a fixed-file slot (file_slot != 0) installs no descriptor: path stays null */
         e->pad = BPF_CORE_READ(o, file_slot);
         return 0;

@@ -103,6 +103,9 @@ std::expected<child_process, fatal_error> launch(const launch_options& opts);
 
 struct recorder_options {
     std::size_t ringbuf_bytes = 16u << 20; // power of two
+    // Raw records waiting to be formatted are kept in memory up to this, then in an unlinked
+    // temporary file (docs/recording.md, "Draining and formatting").
+    std::size_t spool_memory_bytes = 64u << 20;
 };
 
 struct loss_counts {
@@ -137,9 +140,11 @@ public:
 
     // Attaches the programs; events are written to `out` from now on. `start_mono_ns` is ts = 0.
     void start(trace_writer& out, std::int64_t start_mono_ns);
-    // Consumes the ring buffer for up to timeout_ms; returns the number of records handled.
+    // The first call starts the drain and formatter threads (so no line is written before the
+    // caller's header); then waits timeout_ms and returns the number of records formatted since
+    // the last call.
     int poll(int timeout_ms);
-    // Consumes whatever is left without waiting.
+    // Returns once every record in the ring buffer now has been formatted and written.
     void drain();
     // Processes in scope (the kernel's scope set), used to know when a traced tree is gone.
     std::size_t scope_size() const;

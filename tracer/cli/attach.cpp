@@ -22,6 +22,7 @@ struct attach_args {
     bool follow = false;
     bool allow_loss = false;
     unsigned ringbuf_mb = 16;
+    unsigned spool_mb = 64;
     bool quiet = false;
 };
 
@@ -56,6 +57,10 @@ void register_attach(CLI::App& app) {
     cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));
+    cmd->add_option("--spool-mb", args->spool_mb,
+                    "Memory in MiB for records waiting to be written as JSON; more goes to a temporary file")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
     cmd->callback([args] {
         if (args->pids.empty() && args->cgroup.empty())
@@ -71,6 +76,7 @@ void register_attach(CLI::App& app) {
         if ((rb & (rb - 1)) != 0)
             throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
         o.recorder_opts.ringbuf_bytes = rb;
+        o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
         std::vector<pid_t> pids(args->pids.begin(), args->pids.end());
         auto res = record::attach_session(pids, args->cgroup, o);
         if (!args->quiet)

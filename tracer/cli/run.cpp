@@ -19,6 +19,7 @@ struct run_args {
     double timeout = 0;
     bool allow_loss = false;
     unsigned ringbuf_mb = 16;
+    unsigned spool_mb = 64;
     bool quiet = false;
     std::vector<std::string> command;
 };
@@ -54,6 +55,10 @@ void register_run(CLI::App& app) {
     cmd->add_option("--ringbuf-mb", args->ringbuf_mb, "Ring buffer size in MiB (power of two)")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));
+    cmd->add_option("--spool-mb", args->spool_mb,
+                    "Memory in MiB for records waiting to be written as JSON; more goes to a temporary file")
+        ->capture_default_str()
+        ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
     cmd->add_option("command", args->command, "The command to run, after --")->required();
     cmd->callback([args] {
@@ -67,6 +72,7 @@ void register_run(CLI::App& app) {
         if ((rb & (rb - 1)) != 0)
             throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
         o.recorder_opts.ringbuf_bytes = rb;
+        o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
         auto res = record::run_session(args->command, o);
         if (!args->quiet)
             fmt::print(stderr, "glassbox: {} events written to {} ({}, lost {})\n", res.events, res.trace_path,

@@ -1,30 +1,42 @@
 // The recorder (see include/glassbox/record.hpp): owns the BPF skeleton (RAII), sizes its maps,
 // checks privileges and kernel support with one clear error each, fills the scope maps, attaches
 // the programs, and turns ring buffer records into trace lines through the decoder.
-// Data path: BPF programs -> gb_events ring buffer -> here (ring_buffer__poll callback)
-// -> decoder -> trace_writer.
+// Data path: BPF programs -> gb_events ring buffer -> drain thread (ring_reader: copies raw
+// records, nothing else) -> spool -> formatter thread (decoder -> trace_writer, live view).
+// Splitting the two lets a burst run at the speed of the copy: the JSON catches up when CPU is
+// free.
 #include <glassbox/record.hpp>
 
 #include "glassbox_record_bpf.skel.h"
 #include "record/syscall_specs.hpp"
 #include "record/decode.hpp"
+#include "record/ring_reader.hpp"
+#include "record/spool.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <optional>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <thread>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace glassbox::record {
+
+void use_fast_vmlinux_btf(); // vmlinux_btf.cpp
 
 namespace {
 
@@ -71,42 +83,145 @@ void check_environment() {
 struct skel_deleter {
     void operator()(glassbox_record_bpf* s) const { glassbox_record_bpf__destroy(s); }
 };
-struct rb_deleter {
-    void operator()(ring_buffer* r) const { ring_buffer__free(r); }
-};
 
 } // namespace
 
 struct recorder::impl {
     std::unique_ptr<glassbox_record_bpf, skel_deleter> skel;
-    std::unique_ptr<ring_buffer, rb_deleter> rb;
     std::unique_ptr<decoder> dec;
+    std::unique_ptr<spool> sp;
+    std::optional<ring_reader> reader;
+    std::size_t spool_memory = 64u << 20;
     trace_writer* out = nullptr;
     std::function<void(const event_view&)> on_event;
-    std::uint64_t records = 0;
-    std::uint64_t decode_errors = 0;
+    std::atomic<std::uint64_t> records{0};
+    std::atomic<std::uint64_t> decode_errors{0};
     int ncpus = 1;
     std::string human;
     json_line line;
     // Executables of the processes put in scope before start (attach targets), read while they
     // are certainly alive: the decoder may see their first record after they are gone.
     std::vector<std::pair<std::uint32_t, std::optional<std::string>>> seeded_exe;
-    // Guards the decoder and the writer calls: enforcement appends lines from its own thread.
-    std::mutex mu;
+    // Guards the decoder and the writer calls: the formatter thread, and enforcement appending
+    // lines from its own thread.
+    mutable std::mutex mu;
 
-    static int on_sample(void* ctx, void* data, size_t size) {
-        auto* self = static_cast<impl*>(ctx);
-        self->handle(std::span<const std::uint8_t>(static_cast<const std::uint8_t*>(data), size));
-        return 0;
+    // The two threads (started by the first poll(), after the trace header is written).
+    std::thread drainer;
+    std::thread formatter;
+    std::atomic<bool> stop{false};
+    // drain(): request generation, and the last generation the drain thread completed a full
+    // ring consume for.
+    std::atomic<std::uint64_t> drain_req{0};
+    std::uint64_t drain_done = 0; // under drain_mu
+    std::mutex drain_mu;
+    std::condition_variable drain_cv;
+    std::uint64_t polled_records = 0; // poll()'s last view of `records`
+    std::uint64_t view_errors = 0;    // formatter thread only
+    pid_t formatter_tid = 0; // under drain_mu
+    bool ending = false;     // under drain_mu: drain() was called, format at normal priority
+
+    ~impl() { stop_threads(); }
+
+    void drain_loop() {
+        std::uint64_t done = 0;
+        while (!stop.load(std::memory_order_relaxed)) {
+            // Sleep unless drain() is waiting for a pass. The BPF side wakes us only when a
+            // backlog builds up (GB_WAKEUP_BYTES); otherwise the timeout paces the passes.
+            if (drain_req.load(std::memory_order_acquire) == done) {
+                reader->wait(10);
+            }
+            // A request made from here on is answered by the next pass.
+            std::uint64_t gen = drain_req.load(std::memory_order_acquire);
+            reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
+            sp->publish();
+            done = gen;
+            std::lock_guard lock(drain_mu);
+            drain_done = gen;
+            drain_cv.notify_all();
+        }
+    }
+
+    void format_loop() {
+        for (;;) {
+            sp->consume(50, [this](std::span<const std::uint8_t> rec) {
+                try {
+                    handle(rec);
+                } catch (const std::exception& e) {
+                    // A live view that cannot print (closed stderr) must not end the recording.
+                    if (view_errors++ < 3)
+                        spdlog::error("handling a record failed: {}", e.what());
+                }
+            });
+            if (stop.load(std::memory_order_acquire) && sp->empty())
+                break;
+        }
+    }
+
+    void start_threads() {
+        if (drainer.joinable())
+            return;
+        // The threads take no signals (the session reads them from a signalfd in the main
+        // thread): block everything while they are created, so they inherit that mask.
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        bool live = static_cast<bool>(on_event);
+        drainer = std::thread([this] { drain_loop(); });
+        formatter = std::thread([this, live] {
+            // Without a live view nobody waits for the lines: format with the CPU the traced
+            // command leaves over (the raw records are safe in the spool meanwhile).
+            {
+                std::lock_guard lock(drain_mu);
+                if (!live && !ending)
+                    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+                formatter_tid = ::gettid();
+            }
+            format_loop();
+        });
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
+
+    void stop_threads() {
+        if (!drainer.joinable())
+            return;
+        stop.store(true, std::memory_order_release);
+        reader->wake();
+        drainer.join();
+        sp->publish();
+        sp->wake();
+        formatter.join();
+    }
+
+    // Every record in the ring now is formatted when this returns.
+    void drain_all() {
+        start_threads();
+        // The recording is ending and waits for the lines: format at normal priority now (on a
+        // busy machine nice 19 would make the end wait for everyone else's work).
+        {
+            std::lock_guard lock(drain_mu);
+            ending = true;
+            if (formatter_tid)
+                ::setpriority(PRIO_PROCESS, static_cast<id_t>(formatter_tid), 0);
+        }
+        std::uint64_t gen = drain_req.fetch_add(1, std::memory_order_acq_rel) + 1;
+        reader->wake(); // the pass after this request need not wait for its timeout
+        {
+            std::unique_lock lock(drain_mu);
+            drain_cv.wait(lock, [&] { return drain_done >= gen; });
+        }
+        std::uint64_t target = sp->published();
+        while (!sp->wait_consumed(target, 1000))
+            spdlog::debug("waiting for the formatter to catch up");
     }
 
     void handle(std::span<const std::uint8_t> rec) {
         std::lock_guard lock(mu);
-        ++records;
+        records.fetch_add(1, std::memory_order_relaxed);
         line.clear(); // one buffer for every record: no allocation per event
         auto r = dec->decode(rec, line, human);
         if (!r) {
-            if (decode_errors++ < 10)
+            if (decode_errors.fetch_add(1, std::memory_order_relaxed) < 10)
                 spdlog::warn("skipping a malformed kernel record: {}", r.error().message);
             return;
         }
@@ -133,6 +248,7 @@ recorder::~recorder() = default;
 
 std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     check_environment();
+    use_fast_vmlinux_btf();
     libbpf_set_print(libbpf_to_spdlog);
     auto p = std::make_unique<impl>();
     p->skel.reset(glassbox_record_bpf__open());
@@ -146,6 +262,7 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     if (rb < 4096 || (rb & (rb - 1)) != 0)
         throw fatal_error(exit_code::usage, "the ring buffer size must be a power of two of at least 4 KiB");
     bpf_map__set_max_entries(p->skel->maps.gb_events, static_cast<__u32>(rb));
+    p->spool_memory = opts.spool_memory_bytes;
     bpf_map__set_max_entries(p->skel->maps.gb_event_scratch, static_cast<__u32>(p->ncpus));
     bpf_map__set_max_entries(p->skel->maps.gb_path_scratch, static_cast<__u32>(p->ncpus));
     if (int err = glassbox_record_bpf__load(p->skel.get()); err != 0)
@@ -196,10 +313,15 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
     impl_->dec->want_human(static_cast<bool>(impl_->on_event));
     for (auto& [pid, exe] : impl_->seeded_exe)
         impl_->dec->set_exe(pid, exe);
-    impl_->rb.reset(ring_buffer__new(bpf_map__fd(impl_->skel->maps.gb_events), impl::on_sample,
-                                     impl_.get(), nullptr));
-    if (!impl_->rb)
-        throw fatal_error(exit_code::environment, fmt::format("cannot open the ring buffer: {}", std::strerror(errno)));
+    std::string dir = out.path();
+    auto slash = dir.rfind('/');
+    dir = slash == std::string::npos ? std::string(".") : dir.substr(0, slash == 0 ? 1 : slash);
+    impl_->sp = std::make_unique<spool>(dir, impl_->spool_memory);
+    auto reader = ring_reader::open(bpf_map__fd(impl_->skel->maps.gb_events),
+                                    bpf_map__max_entries(impl_->skel->maps.gb_events));
+    if (!reader)
+        throw fatal_error(exit_code::environment, reader.error().message);
+    impl_->reader.emplace(std::move(*reader));
     if (int err = glassbox_record_bpf__attach(impl_->skel.get()); err != 0)
         throw fatal_error(exit_code::environment,
                           fmt::format("cannot attach glassbox's BPF programs to the tracepoints: {}",
@@ -207,19 +329,19 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
 }
 
 int recorder::poll(int timeout_ms) {
-    // The BPF side wakes us only when a backlog builds up (GB_WAKEUP_BYTES): after the wait,
-    // consume whatever arrived without a wakeup.
-    int n = ring_buffer__poll(impl_->rb.get(), timeout_ms);
-    if (n < 0 && n != -EINTR)
-        spdlog::warn("reading the ring buffer failed: {}", std::strerror(-n));
-    int m = ring_buffer__consume(impl_->rb.get());
-    return (n < 0 ? 0 : n) + (m < 0 ? 0 : m);
+    // The threads do the work; the caller's loop only needs the pace and the count.
+    impl_->start_threads();
+    if (timeout_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    std::uint64_t now = impl_->records.load(std::memory_order_relaxed);
+    auto n = static_cast<int>(now - impl_->polled_records);
+    impl_->polled_records = now;
+    return n;
 }
 
 void recorder::drain() {
-    if (impl_->rb)
-        while (ring_buffer__consume(impl_->rb.get()) > 0) {
-        }
+    if (impl_->reader)
+        impl_->drain_all();
 }
 
 std::size_t recorder::scope_size() const {
@@ -291,18 +413,33 @@ loss_counts recorder::lost() const {
         lc.by_type["recursion"] += misses;
     }
     // Records that reached user space but could not be decoded are lost evidence as well.
-    if (impl_->decode_errors) {
-        lc.total += impl_->decode_errors;
-        lc.by_type["malformed"] += impl_->decode_errors;
+    if (std::uint64_t bad = impl_->decode_errors.load()) {
+        lc.total += bad;
+        lc.by_type["malformed"] += bad;
+    }
+    // Spooled records that could not be read back from the temporary file.
+    if (std::uint64_t gone = impl_->sp ? impl_->sp->lost_records() : 0) {
+        lc.total += gone;
+        lc.by_type["spool"] += gone;
     }
     return lc;
 }
 
-std::uint64_t recorder::truncated_paths() const { return impl_->dec ? impl_->dec->truncated_paths() : 0; }
-std::uint64_t recorder::truncated_argv() const { return impl_->dec ? impl_->dec->truncated_argv() : 0; }
-std::uint64_t recorder::records() const { return impl_->records; }
-std::int64_t recorder::last_ts() const { return impl_->dec ? impl_->dec->last_ts() : 0; }
+std::uint64_t recorder::truncated_paths() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->dec ? impl_->dec->truncated_paths() : 0;
+}
+std::uint64_t recorder::truncated_argv() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->dec ? impl_->dec->truncated_argv() : 0;
+}
+std::uint64_t recorder::records() const { return impl_->records.load(); }
+std::int64_t recorder::last_ts() const {
+    std::lock_guard lock(impl_->mu);
+    return impl_->dec ? impl_->dec->last_ts() : 0;
+}
 void recorder::on_event(std::function<void(const event_view&)> cb) {
+    std::lock_guard lock(impl_->mu);
     impl_->on_event = std::move(cb);
     if (impl_->dec)
         impl_->dec->want_human(static_cast<bool>(impl_->on_event));

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -27,12 +28,14 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // SIGINT/SIGTERM/SIGHUP arrive through a signalfd polled by the loop (no handler, no global).
+// SIGCHLD too, only to wake the loop at once when a child ends (launch() resets the mask of the
+// traced command, so it does not inherit any of this).
 class signal_watch {
 public:
     signal_watch() {
         sigset_t set;
         sigemptyset(&set);
-        for (int s : {SIGINT, SIGTERM, SIGHUP})
+        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD})
             sigaddset(&set, s);
         ::sigprocmask(SIG_BLOCK, &set, &old_);
         fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -44,12 +47,19 @@ public:
     }
     signal_watch(const signal_watch&) = delete;
     signal_watch& operator=(const signal_watch&) = delete;
-    // The signal received since the last call, or 0.
+    // The ending signal received since the last call, or 0 (SIGCHLD only wakes wait()).
     int take() {
         signalfd_siginfo si{};
-        if (fd_ >= 0 && ::read(fd_, &si, sizeof(si)) == sizeof(si))
-            return static_cast<int>(si.ssi_signo);
+        while (fd_ >= 0 && ::read(fd_, &si, sizeof(si)) == sizeof(si))
+            if (si.ssi_signo != SIGCHLD)
+                return static_cast<int>(si.ssi_signo);
         return 0;
+    }
+    // Waits up to timeout_ms for a signal (not consumed: take() reads it).
+    void wait(int timeout_ms) {
+        pollfd p{fd_, POLLIN, 0};
+        if (fd_ >= 0)
+            ::poll(&p, 1, timeout_ms);
     }
 
 private:
@@ -178,10 +188,9 @@ void kill_scope(const cgroup_dir& cg, recorder& rec) {
 }
 
 void finish_trace(trace_writer& w, recorder& rec, const loop_state& st, session_result& res) {
+    // Every traced process is gone (or the kill deadline passed): their records were put on the
+    // ring by their own syscalls and exit, before they could be reaped. Format all of them.
     rec.drain();
-    // Let the last records of exiting processes arrive.
-    for (int i = 0; i < 3; ++i)
-        rec.poll(10);
     loss_counts lost = rec.lost();
     auto s = make_summary(rec, st, lost);
     // The summary's duration: now, not the last record's ts.
@@ -279,7 +288,9 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     std::optional<clock::time_point> kill_deadline;
     for (;;) {
-        rec->poll(20);
+        signals.wait(20);
+        int sig = signals.take(); // also empties the signalfd of SIGCHLDs, or wait() would spin
+        rec->poll(0);
         reap(root, st, root_done);
         if (opts.on_tick)
             opts.on_tick();
@@ -290,7 +301,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
                 break;
             continue;
         }
-        if (int sig = signals.take()) {
+        if (sig) {
             spdlog::info("received signal {}: ending the recording", sig);
             st.ended_by = "signal";
         } else if (clock::now() >= deadline) {
@@ -360,7 +371,8 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     loop_state st;
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     for (;;) {
-        rec->poll(20);
+        signals.wait(20);
+        rec->poll(0);
         if (opts.on_tick)
             opts.on_tick();
         progress.update(writer->events());
