@@ -777,6 +777,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     sandbox_result res;
     std::vector<violation> derived;
     std::mutex derived_mu;
+    // The root command's pidfd: readable once it has exited (see on_tick).
+    unique_fd root_pidfd;
 
     auto kill_fn = [this, &session_cgroup] {
         if (!session_cgroup.empty())
@@ -807,6 +809,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             rec = &r;
         }
         res.root_pid = child ? child->pid() : 0;
+        if (child)
+            root_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, child->pid(), 0)));
         session_cgroup = child ? cgroup_of(child->pid()) : std::string();
         res.cgroup = session_cgroup;
         if (st_->net && !session_cgroup.empty()) {
@@ -869,6 +873,22 @@ sandbox_result sandbox::run_recorded(const std::string& out,
         });
     };
     so.on_tick = [&] {
+        // Violations derived from trace events reach `derived` when the recorder formats those
+        // events, on its own thread and possibly later than this tick. The session ends (and
+        // writes the summary) as soon as the root is reaped and the cgroup is empty, formatting
+        // what is left without calling us again: so once the root has exited, every tick first
+        // has the recorder format everything on the ring, so that the violations those events
+        // give are in the trace before the summary. (The loop only ends after a tick that saw
+        // the root gone, since it reaps the root before calling us.)
+        if (pollfd pf{root_pidfd.get(), POLLIN, 0}; root_pidfd && poll(&pf, 1, 0) > 0) {
+            record::recorder* r = nullptr;
+            {
+                std::lock_guard lk(sink_mu);
+                r = rec;
+            }
+            if (r)
+                r->drain();
+        }
         std::vector<violation> batch;
         {
             std::lock_guard lk(derived_mu);
@@ -897,6 +917,17 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     {
         std::lock_guard lk(sink_mu);
         rec = nullptr; // the recorder is gone: violations from here on only reach the tally
+    }
+    // Events a process left just as the session ended (after the last tick's drain) are
+    // formatted by the session's own final drain: their violations can no longer be written
+    // into the finished trace. Say so, and count them.
+    if (std::lock_guard lk(derived_mu); !derived.empty()) {
+        spdlog::warn("{} violation(s) derived from the last events could not be written into the trace: "
+                     "`glassbox check` on it finds them",
+                     derived.size());
+        for (const auto& v : derived)
+            sink(v);
+        derived.clear();
     }
     shutdown(st_->sock_parent, SHUT_RDWR);
     if (receiver.joinable())
