@@ -56,6 +56,29 @@ std::optional<violation> violation_from_event(const nlohmann::json& ev, const po
         v.what = fmt::format("open {} for {}", p, acc);
         return v;
     }
+    if (type == "bind") {
+        // A filesystem unix socket: Landlock's MAKE_SOCK decides (network.bind unix rules); inet
+        // binds are judged and reported by the cgroup programs.
+        std::string p = path_of("path", "raw_path");
+        if (s(ev, "family") != "unix" || p.empty() || ev.contains("abstract"))
+            return std::nullopt;
+        if (complain) {
+            profile::endpoint e;
+            e.proto = "unix";
+            e.path = p;
+            if (ret < 0 || !pol.prof || pol.prof->match_bind(e))
+                return std::nullopt;
+        } else if (!refused) {
+            return std::nullopt;
+        }
+        v.section = "network.bind";
+        v.path = p;
+        v.protocol = "unix";
+        v.what = fmt::format("bind unix {}", p);
+        if (v.syscall.empty())
+            v.syscall = "bind";
+        return v;
+    }
     std::uint32_t need = 0;
     std::string section, p;
     if (type == "unlink" || type == "rmdir") {

@@ -53,9 +53,9 @@ std::uint64_t rights_for(std::uint32_t access) {
     std::uint64_t r = 0;
     if (access & acc_read)
         r |= ll_read_file | ll_read_dir | ll_ioctl_dev;
+    // Not MAKE_SOCK: a socket file is made by bind(), which network.bind governs (unix_bind).
     if (access & acc_write)
-        r |= ll_write_file | ll_truncate | ll_make_reg | ll_make_dir | ll_make_sym | ll_make_sock |
-             ll_make_fifo | ll_ioctl_dev;
+        r |= ll_write_file | ll_truncate | ll_make_reg | ll_make_dir | ll_make_sym | ll_make_fifo | ll_ioctl_dev;
     if (access & acc_exec)
         r |= ll_execute | ll_read_file; // the kernel opens the executable for reading to exec it
     if (access & acc_remove)
@@ -242,6 +242,24 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bo
             grant(anchor, rights);
             plan.imprecise = true;
         }
+    }
+
+    // network.bind "unix PATH": bind() creates the socket file, which Landlock allows with
+    // MAKE_SOCK on the directory it is made in (there is no finer grant: the file does not exist
+    // before). A rule finer than a directory therefore allows any socket name in that directory.
+    for (const auto& pattern : pol.unix_bind) {
+        const bool exact =
+            pattern.ends_with("/**") && !glob_has_wildcard(pattern.substr(0, pattern.size() - 3));
+        std::string dir = exact ? pattern.substr(0, pattern.size() - 3) : glob_anchor(pattern);
+        if (!exact && dir == pattern) // an exact socket path: its directory
+            dir.resize(dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+        if (dir.empty())
+            dir.push_back('/');
+        grant(dir, ll_make_sock & handled);
+        if (!exact)
+            plan.notes.push_back(fmt::format("unix bind rule '{}': Landlock lets the command bind any socket name "
+                                             "in {} (a directory is the finest grant for a file not yet made)",
+                                             pattern, dir));
     }
 
     for (auto& [path, rights] : grants) {

@@ -68,6 +68,9 @@ struct policy {
     // Unix socket address globs the command may connect/send to: brace-free alternatives, an
     // abstract name written "@name".
     std::vector<std::string> unix_connect;
+    // Filesystem unix socket path globs the command may bind (network.bind "unix PATH"): the
+    // socket file bind() creates. Landlock's MAKE_SOCK is granted only for them.
+    std::vector<std::string> unix_bind;
     // network.dns name patterns, lower case, no trailing dot.
     std::vector<std::string> dns;
     std::set<std::string> privileged;      // allowed privileged operations (trace `priv` op names)

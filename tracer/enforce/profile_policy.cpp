@@ -67,9 +67,16 @@ void add_endpoints(policy& pol, const std::vector<profile::endpoint_rule>& rules
                 bool abstract = e.type == profile::endpoint_pattern::kind::unix_abstract;
                 for (const auto& alt : e.name->alternatives())
                     pol.unix_connect.push_back(abstract ? "@" + alt : alt);
+            } else if (dir == net_rule::direction::bind && e.name &&
+                       e.type == profile::endpoint_pattern::kind::unix_path) {
+                for (const auto& alt : e.name->alternatives())
+                    pol.unix_bind.push_back(alt);
+            } else if (dir == net_rule::direction::bind) {
+                notes.push_back(fmt::format("network rule '{}': binding abstract unix names is not restricted "
+                                            "(only filesystem socket paths are, by Landlock)",
+                                            e.text()));
             } else if (dir != net_rule::direction::connect) {
-                notes.push_back(fmt::format("network rule '{}': unix sockets are judged on connect/sendto "
-                                            "only (bind and accept of unix sockets are not restricted)",
+                notes.push_back(fmt::format("network rule '{}': accept of unix sockets is not restricted",
                                             e.text()));
             }
             break;

@@ -242,7 +242,8 @@ const mechanism_report& sandbox::prepare() {
             // cgroup section below loads the backstop this needs, or falls back.
             st_->supervise_exec = plan->exec_imprecise;
             r.enforced.push_back(fmt::format("Landlock ABI {}: file rules (read, write, exec, remove, refer) on the "
-                                             "hierarchies and files they name",
+                                             "hierarchies and files they name; unix socket files made by bind() "
+                                             "only in the directories of network.bind unix rules",
                                              plan->abi));
             for (auto& n : plan->notes)
                 r.notes.push_back(n);
@@ -823,7 +824,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             if (!ev.json || ev.type == "violation")
                 return;
             static constexpr std::string_view kinds[] = {"exec", "open", "unlink", "rmdir", "mkdir",
-                                                         "mknod", "rename", "link"};
+                                                         "mknod", "rename", "link", "bind"};
             if (std::find(std::begin(kinds), std::end(kinds), ev.type) == std::end(kinds))
                 return;
             if (!ev.failed && opts_.run_mode != mode::complain)

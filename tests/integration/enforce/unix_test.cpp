@@ -1,7 +1,8 @@
 // Root integration tests for unix socket rules (network.connect "unix PATH" / "unix @NAME"):
 // the cgroup AF_UNIX connect/sendmsg programs judge the kernel's copy of the address; allowed
 // sockets are reached, others refused with EPERM and recorded, relative paths and "." / ".."
-// components refused, in enforce and complain mode.
+// components refused, in enforce and complain mode. Binding a filesystem unix socket is allowed
+// only where network.bind has a unix rule (Landlock MAKE_SOCK), even in writable directories.
 #include "enforce_helpers.hpp"
 
 #include <catch2/catch.hpp>
@@ -100,6 +101,62 @@ TEST_CASE("unix socket rules: allowed paths are reached, others refused in the k
             CHECK(seen["@glassbox-enf-other-" + tag] == "connect");
             CHECK(seen[d + "/sock/log.sock"] == "sendmsg");
             CHECK(seen["agent-1.sock"] == "connect");
+        }
+    }
+}
+
+TEST_CASE("unix bind: socket files are made only where network.bind allows, even in writable directories",
+          "[enforce][net][unix]") {
+    require_root();
+    scratch s;
+    const std::string d = s.dir;
+    const std::string tag = std::to_string(getpid());
+    for (const char* mode : {"enforce", "complain"}) {
+        DYNAMIC_SECTION("mode " << mode) {
+            bool complain = std::string(mode) == "complain";
+            for (const char* sub : {"/bindok", "/other", "/tree/sub"}) {
+                std::filesystem::remove_all(d + sub);
+                std::filesystem::create_directories(d + sub);
+            }
+            // The whole scratch directory is writable: before, that alone let bind() make sockets.
+            std::string net = "network:\n  bind: [\"unix " + d + "/bindok/*.sock\", \"unix " + d +
+                              "/tree/**\", \"unix @glassbox-enf-bind-*\"]\n  sockets: [unix/stream]\n";
+            auto r = run_enforce(s, base_profile(", " + d + "/**", net, "[" + d + "/**]"), {"--mode", mode},
+                                 {"unix_bind", d + "/bindok/a.sock",      // rule's directory: allowed
+                                  "unix_bind", d + "/other/b.sock",       // writable, no bind rule
+                                  "unix_bind", d + "/tree/sub/c.sock",    // subtree rule
+                                  "unix_bind", "@glassbox-enf-bind-" + tag}); // abstract: not restricted
+            INFO(r.err);
+            INFO(r.out);
+            REQUIRE(r.exit_code() == 0);
+            auto b = r.results("unix_bind");
+            REQUIRE(b.size() == 4);
+            CHECK(b[0] == "ok");
+            CHECK(b[1] == (complain ? "ok" : "EACCES"));
+            CHECK(b[2] == "ok");
+            CHECK(b[3] == "ok");
+            // From outside: the refused socket file was never made.
+            CHECK(std::filesystem::exists(d + "/bindok/a.sock"));
+            CHECK(std::filesystem::exists(d + "/other/b.sock") == complain);
+            CHECK(std::filesystem::exists(d + "/tree/sub/c.sock"));
+            if (!complain) {
+                CHECK(r.err.find("unix socket files made by bind() only in the directories of network.bind") !=
+                      std::string::npos);
+                CHECK(r.err.find("unix bind rule '" + d + "/bindok/*.sock': Landlock lets the command bind any "
+                                 "socket name in " + d + "/bindok") != std::string::npos);
+            }
+            int binds = 0;
+            for (const auto& v : r.violations()) {
+                if (v.value("section", "") != "network.bind")
+                    continue;
+                ++binds;
+                CHECK(v["path"] == d + "/other/b.sock");
+                CHECK(v["protocol"] == "unix");
+                CHECK(v["syscall"] == "bind");
+                CHECK(v["mechanism"] == (complain ? "trace" : "landlock"));
+                CHECK(v["action"] == (complain ? "allowed" : "denied"));
+            }
+            CHECK(binds == 1);
         }
     }
 }

@@ -40,7 +40,7 @@ processes:
   exec: [/usr/bin/cat]
 network:
   connect: ["tcp 10.0.0.0/8:443", "udp [2001:db8::/32]:53", "tcp *:80", "unix /run/a.sock"]
-  bind: ["tcp 127.0.0.1:8080-8090"]
+  bind: ["tcp 127.0.0.1:8080-8090", "unix /run/{a,b}/*.sock", "unix @agent-*"]
 )");
     REQUIRE(p);
     std::vector<std::string> notes;
@@ -56,6 +56,12 @@ network:
     CHECK(pol.file_allows("/usr/bin/cat", acc_exec));
     CHECK_FALSE(pol.file_allows("/usr/bin/id", acc_exec));
     CHECK(pol.unix_connect.size() == 1);
+    // Filesystem unix bind rules (one per brace alternative) go to Landlock; abstract ones are noted.
+    CHECK(pol.unix_bind == std::vector<std::string>{"/run/a/*.sock", "/run/b/*.sock"});
+    int abstract_notes = 0;
+    for (const auto& n : notes)
+        abstract_notes += n.find("'unix @agent-*': binding abstract unix names is not restricted") != std::string::npos;
+    CHECK(abstract_notes == 1);
 
     auto a4 = [](const char* s) { return parse_cidr(s)->first; };
     using d = net_rule::direction;
