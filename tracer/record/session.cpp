@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <poll.h>
 #include <sys/signalfd.h>
 #include <sys/utsname.h>
@@ -187,10 +188,16 @@ void kill_scope(const cgroup_dir& cg, recorder& rec) {
             ::kill(p, SIGKILL);
 }
 
-void finish_trace(trace_writer& w, recorder& rec, const loop_state& st, session_result& res) {
+void finish_trace(trace_writer& w, recorder& rec, const loop_state& st, session_result& res,
+                  const std::function<void()>& on_tick) {
     // Every traced process is gone (or the kill deadline passed): their records were put on the
     // ring by their own syscalls and exit, before they could be reaped. Format all of them.
     rec.drain();
+    // Formatting runs on its own thread, so the last records may have been formatted after the
+    // loop's last tick: give the caller one more (enforcement appends the violations it derived
+    // from them there) before the summary closes the trace.
+    if (on_tick)
+        on_tick();
     loss_counts lost = rec.lost();
     auto s = make_summary(rec, st, lost);
     // The summary's duration: now, not the last record's ts.
@@ -317,7 +324,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     }
     reap(root, st, root_done);
     session_result res;
-    finish_trace(*writer, *rec, st, res);
+    finish_trace(*writer, *rec, st, res, opts.on_tick);
     warn_loss(res.lost);
     return res;
 }
@@ -391,7 +398,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         }
     }
     session_result res;
-    finish_trace(*writer, *rec, st, res);
+    finish_trace(*writer, *rec, st, res, opts.on_tick);
     warn_loss(res.lost);
     return res;
 }
