@@ -872,23 +872,28 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             }
         });
     };
-    so.on_tick = [&] {
-        // Violations derived from trace events reach `derived` when the recorder formats those
-        // events, on its own thread and possibly later than this tick. The session ends (and
-        // writes the summary) as soon as the root is reaped and the cgroup is empty, formatting
-        // what is left without calling us again: so once the root has exited, every tick first
-        // has the recorder format everything on the ring, so that the violations those events
-        // give are in the trace before the summary. (The loop only ends after a tick that saw
-        // the root gone, since it reaps the root before calling us.)
-        if (pollfd pf{root_pidfd.get(), POLLIN, 0}; root_pidfd && poll(&pf, 1, 0) > 0) {
-            record::recorder* r = nullptr;
-            {
-                std::lock_guard lk(sink_mu);
-                r = rec;
-            }
-            if (r)
-                r->drain();
-        }
+    // Once the sandbox is empty (root exited, cgroup unpopulated, no traced process left) no new
+    // violation can arise. The first tick that sees it finishes the trace's enforcement part:
+    // the network reports still on their ring are consumed, the recorder formats every record on
+    // its ring (violations derived from those events land in `derived`, on its thread), all of
+    // it is appended, and then the trace is closed to us: the session writes the summary and
+    // destroys the recorder after its last tick, and nothing may append to it then (the network
+    // and supervisor threads used to, racing the summary and the recorder's destruction).
+    bool sealed = false;
+    auto sandbox_empty = [&](record::recorder& r) {
+        pollfd pf{root_pidfd.get(), POLLIN, 0};
+        if (!root_pidfd || poll(&pf, 1, 0) <= 0 || r.scope_size() != 0)
+            return false;
+        if (session_cgroup.empty())
+            return true;
+        std::ifstream ev(session_cgroup + "/cgroup.events");
+        std::string line;
+        while (std::getline(ev, line))
+            if (line == "populated 1")
+                return false;
+        return true;
+    };
+    auto flush_derived = [&] {
         std::vector<violation> batch;
         {
             std::lock_guard lk(derived_mu);
@@ -899,6 +904,24 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             if (opts_.run_mode == mode::kill)
                 kill_fn();
         }
+    };
+    so.on_tick = [&] {
+        record::recorder* r = nullptr;
+        {
+            std::lock_guard lk(sink_mu);
+            r = rec;
+        }
+        if (!sealed && r && sandbox_empty(*r)) {
+            if (st_->net)
+                st_->net->stop(); // consumes what is left on its ring first
+            r->drain();
+            flush_derived();
+            std::lock_guard lk(sink_mu);
+            rec = nullptr; // from here on violations only reach the tally
+            sealed = true;
+            return;
+        }
+        flush_derived();
     };
 
     record::session_result sr;
