@@ -5,16 +5,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace glassbox::record {
 
 namespace {
-constexpr std::size_t max_free_buffers = 8;
 
 // pwrite/pread of all n bytes at off (retrying short transfers and EINTR).
 template <class Buf, class Op>
@@ -41,9 +43,95 @@ bool read_all(int fd, std::uint8_t* p, std::size_t n, std::uint64_t off) {
 }
 } // namespace
 
+namespace {
+constexpr std::size_t huge_page = 2u << 20;
+}
+
+chunk_buf::chunk_buf(std::size_t capacity) {
+    std::size_t page = 4096;
+    capacity = (capacity + page - 1) & ~(page - 1);
+    bool huge = capacity >= huge_page;
+    if (huge)
+        capacity = (capacity + huge_page - 1) & ~(huge_page - 1);
+    // Over-allocate by one huge page so that an aligned start exists inside the mapping.
+    std::size_t len = capacity + (huge ? huge_page : 0);
+    void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        throw std::bad_alloc();
+    map_ = m;
+    map_len_ = len;
+    auto addr = reinterpret_cast<std::uintptr_t>(m);
+    if (huge) {
+        addr = (addr + huge_page - 1) & ~(static_cast<std::uintptr_t>(huge_page) - 1);
+        ::madvise(reinterpret_cast<void*>(addr), capacity, MADV_HUGEPAGE); // a hint: fine if refused
+    }
+    base_ = reinterpret_cast<std::uint8_t*>(addr);
+    capacity_ = capacity;
+}
+
+chunk_buf::~chunk_buf() { release(); }
+
+void chunk_buf::release() {
+    if (map_)
+        ::munmap(map_, map_len_);
+    map_ = nullptr;
+    base_ = nullptr;
+    map_len_ = size_ = capacity_ = 0;
+}
+
+chunk_buf::chunk_buf(chunk_buf&& o) noexcept
+    : base_(o.base_), map_(o.map_), map_len_(o.map_len_), size_(o.size_), capacity_(o.capacity_) {
+    o.map_ = nullptr;
+    o.base_ = nullptr;
+    o.map_len_ = o.size_ = o.capacity_ = 0;
+}
+
+chunk_buf& chunk_buf::operator=(chunk_buf&& o) noexcept {
+    if (this != &o) {
+        release();
+        base_ = o.base_;
+        map_ = o.map_;
+        map_len_ = o.map_len_;
+        size_ = o.size_;
+        capacity_ = o.capacity_;
+        o.map_ = nullptr;
+        o.base_ = nullptr;
+        o.map_len_ = o.size_ = o.capacity_ = 0;
+    }
+    return *this;
+}
+
+void chunk_buf::resize(std::size_t n) {
+    if (n > capacity_) {
+        chunk_buf bigger(std::max(n, capacity_ * 2));
+        if (size_)
+            std::memcpy(bigger.data(), base_, size_);
+        *this = std::move(bigger);
+    }
+    size_ = n;
+}
+
+namespace {
+// Faults the chunk's pages in now, on the thread that can afford it (see chunk_buf).
+void touch(chunk_buf& b) {
+    for (std::size_t i = 0; i < b.capacity(); i += 4096)
+        b.data()[i] = 0;
+}
+} // namespace
+
 spool::spool(std::string spill_dir, std::size_t memory_limit, std::size_t chunk_bytes)
-    : spill_dir_(std::move(spill_dir)), memory_limit_(memory_limit), chunk_bytes_(chunk_bytes) {
-    cur_ = take_buffer();
+    : spill_dir_(std::move(spill_dir)), memory_limit_(memory_limit), chunk_bytes_(chunk_bytes),
+      max_chunks_(memory_limit / chunk_bytes + spare_chunks) {
+    // A few ready chunks before the recording starts: the drain thread never allocates (a
+    // fault of a fresh page can stall it, see chunk_buf); the formatter adds more as it goes.
+    for (std::size_t i = 0; i < spare_chunks && i < max_chunks_; ++i) {
+        chunk_buf b(chunk_bytes_);
+        touch(b);
+        free_.push_back(std::move(b));
+        ++allocated_;
+    }
+    cur_ = std::move(free_.back());
+    free_.pop_back();
 }
 
 spool::~spool() {
@@ -51,24 +139,36 @@ spool::~spool() {
         ::close(spill_fd_);
 }
 
-std::vector<std::uint8_t> spool::take_buffer() {
-    std::vector<std::uint8_t> b;
+chunk_buf spool::take_buffer() {
     {
         std::lock_guard lock(mu_);
         if (!free_.empty()) {
-            b = std::move(free_.back());
+            chunk_buf b = std::move(free_.back());
             free_.pop_back();
+            b.clear();
+            return b;
         }
     }
-    b.clear();
-    b.reserve(chunk_bytes_);
-    return b;
+    return chunk_buf(chunk_bytes_);
 }
 
-void spool::give_buffer(std::vector<std::uint8_t>&& b) {
+void spool::give_buffer(chunk_buf&& b) {
+    b.clear();
     std::lock_guard lock(mu_);
-    if (free_.size() < max_free_buffers && b.capacity() >= chunk_bytes_)
+    if (free_.size() < max_chunks_ && b.capacity() >= chunk_bytes_)
         free_.push_back(std::move(b));
+}
+
+void spool::refill() {
+    {
+        std::lock_guard lock(mu_);
+        if (free_.size() >= spare_chunks || allocated_ >= max_chunks_)
+            return;
+        ++allocated_;
+    }
+    chunk_buf b(chunk_bytes_);
+    touch(b);
+    give_buffer(std::move(b));
 }
 
 void spool::append(std::span<const std::uint8_t> rec) {
@@ -101,7 +201,6 @@ bool spool::spill(entry& e) {
     e.file_off = spill_end_;
     e.file_len = e.mem.size();
     spill_end_ += e.file_len;
-    spilled_ += e.file_len;
     return true;
 }
 
@@ -112,29 +211,43 @@ void spool::publish() {
     e.mem = std::move(cur_);
     e.records = cur_records_;
     cur_records_ = 0;
-    std::vector<std::uint8_t> spent;
+    bool to_file;
     {
         std::lock_guard lock(mu_);
-        if (queued_mem_ + e.mem.size() > memory_limit_) {
-            // Over the bound: this chunk waits in the file. Order is kept by the queue. If even
-            // the file fails, the chunk stays in memory: memory beats losing evidence.
-            if (spill(e))
-                spent = std::move(e.mem);
-            else
-                spdlog::warn("cannot spool records to a temporary file ({}); keeping them in memory",
-                             std::strerror(errno));
+        // Over the memory bound, or no ready chunk to continue in (the formatter, which adds
+        // them, is behind): this chunk waits in the file and its memory is reused at once.
+        to_file = queued_mem_ + e.mem.size() > memory_limit_ || free_.empty();
+    }
+    chunk_buf next;
+    std::uint64_t spilled = 0;
+    if (to_file) {
+        // Outside the lock: only this thread writes the file; the formatter reads a chunk of
+        // it only after the entry is queued below.
+        if (spill(e)) {
+            spilled = e.file_len;
+            next = std::move(e.mem);
+        } else {
+            // Memory beats losing evidence: the chunk stays in memory.
+            spdlog::warn("cannot spool records to a temporary file ({}); keeping them in memory",
+                         std::strerror(errno));
         }
-        if (!e.mem.empty())
-            queued_mem_ += e.mem.size();
+    }
+    {
+        std::lock_guard lock(mu_);
+        spilled_ += spilled;
+        queued_mem_ += e.mem.size();
         queue_.push_back(std::move(e));
         ++published_;
+        if (!next.capacity() && !free_.empty()) {
+            next = std::move(free_.back());
+            free_.pop_back();
+        }
     }
     cv_.notify_all();
-    if (!spent.empty())
-        cur_ = std::move(spent);
-    cur_.clear();
-    if (cur_.capacity() < chunk_bytes_)
-        cur_ = take_buffer();
+    if (!next.capacity())
+        next = chunk_buf(chunk_bytes_); // the file failed and no chunk is free: rare
+    next.clear();
+    cur_ = std::move(next);
 }
 
 std::size_t spool::consume(int timeout_ms,
@@ -176,6 +289,7 @@ std::size_t spool::consume(int timeout_ms,
         ++n;
     }
     give_buffer(std::move(e.mem));
+    refill();
     {
         std::lock_guard lock(mu_);
         ++consumed_;

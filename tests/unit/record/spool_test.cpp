@@ -36,15 +36,29 @@ std::uint32_t check_all(spool& s, std::uint32_t expected) {
 }
 } // namespace
 
-TEST_CASE("spool: records come out in order, in memory") {
+TEST_CASE("spool: records come out in order, in memory while the consumer keeps up") {
     spool s("/tmp", 64u << 20, 4096);
-    for (std::uint32_t i = 0; i < 1000; ++i)
-        s.append(make_record(i));
-    s.publish();
+    std::uint32_t next = 0, seen = 0;
+    for (int round = 0; round < 20; ++round) {
+        for (int k = 0; k < 50; ++k) // ~2 chunks: fewer than the ready ones
+            s.append(make_record(next++));
+        s.publish();
+        seen = check_all(s, seen);
+    }
+    CHECK(seen == 1000);
     CHECK(s.spilled_bytes() == 0);
-    CHECK(check_all(s, 0) == 1000);
     CHECK(s.empty());
     CHECK(s.consumed() == s.published());
+}
+
+TEST_CASE("spool: with no ready chunk left the producer spills instead of allocating") {
+    spool s("/tmp", 64u << 20, 4096);
+    for (std::uint32_t i = 0; i < 1000; ++i) // ~42 chunks, nobody consuming: 3 ready ones
+        s.append(make_record(i));
+    s.publish();
+    CHECK(s.spilled_bytes() > 100u * 1024);
+    CHECK(check_all(s, 0) == 1000);
+    CHECK(s.lost_records() == 0);
 }
 
 TEST_CASE("spool: past its memory bound it spills to a file and still keeps the order") {
