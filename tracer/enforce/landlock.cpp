@@ -88,19 +88,24 @@ void expand_glob(const std::string& anchor, const file_rule& pattern, std::vecto
     closedir(d);
 }
 
-// Whether some read rule is a whole hierarchy ("/dir/**") containing `dir`.
-bool read_hierarchy_covers(const policy& pol, const std::string& dir) {
+// Whether whole-hierarchy rules ("/top/**") containing `dir` grant every access in `access`
+// (possibly several rules between them): a grant on `dir` for those accesses then allows
+// nothing the profile does not, and stays exact without the supervisor.
+bool hierarchy_covers(const policy& pol, const std::string& dir, std::uint32_t access) {
+    std::uint32_t covered = 0;
     for (const auto& r : pol.files) {
-        if (!(r.access & acc_read) || !r.pattern.ends_with("/**"))
+        if (!r.pattern.ends_with("/**"))
             continue;
         std::string top = r.pattern.substr(0, r.pattern.size() - 3);
         if (glob_has_wildcard(top))
             continue;
         if (top.empty() || dir == top || dir.starts_with(top + "/"))
-            return true;
+            covered |= r.access;
     }
-    return false;
+    return (access & ~covered) == 0;
 }
+
+bool read_hierarchy_covers(const policy& pol, const std::string& dir) { return hierarchy_covers(pol, dir, acc_read); }
 
 } // namespace
 
@@ -240,7 +245,10 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bo
         }
         if (rights) {
             grant(anchor, rights);
-            plan.imprecise = true;
+            // A glob inside a hierarchy the profile allows anyway (a read glob under a read
+            // "/dir/**") adds nothing: opens need no supervisor for it.
+            if (!hierarchy_covers(pol, anchor, rule.access & ~acc_exec))
+                plan.imprecise = true;
         }
     }
 
