@@ -777,6 +777,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     sandbox_result res;
     std::vector<violation> derived;
     std::mutex derived_mu;
+    // The root command's pidfd: readable once it has exited (see on_tick).
+    unique_fd root_pidfd;
 
     auto kill_fn = [this, &session_cgroup] {
         if (!session_cgroup.empty())
@@ -807,6 +809,8 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             rec = &r;
         }
         res.root_pid = child ? child->pid() : 0;
+        if (child)
+            root_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, child->pid(), 0)));
         session_cgroup = child ? cgroup_of(child->pid()) : std::string();
         res.cgroup = session_cgroup;
         if (st_->net && !session_cgroup.empty()) {
@@ -868,7 +872,28 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             }
         });
     };
-    so.on_tick = [&] {
+    // Once the sandbox is empty (root exited, cgroup unpopulated, no traced process left) no new
+    // violation can arise. The first tick that sees it finishes the trace's enforcement part:
+    // the network reports still on their ring are consumed, the recorder formats every record on
+    // its ring (violations derived from those events land in `derived`, on its thread), all of
+    // it is appended, and then the trace is closed to us: the session writes the summary and
+    // destroys the recorder after its last tick, and nothing may append to it then (the network
+    // and supervisor threads used to, racing the summary and the recorder's destruction).
+    bool sealed = false;
+    auto sandbox_empty = [&](record::recorder& r) {
+        pollfd pf{root_pidfd.get(), POLLIN, 0};
+        if (!root_pidfd || poll(&pf, 1, 0) <= 0 || r.scope_size() != 0)
+            return false;
+        if (session_cgroup.empty())
+            return true;
+        std::ifstream ev(session_cgroup + "/cgroup.events");
+        std::string line;
+        while (std::getline(ev, line))
+            if (line == "populated 1")
+                return false;
+        return true;
+    };
+    auto flush_derived = [&] {
         std::vector<violation> batch;
         {
             std::lock_guard lk(derived_mu);
@@ -879,6 +904,24 @@ sandbox_result sandbox::run_recorded(const std::string& out,
             if (opts_.run_mode == mode::kill)
                 kill_fn();
         }
+    };
+    so.on_tick = [&] {
+        record::recorder* r = nullptr;
+        {
+            std::lock_guard lk(sink_mu);
+            r = rec;
+        }
+        if (!sealed && r && sandbox_empty(*r)) {
+            if (st_->net)
+                st_->net->stop(); // consumes what is left on its ring first
+            r->drain();
+            flush_derived();
+            std::lock_guard lk(sink_mu);
+            rec = nullptr; // from here on violations only reach the tally
+            sealed = true;
+            return;
+        }
+        flush_derived();
     };
 
     record::session_result sr;
@@ -897,6 +940,17 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     {
         std::lock_guard lk(sink_mu);
         rec = nullptr; // the recorder is gone: violations from here on only reach the tally
+    }
+    // Events a process left just as the session ended (after the last tick's drain) are
+    // formatted by the session's own final drain: their violations can no longer be written
+    // into the finished trace. Say so, and count them.
+    if (std::lock_guard lk(derived_mu); !derived.empty()) {
+        spdlog::warn("{} violation(s) derived from the last events could not be written into the trace: "
+                     "`glassbox check` on it finds them",
+                     derived.size());
+        for (const auto& v : derived)
+            sink(v);
+        derived.clear();
     }
     shutdown(st_->sock_parent, SHUT_RDWR);
     if (receiver.joinable())
