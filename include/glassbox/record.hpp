@@ -152,7 +152,8 @@ public:
     loss_counts lost() const;
     std::uint64_t truncated_paths() const;
     std::uint64_t truncated_argv() const;
-    std::uint64_t records() const;
+    std::uint64_t records() const;  // records formatted so far
+    std::uint64_t captured() const; // records taken out of the ring buffer so far (>= records())
     std::int64_t last_ts() const; // ts of the latest record (ns since start)
     // Called after each record is written (live view); keep it cheap.
     void on_event(std::function<void(const event_view&)> cb);

@@ -95,6 +95,7 @@ struct recorder::impl {
     trace_writer* out = nullptr;
     std::function<void(const event_view&)> on_event;
     std::atomic<std::uint64_t> records{0};
+    std::atomic<std::uint64_t> captured{0}; // drained from the ring (the formatter may lag)
     std::atomic<std::uint64_t> decode_errors{0};
     int ncpus = 1;
     std::string human;
@@ -133,7 +134,8 @@ struct recorder::impl {
             }
             // A request made from here on is answered by the next pass.
             std::uint64_t gen = drain_req.load(std::memory_order_acquire);
-            reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
+            std::size_t n = reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
+            captured.fetch_add(n, std::memory_order_relaxed);
             sp->publish();
             done = gen;
             std::lock_guard lock(drain_mu);
@@ -434,6 +436,7 @@ std::uint64_t recorder::truncated_argv() const {
     return impl_->dec ? impl_->dec->truncated_argv() : 0;
 }
 std::uint64_t recorder::records() const { return impl_->records.load(); }
+std::uint64_t recorder::captured() const { return impl_->captured.load(); }
 std::int64_t recorder::last_ts() const {
     std::lock_guard lock(impl_->mu);
     return impl_->dec ? impl_->dec->last_ts() : 0;

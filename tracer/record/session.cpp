@@ -111,7 +111,9 @@ void print_follow(const event_view& v, bool colour) {
 class progress_line {
 public:
     explicit progress_line(bool enabled) : enabled_(enabled), start_(clock::now()), last_(start_) {}
-    void update(std::uint64_t events, bool force = false) {
+    // `events`: captured so far (the recording's pace); `written`: lines in the trace so far,
+    // shown while the formatter lags behind a burst.
+    void update(std::uint64_t events, std::uint64_t written, bool force = false) {
         if (!enabled_)
             return;
         auto now = clock::now();
@@ -120,7 +122,9 @@ public:
         double el = std::chrono::duration<double>(now - start_).count();
         double dt = std::chrono::duration<double>(now - last_).count();
         double rate = dt > 0 ? static_cast<double>(events - last_events_) / dt : 0;
-        fmt::print(stderr, "\r\033[Kglassbox: recording: {} events, {:.0f}/s, {:.1f}s elapsed", events, rate, el);
+        std::string lag = written + 1000 < events ? fmt::format(" ({} written)", written) : std::string();
+        fmt::print(stderr, "\r\033[Kglassbox: recording: {} events{}, {:.0f}/s, {:.1f}s elapsed", events, lag, rate,
+                   el);
         last_ = now;
         last_events_ = events;
         shown_ = true;
@@ -301,7 +305,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         reap(root, st, root_done);
         if (opts.on_tick)
             opts.on_tick();
-        progress.update(writer->events());
+        progress.update(rec->captured(), writer->events());
         if (kill_deadline) {
             // Ending early: wait (briefly) for the killed tree's exits to be recorded.
             if ((!cg->populated() && rec->scope_size() == 0) || clock::now() > *kill_deadline)
@@ -382,7 +386,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         rec->poll(0);
         if (opts.on_tick)
             opts.on_tick();
-        progress.update(writer->events());
+        progress.update(rec->captured(), writer->events());
         if (signals.take()) {
             st.ended_by = "signal";
             break;
