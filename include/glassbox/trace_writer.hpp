@@ -94,12 +94,14 @@ public:
     ~trace_writer(); // not finished: the partial file is removed (a crash leaves it behind)
 
     void write_header(const trace_header& h);
-    // One event line; `type` is its "type" value, counted for the summary.
+    // One event line; `type` is its "type" value, counted for the summary. After finish() the
+    // line is refused (the summary stays last) and counted in late_events().
     void write_event(std::string_view type, const std::string& line);
     // Writes the summary, flushes, fsyncs and renames to the final name.
     result<void> finish(const trace_summary& s);
 
     std::uint64_t events() const;
+    std::uint64_t late_events() const;
     const std::string& path() const { return path_; }
 
 private:
@@ -113,6 +115,7 @@ private:
     bool write_failed_ = false;
     std::string buf_;
     std::uint64_t events_ = 0;
+    std::uint64_t late_events_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> counts_;
     mutable std::mutex mu_;
 };

@@ -49,7 +49,7 @@ trace_writer::trace_writer(std::string path, int fd)
 trace_writer::trace_writer(trace_writer&& o) noexcept
     : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_),
       finished_(o.finished_), write_failed_(o.write_failed_), buf_(std::move(o.buf_)),
-      events_(o.events_), counts_(std::move(o.counts_)) {
+      events_(o.events_), late_events_(o.late_events_), counts_(std::move(o.counts_)) {
     o.fd_ = -1;
     o.finished_ = true;
 }
@@ -109,6 +109,16 @@ void trace_writer::write_header(const trace_header& h) {
 
 void trace_writer::write_event(std::string_view type, const std::string& line) {
     std::lock_guard lock(mu_);
+    if (finished_) {
+        // The summary is the last line and its counts are final: a line after it would make a
+        // complete trace lie. Only a thread that outlived the session gets here (enforcement's
+        // reporters when the tree could not be killed); say so rather than drop it silently.
+        if (late_events_++ == 0)
+            spdlog::error("the trace '{}' was already complete when more events arrived; they are not in it "
+                          "(first: {})",
+                          path_, type);
+        return;
+    }
     buf_ += line;
     buf_ += '\n';
     ++events_;
@@ -124,6 +134,11 @@ void trace_writer::write_event(std::string_view type, const std::string& line) {
 std::uint64_t trace_writer::events() const {
     std::lock_guard lock(mu_);
     return events_;
+}
+
+std::uint64_t trace_writer::late_events() const {
+    std::lock_guard lock(mu_);
+    return late_events_;
 }
 
 result<void> trace_writer::finish(const trace_summary& s) {

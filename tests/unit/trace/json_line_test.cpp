@@ -85,6 +85,14 @@ TEST_CASE("trace_writer writes FILE.partial and renames it after the summary", "
         s.exit_code = 0;
         s.ended_by = "exit";
         REQUIRE(w->finish(s));
+        // A thread that outlived the session (4 MB of lines, past any flush threshold): refused
+        // and counted, so the summary stays the last line and its counts stay true.
+        json_line late;
+        const std::string& late_line = late.str("type", "violation").str("pad", std::string(4096, 'x')).finish();
+        for (int i = 0; i < 1000; ++i)
+            w->write_event("violation", late_line);
+        CHECK(w->late_events() == 1000);
+        CHECK(w->events() == 2);
     }
     CHECK_FALSE(std::filesystem::exists(path + ".partial"));
     std::ifstream in(path);
