@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of two glassbox builds (before/after a recorder change): the burst
+# (events/s captured, lost), the fixed start-up and the clamscan workload, with the untraced run,
+# old and new alternated in every round so that the VM's drift hits all three alike. Figures go in
+# docs/performance.md ("side by side"). Run as root, after building both.
+#   usage: scripts/bench-ab.sh OLD_GLASSBOX NEW_GLASSBOX [ROUNDS]   (default 3)
+#   env: BURST (rec_actions fixture; default build/tests/fixtures/rec_actions), BURST_OPENS
+#        (per thread, default 500000), CLAMSCAN_ROUNDS (default 5; 0 skips), START_ROUNDS (8)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ $# -ge 2 ]] || { sed -n 2,8p "$0" >&2; exit 2; }
+old=$1 new=$2 rounds=${3:-3}
+burst=${BURST:-$PWD/build/tests/fixtures/rec_actions}
+n=${BURST_OPENS:-500000}
+[[ $(id -u) -eq 0 ]] || { echo "bench-ab: run as root" >&2; exit 77; }
+for b in "$old" "$new" "$burst"; do [[ -x $b ]] || { echo "bench-ab: not executable: $b" >&2; exit 2; }; done
+
+work=$(mktemp -d /tmp/glassbox-bench-ab.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+touch "$work/f"
+mkdir -p "$work/db"
+echo "Glassbox.Bench:0:*:676c617373626f782d62656e6368" >"$work/db/b.ndb"
+
+# "wall cpu" in seconds of "$@" (cpu = user+sys, children included); output discarded.
+time_it() {
+  local TIMEFORMAT='%R %U %S' out
+  out=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
+  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$out"
+}
+# "EVENTS ev in S s = R/s lost L" from a trace's summary line.
+capture() {
+  tail -1 "$1" | python3 -c 'import json, sys
+j = json.load(sys.stdin); d = j["duration_ns"] / 1e9
+print("%d ev in %.3fs = %.0f/s lost %d" % (j["events"], d, j["events"] / d, j["lost"]))'
+}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "machine : $(nproc) CPUs, $(uname -r), load average $(load)"
+echo "old     : $old"
+echo "new     : $new"
+echo "burst   : $burst burst 2 $n (capture rate = events / the summary's duration_ns)"
+for i in $(seq 1 "$rounds"); do
+  plain=$(time_it "$burst" burst 2 "$n" "$work/f")
+  o=$(time_it "$old" run -q --allow-loss --out "$work/o.jsonl" -- "$burst" burst 2 "$n" "$work/f")
+  oc=$(capture "$work/o.jsonl")
+  w=$(time_it "$new" run -q --allow-loss --out "$work/n.jsonl" -- "$burst" burst 2 "$n" "$work/f")
+  nc=$(capture "$work/n.jsonl")
+  echo "  round $i: untraced ${plain%% *}s | old wall ${o%% *}s, $oc | new wall ${w%% *}s, $nc | load $(load)"
+done
+
+echo "start-up: glassbox run -q -- true (wall cpu)"
+for i in $(seq 1 "${START_ROUNDS:-8}"); do
+  echo "  round $i: old $(time_it "$old" run -q --out "$work/o.jsonl" -- true) new $(time_it "$new" run -q --out "$work/n.jsonl" -- true)"
+done
+
+cr=${CLAMSCAN_ROUNDS:-5}
+if [[ $cr -gt 0 ]] && command -v clamscan >/dev/null; then
+  cmd=(clamscan --no-summary -d "$work/db" -r /usr/share/doc)
+  echo "clamscan: ${cmd[*]} (wall cpu)"
+  "${cmd[@]}" >/dev/null 2>&1 || true # warm the page cache
+  for i in $(seq 1 "$cr"); do
+    echo "  round $i: untraced $(time_it "${cmd[@]}") old $(time_it "$old" run -q --out "$work/o.jsonl" -- "${cmd[@]}") new $(time_it "$new" run -q --out "$work/n.jsonl" -- "${cmd[@]}") load $(load)"
+  done
+fi
+echo "load average after: $(load)"
