@@ -8,6 +8,7 @@
 #        (per thread, default 500000), CLAMSCAN_ROUNDS (default 5; 0 skips), START_ROUNDS (8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 [[ $# -ge 2 ]] || { sed -n 2,8p "$0" >&2; exit 2; }
 old=$1 new=$2 rounds=${3:-3}
 burst=${BURST:-$PWD/build/tests/fixtures/rec_actions}
@@ -18,15 +19,8 @@ for b in "$old" "$new" "$burst"; do [[ -x $b ]] || { echo "bench-ab: not executa
 work=$(mktemp -d /tmp/glassbox-bench-ab.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 touch "$work/f"
-mkdir -p "$work/db"
-echo "Glassbox.Bench:0:*:676c617373626f782d62656e6368" >"$work/db/b.ndb"
+make_bench_db "$work/db"
 
-# "wall cpu" in seconds of "$@" (cpu = user+sys, children included); output discarded.
-time_it() {
-  local TIMEFORMAT='%R %U %S' out
-  out=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
-  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$out"
-}
 # "EVENTS ev in S s = R/s lost L" from a trace's summary line.
 capture() {
   tail -1 "$1" | python3 -c 'import json, sys

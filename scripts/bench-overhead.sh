@@ -15,6 +15,7 @@
 #             (~100k events/s untraced), under a second, so the start-up cost dominates its ratio
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 runs=${1:-5}
 build=${BUILD_DIR:-build}
 glassbox=$PWD/$build/glassbox
@@ -25,18 +26,9 @@ workloads=${WORKLOADS:-clamscan grep}
 
 work=$(mktemp -d /tmp/glassbox-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/db"
-echo "Glassbox.Bench:0:*:676c617373626f782d62656e6368" >"$work/db/b.ndb"
+make_bench_db "$work/db"
 
 now_ns() { date +%s%N; }
-# Prints "wall_s cpu_s" of "$@" (cpu = user+sys of the command and its children: for glassbox
-# that is the workload plus the recorder). Output of the command is discarded.
-time_it() {
-  local TIMEFORMAT='%R %U %S' out
-  out=$( { time "$@" >/dev/null 2>&1; } 2>&1 ) || true
-  awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$out"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 field() { sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
 
 echo "machine : $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
