@@ -30,6 +30,17 @@ inline std::string read_fd(int fd) {
 }
 } // namespace detail
 
+// In a forked child: replaces it with argv[0] run with argv (no shell, no PATH search), or ends
+// it with status 127 when that cannot be executed, as a shell would.
+[[noreturn]] inline void exec_argv(const std::vector<std::string>& argv) {
+    std::vector<char*> a;
+    for (const auto& s : argv)
+        a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execv(a[0], a.data());
+    ::_exit(127);
+}
+
 // Runs argv[0] with argv. stdout is captured through a pipe; stderr goes to a temporary file when
 // capture_stderr (so a command that fills one stream cannot block on the other), else it is
 // inherited. A command that cannot be executed ends with status 127.
@@ -48,12 +59,7 @@ inline command_output run_command(const std::vector<std::string>& argv, bool cap
             ::dup2(::fileno(err), 2);
         ::close(pipefd[0]);
         ::close(pipefd[1]);
-        std::vector<char*> a;
-        for (const auto& s : argv)
-            a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
+        exec_argv(argv);
     }
     ::close(pipefd[1]);
     r.out = detail::read_fd(pipefd[0]);

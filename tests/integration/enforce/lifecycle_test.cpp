@@ -129,12 +129,7 @@ TEST_CASE("enforce --cleanup removes the sandbox a killed glassbox left, and onl
                 int devnull = open("/dev/null", O_WRONLY);
                 dup2(devnull, 1);
                 dup2(devnull, 2);
-                std::vector<char*> av;
-                for (auto& a : argv)
-                    av.push_back(const_cast<char*>(a.c_str()));
-                av.push_back(nullptr);
-                execv(av[0], av.data());
-                _exit(127);
+                glassbox_test::exec_argv(argv);
             }
             // A second, live glassbox: its sandbox must survive the cleanup.
             pid_t live = fork();

@@ -72,14 +72,8 @@ TEST_CASE("run shows a progress line on a terminal and none otherwise", "[root][
     int master = -1;
     pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
     REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::vector<char*> a;
-        for (auto& s : argv)
-            a.push_back(s.data());
-        a.push_back(nullptr);
-        ::execv(a[0], a.data());
-        ::_exit(127);
-    }
+    if (pid == 0)
+        glassbox_test::exec_argv(argv);
     std::string tty;
     char buf[4096];
     ssize_t n;
