@@ -26,6 +26,7 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -315,10 +316,10 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
     impl_->dec->want_human(static_cast<bool>(impl_->on_event));
     for (auto& [pid, exe] : impl_->seeded_exe)
         impl_->dec->set_exe(pid, exe);
-    std::string dir = out.path();
-    auto slash = dir.rfind('/');
-    dir = slash == std::string::npos ? std::string(".") : dir.substr(0, slash == 0 ? 1 : slash);
-    impl_->sp = std::make_unique<spool>(dir, impl_->spool_memory);
+    auto dir = std::filesystem::path(out.path()).parent_path(); // the spill file's place
+    if (dir.empty())
+        dir = ".";
+    impl_->sp = std::make_unique<spool>(dir.string(), impl_->spool_memory);
     auto reader = ring_reader::open(bpf_map__fd(impl_->skel->maps.gb_events),
                                     bpf_map__max_entries(impl_->skel->maps.gb_events));
     if (!reader)
