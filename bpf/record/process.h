@@ -113,6 +113,44 @@ static __noinline int gb_process_sys_enter(struct pt_regs* regs, long id) {
     return 0;
 }
 
+/* State of the argv walk of a failed exec, shared with its bpf_loop callback (one verified step
+ * instead of GB_ARGV_FAILED_MAX unrolled ones: ~12,000 verifier steps at every start-up). */
+struct gb_argv_walk {
+    __u64 uargv; /* const char* const* in the caller's memory */
+    __u32 pos;   /* next free byte of the record */
+    __u32 start; /* where argv starts in the record */
+    __u32 argc;
+    __u16 flags; /* GB_STR_* */
+    __u16 pad;
+};
+
+static long gb_argv_step(__u64 i, void* vctx) {
+    struct gb_argv_walk* w = vctx;
+    __u8* buf = gb_event_buf(); /* this CPU's record, the one the caller is building */
+    const char* arg = NULL;
+    if (!buf || bpf_probe_read_user(&arg, sizeof(arg), (const void*)(w->uargv + i * sizeof(arg))) != 0) {
+        w->flags |= GB_STR_FAULT;
+        return 1;
+    }
+    if (!arg)
+        return 1;
+    __u32 pos = w->pos;
+    if (pos > GB_STR_ROOM || pos - w->start >= GB_ARGV_MAX) {
+        w->flags |= GB_STR_TRUNCATED;
+        return 1;
+    }
+    long n = bpf_probe_read_user_str(buf + pos, GB_RAW_MAX, arg);
+    if (n <= 0) {
+        w->flags |= GB_STR_FAULT;
+        return 1;
+    }
+    w->pos = pos + (__u32)n;
+    w->argc++;
+    if (i == GB_ARGV_FAILED_MAX - 1)
+        w->flags |= GB_STR_TRUNCATED;
+    return 0;
+}
+
 /* A failed exec returns to the caller: record what it tried, argv read from its memory. */
 static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
@@ -146,35 +184,14 @@ static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     pos = gb_put_dentry_path(buf, pos, data_off, &ev->cwd, cwd_d, cwd_m);
 
     /* argv: each element NUL-terminated, back to back, like the kernel's layout. */
-    ev->argv.off = pos - data_off;
-    ev->argv.flags = GB_STR_PRESENT;
-    __u32 start = pos;
-    __u32 argc = 0;
-    for (int i = 0; i < GB_ARGV_FAILED_MAX; i++) {
-        const char* arg = NULL;
-        if (!uargv || bpf_probe_read_user(&arg, sizeof(arg), &uargv[i]) != 0) {
-            if (uargv)
-                ev->argv.flags |= GB_STR_FAULT;
-            break;
-        }
-        if (!arg)
-            break;
-        if (pos > GB_STR_ROOM || pos - start >= GB_ARGV_MAX) {
-            ev->argv.flags |= GB_STR_TRUNCATED;
-            break;
-        }
-        long n = bpf_probe_read_user_str(buf + pos, GB_RAW_MAX, arg);
-        if (n <= 0) {
-            ev->argv.flags |= GB_STR_FAULT;
-            break;
-        }
-        pos += n;
-        argc++;
-        if (i == GB_ARGV_FAILED_MAX - 1)
-            ev->argv.flags |= GB_STR_TRUNCATED;
-    }
-    ev->argv.len = pos - start;
-    ev->argc = argc;
+    struct gb_argv_walk w = {.uargv = (__u64)uargv, .pos = pos, .start = pos};
+    if (uargv)
+        bpf_loop(GB_ARGV_FAILED_MAX, gb_argv_step, &w, 0);
+    pos = w.pos;
+    ev->argv.off = w.start - data_off;
+    ev->argv.flags = GB_STR_PRESENT | w.flags;
+    ev->argv.len = pos - w.start;
+    ev->argc = w.argc;
     gb_submit(ev, pos, GB_EV_EXEC);
     return 0;
 }
