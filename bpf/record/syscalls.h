@@ -86,6 +86,9 @@ struct gb_fd_io {
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
+    /* Allocated on demand: preallocating 65,536 entries cost 25-50 ms of every start-up, while an
+     * insert per open and a free per close cost ~0.1 us each (reads and writes only look up). */
+    __uint(map_flags, BPF_F_NO_PREALLOC);
     __uint(max_entries, 65536);
     __type(key, __u64);
     __type(value, struct gb_fd_io);

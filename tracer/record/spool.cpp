@@ -122,16 +122,19 @@ void touch(chunk_buf& b) {
 spool::spool(std::string spill_dir, std::size_t memory_limit, std::size_t chunk_bytes)
     : spill_dir_(std::move(spill_dir)), memory_limit_(memory_limit), chunk_bytes_(chunk_bytes),
       max_chunks_(memory_limit / chunk_bytes + spare_chunks) {
-    // A few ready chunks before the recording starts: the drain thread never allocates (a
-    // fault of a fresh page can stall it, see chunk_buf); the formatter adds more as it goes.
-    for (std::size_t i = 0; i < spare_chunks && i < max_chunks_; ++i) {
-        chunk_buf b(chunk_bytes_);
-        touch(b);
-        free_.push_back(std::move(b));
-        ++allocated_;
-    }
-    cur_ = std::move(free_.back());
-    free_.pop_back();
+    // The chunk the drain thread fills first, faulted in now (a fault of a fresh page can stall
+    // that thread, see chunk_buf). The spare chunks come later (prepare() in the producer's
+    // thread before it starts, then refill() by the consumer): faulting 8 MiB here cost ~10%
+    // of the start-up on the lab VM, where touching fresh memory is slow, and the traced
+    // command waited for it.
+    cur_ = chunk_buf(chunk_bytes_);
+    touch(cur_);
+    allocated_ = 1;
+}
+
+void spool::prepare() {
+    for (std::size_t i = 0; i < spare_chunks; ++i)
+        refill();
 }
 
 spool::~spool() {

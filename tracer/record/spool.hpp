@@ -70,6 +70,11 @@ public:
     // Makes the records appended so far visible to the consumer.
     void publish();
 
+    // Makes the spare chunks ready (their pages faulted in); called once by the producer's
+    // thread before it starts, so that the traced command's start-up does not wait for it.
+    // Without it the producer spills to the file as soon as its first chunk is full.
+    void prepare();
+
     // ---- consumer side (one thread) ----
     // Waits up to `timeout_ms` for a published chunk and calls `fn` for each of its records in
     // order. Returns the number of records handed to `fn` (0 on timeout).

@@ -38,6 +38,7 @@ std::uint32_t check_all(spool& s, std::uint32_t expected) {
 
 TEST_CASE("spool: records come out in order, in memory while the consumer keeps up") {
     spool s("/tmp", 64u << 20, 4096);
+    s.prepare();
     std::uint32_t next = 0, seen = 0;
     for (int round = 0; round < 20; ++round) {
         for (int k = 0; k < 50; ++k) // ~2 chunks: fewer than the ready ones
@@ -53,7 +54,8 @@ TEST_CASE("spool: records come out in order, in memory while the consumer keeps 
 
 TEST_CASE("spool: with no ready chunk left the producer spills instead of allocating") {
     spool s("/tmp", 64u << 20, 4096);
-    for (std::uint32_t i = 0; i < 1000; ++i) // ~42 chunks, nobody consuming: 3 ready ones
+    s.prepare();
+    for (std::uint32_t i = 0; i < 1000; ++i) // ~42 chunks, nobody consuming: 4 ready ones
         s.append(make_record(i));
     s.publish();
     CHECK(s.spilled_bytes() > 100u * 1024);
@@ -64,6 +66,7 @@ TEST_CASE("spool: with no ready chunk left the producer spills instead of alloca
 TEST_CASE("spool: past its memory bound it spills to a file and still keeps the order") {
     // 16 KiB of memory, 4 KiB chunks: most of the ~170 KiB goes through the file.
     spool s("/tmp", 16u << 10, 4096);
+    s.prepare();
     for (std::uint32_t i = 0; i < 1000; ++i)
         s.append(make_record(i));
     s.publish();
@@ -83,6 +86,7 @@ TEST_CASE("spool: past its memory bound it spills to a file and still keeps the 
 
 TEST_CASE("spool: a record larger than a chunk gets a chunk of its own") {
     spool s("/tmp", 1u << 20, 1024);
+    s.prepare();
     std::vector<std::uint8_t> big(5000, 0xab);
     s.append(make_record(0));
     s.append(big);
@@ -97,6 +101,7 @@ TEST_CASE("spool: a record larger than a chunk gets a chunk of its own") {
 
 TEST_CASE("spool: a producer and a consumer thread lose nothing") {
     spool s("/tmp", 64u << 10, 8192);
+    s.prepare();
     constexpr std::uint32_t n = 200000;
     std::thread producer([&] {
         for (std::uint32_t i = 0; i < n; ++i) {
