@@ -430,30 +430,43 @@ __noinline int gb_net_dgram_addr(struct gb_inflight* in, __u64 sk, __s64 ret, __
 
 /* sendmmsg/recvmmsg: the address of each of the first `ret` messages (up to GB_NET_MMSG_MAX),
  * read from the caller's vector at exit (the kernel has written the received addresses and each
- * message's msg_len by then). */
-static __always_inline void gb_net_mmsg(struct gb_inflight* in, __u64 sk, long ret, long nr) {
-    __u64 vec = in->args[1];
-    __u32 n = ret > GB_NET_MMSG_MAX ? GB_NET_MMSG_MAX : (__u32)ret;
-    for (__u32 i = 0; i < GB_NET_MMSG_MAX; i++) {
-        if (i >= n)
-            break;
-        struct mmsghdr mm = {};
-        if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(vec + i * sizeof(struct mmsghdr))) != 0)
-            break;
-        in->addrlen = 0;
-        __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
-        if (!mm.msg_hdr.msg_name)
-            continue;
-        __u32 len = mm.msg_hdr.msg_namelen;
-        if (len > sizeof(in->sockaddr))
-            len = sizeof(in->sockaddr);
-        len &= 0xff;
-        if (len > sizeof(in->sockaddr))
-            len = sizeof(in->sockaddr);
-        if (len && bpf_probe_read_user(in->sockaddr, len, mm.msg_hdr.msg_name) == 0)
-            in->addrlen = len;
-        gb_net_dgram_addr(in, sk, mm.msg_len, nr, i);
-    }
+ * message's msg_len by then). One bpf_loop step per message: verified once, where an unrolled
+ * loop cost the verifier each iteration at every start-up. The step finds the arguments in this
+ * CPU's gb_net_args slot, which the caller filled. */
+struct gb_mmsg_walk {
+    __u64 sk;
+    __u32 n;
+    __u32 nr;
+};
+
+static long gb_mmsg_step(__u64 i, void* vctx) {
+    struct gb_mmsg_walk* w = vctx;
+    __u32 zero = 0;
+    struct gb_inflight* in = bpf_map_lookup_elem(&gb_net_args, &zero);
+    if (!in || i >= w->n)
+        return 1;
+    struct mmsghdr mm = {};
+    if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(in->args[1] + i * sizeof(struct mmsghdr))) != 0)
+        return 1;
+    in->addrlen = 0;
+    __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
+    if (!mm.msg_hdr.msg_name)
+        return 0;
+    __u32 len = mm.msg_hdr.msg_namelen;
+    if (len > sizeof(in->sockaddr))
+        len = sizeof(in->sockaddr);
+    len &= 0xff;
+    if (len > sizeof(in->sockaddr))
+        len = sizeof(in->sockaddr);
+    if (len && bpf_probe_read_user(in->sockaddr, len, mm.msg_hdr.msg_name) == 0)
+        in->addrlen = len;
+    gb_net_dgram_addr(in, w->sk, mm.msg_len, w->nr, (__u32)i);
+    return 0;
+}
+
+static __always_inline void gb_net_mmsg(__u64 sk, long ret, long nr) {
+    struct gb_mmsg_walk w = {.sk = sk, .n = ret > GB_NET_MMSG_MAX ? GB_NET_MMSG_MAX : (__u32)ret, .nr = (__u32)nr};
+    bpf_loop(GB_NET_MMSG_MAX, gb_mmsg_step, &w, 0);
 }
 
 /* recvfrom/recvmsg: the source address the kernel wrote for the caller. */
@@ -510,7 +523,7 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
         struct sock* ask = gb_fd_sock(bpf_get_current_task_btf(), (long)(int)a->args[0]);
         if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
             if (ret > 0)
-                gb_net_mmsg(a, (__u64)ask, ret, nr);
+                gb_net_mmsg((__u64)ask, ret, nr); /* reads `a` from gb_net_args */
         } else {
             gb_net_recv_addr(a, nr);
             gb_net_dgram_addr(a, (__u64)ask, ret, nr, 0);

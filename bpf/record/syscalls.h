@@ -490,11 +490,22 @@ __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
     return 0;
 }
 
-static __always_inline void gb_dns_check(struct task_struct* task, long nr, __u64* a, long ret) {
+/* Syscall arguments as one sized object (global functions take pointers to sized types). */
+struct gb_args {
+    __u64 a[6];
+};
+
+/* A global function: the verifier checks it once, not inside every path of gb_cov_sys_exit
+ * (inlined, with its sendmmsg loop, it was ~4,000 verifier steps of every start-up). */
+__noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
+    if (!args)
+        return 0;
+    struct task_struct* task = bpf_get_current_task_btf();
+    __u64* a = args->a;
     struct gb_sock_info si = {};
     long fd = (int)a[0];
     if (!gb_inet_socket(task, fd, &si))
-        return;
+        return 0;
     struct gb_dns_req r = {.ret = ret, .nr = nr, .fd = fd, .via = GB_VIA_SYSCALL};
     if (nr == NR_SENDTO) {
         gb_user_dest(&si, (const void*)a[4], a[5]);
@@ -505,7 +516,7 @@ static __always_inline void gb_dns_check(struct task_struct* task, long nr, __u6
         }
     } else if (nr == NR_WRITE || nr == NR_WRITEV) {
         if (si.port != GB_DNS_PORT)
-            return;
+            return 0;
         if (nr == NR_WRITE) {
             r.buf = a[1];
             r.len = a[2];
@@ -541,6 +552,7 @@ static __always_inline void gb_dns_check(struct task_struct* task, long nr, __u6
             }
         }
     }
+    return 0;
 }
 
 /* ---- the generic record ---------------------------------------------------------------------- */
@@ -563,11 +575,6 @@ static __always_inline bool gb_prctl_recorded(__u64 option) {
     }
     return false;
 }
-
-/* Syscall arguments as one sized object (global functions take pointers to sized types). */
-struct gb_args {
-    __u64 a[6];
-};
 
 static __always_inline __u64 gb_arg(struct gb_args* args, __u8 enc) {
     __u32 i = (enc & 0x7f) - 1;
@@ -814,7 +821,7 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     a[4] = regs->r8;
     a[5] = regs->r9;
     if (dns) {
-        gb_dns_check(task, nr, a, ret);
+        gb_dns_check(&args, nr, ret);
         if (!spec || !spec->kind)
             return 0;
     }
