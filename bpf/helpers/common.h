@@ -100,11 +100,14 @@ struct {
     __type(value, __u64);
 } gb_lost SEC(".maps") __weak;
 
-static __always_inline void gb_count_lost(__u32 kind) {
+/* A global function: called from every failure path, it is verified and fixed up once per
+ * program instead of once per call site. */
+__noinline int gb_count_lost(__u32 kind) {
     __u32 slot = kind < GB_LOST_SLOTS ? kind : 0;
     __u64* n = bpf_map_lookup_elem(&gb_lost, &slot);
     if (n)
         __sync_fetch_and_add(n, 1);
+    return 0;
 }
 
 /* ---- scope --------------------------------------------------------------------------------- */
@@ -259,8 +262,14 @@ struct {
     __type(value, __u32);
 } gb_submit_count SEC(".maps") __weak;
 
-/* Emits the record at `ev` whose size is `size`; counts it as lost when the ring buffer is full. */
-static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
+/* Emits the first `size` bytes of this CPU's record buffer; counts the record as lost when the
+ * ring buffer is full. A global function (verified and fixed up once per program, not at each of
+ * the dozen places that emit): it finds the buffer itself, since a global function cannot take a
+ * pointer to an unsized buffer. */
+__noinline int gb_submit_scratch(__u32 size, __u32 kind) {
+    __u8* ev = gb_event_buf();
+    if (!ev)
+        return 0;
     if (size > GB_EVENT_MAX)
         size = GB_EVENT_MAX;
     ((struct gb_event_header*)ev)->size = size;
@@ -272,6 +281,14 @@ static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
         flags = BPF_RB_FORCE_WAKEUP;
     if (bpf_ringbuf_output(&gb_events, ev, size, flags) != 0)
         gb_count_lost(kind);
+    return 0;
+}
+
+/* Emits the record at `ev`, which is always this CPU's record buffer (gb_event_buf): every
+ * record is built there. */
+static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
+    (void)ev;
+    gb_submit_scratch(size, kind);
 }
 
 /* Record strings are appended after the fixed part: `pos` is the record's current size and
