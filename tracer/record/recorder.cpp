@@ -137,11 +137,22 @@ struct recorder::impl {
             std::uint64_t gen = drain_req.load(std::memory_order_acquire);
             std::size_t n = reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
             captured.fetch_add(n, std::memory_order_relaxed);
+            // A chunk to continue in, so that the publish keeps these records in memory (early
+            // in a recording none is ready yet; ~6 ms of page faults, which the ring absorbs).
+            if (n > 0)
+                sp->refill(1);
             sp->publish();
             done = gen;
-            std::lock_guard lock(drain_mu);
-            drain_done = gen;
-            drain_cv.notify_all();
+            {
+                std::lock_guard lock(drain_mu);
+                drain_done = gen;
+                drain_cv.notify_all();
+            }
+            // An idle pass faults in one spare chunk while fewer are ready than the spool keeps
+            // (~6 ms each on the lab VM): the spares are ready early in a recording, without
+            // delaying the traced command's start or a drain() that is waiting.
+            if (n == 0 && drain_req.load(std::memory_order_acquire) == done)
+                sp->refill();
         }
     }
 
@@ -170,12 +181,7 @@ struct recorder::impl {
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
         bool live = static_cast<bool>(on_event);
-        drainer = std::thread([this] {
-            // The spare chunks are faulted in here, while the traced command starts: the ring
-            // buffer holds what arrives meanwhile (16 MiB, ~0.3 s at 500k events/s).
-            sp->prepare();
-            drain_loop();
-        });
+        drainer = std::thread([this] { drain_loop(); });
         formatter = std::thread([this, live] {
             // Without a live view nobody waits for the lines: format with the CPU the traced
             // command leaves over (the raw records are safe in the spool meanwhile).

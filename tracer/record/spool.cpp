@@ -123,10 +123,9 @@ spool::spool(std::string spill_dir, std::size_t memory_limit, std::size_t chunk_
     : spill_dir_(std::move(spill_dir)), memory_limit_(memory_limit), chunk_bytes_(chunk_bytes),
       max_chunks_(memory_limit / chunk_bytes + spare_chunks) {
     // The chunk the drain thread fills first, faulted in now (a fault of a fresh page can stall
-    // that thread, see chunk_buf). The spare chunks come later (prepare() in the producer's
-    // thread before it starts, then refill() by the consumer): faulting 8 MiB here cost ~10%
-    // of the start-up on the lab VM, where touching fresh memory is slow, and the traced
-    // command waited for it.
+    // that thread, see chunk_buf). The spare chunks come later, from refill() (see spool.hpp):
+    // faulting 8 MiB here cost ~10% of the start-up on the lab VM, where touching fresh memory
+    // is slow, and the traced command waited for it.
     cur_ = chunk_buf(chunk_bytes_);
     touch(cur_);
     allocated_ = 1;
@@ -162,10 +161,10 @@ void spool::give_buffer(chunk_buf&& b) {
         free_.push_back(std::move(b));
 }
 
-void spool::refill() {
+void spool::refill(std::size_t want) {
     {
         std::lock_guard lock(mu_);
-        if (free_.size() >= spare_chunks || allocated_ >= max_chunks_)
+        if (free_.size() >= std::min(want, spare_chunks) || allocated_ >= max_chunks_)
             return;
         ++allocated_;
     }

@@ -70,9 +70,12 @@ public:
     // Makes the records appended so far visible to the consumer.
     void publish();
 
-    // Makes the spare chunks ready (their pages faulted in); called once by the producer's
-    // thread before it starts, so that the traced command's start-up does not wait for it.
-    // Without it the producer spills to the file as soon as its first chunk is full.
+    // Faults in one more spare chunk when fewer than `want` (at most spare_chunks) are ready and
+    // the memory bound allows. Any thread: the consumer calls it after each chunk it consumed,
+    // the recorder's drain thread before a publish that would find none (refill(1)) and after
+    // a pass that found nothing to drain. Without a spare the producer continues in the file.
+    void refill(std::size_t want = spare_chunks);
+    // refill() until spare_chunks are ready.
     void prepare();
 
     // ---- consumer side (one thread) ----
@@ -106,7 +109,6 @@ private:
     chunk_buf take_buffer();
     void give_buffer(chunk_buf&& b);
     bool spill(entry& e); // producer only, without mu_
-    void refill();        // consumer: keeps spare_chunks ready while under max_chunks_
     static constexpr std::size_t spare_chunks = 4;
 
     std::string spill_dir_;
