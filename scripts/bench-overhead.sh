@@ -2,7 +2,11 @@
 # Recording overhead benchmark (issue #2 section 8, issue #3's re-run with every kind enabled: the
 # recorder always records every kind). For each workload it runs the command untraced, under
 # `glassbox run` and under `strace -f`, interleaved (so drift hits all three alike), RUNS times
-# each (default 5), and prints the median wall times and ratios. Then the fixed start-up cost of
+# each (default 5), and prints the median wall times and ratios. The order turns round every
+# round (untraced, glassbox, strace; then strace, glassbox, untraced), so the untraced run is
+# always next to the glassbox run, and the median of the rounds' own glassbox/untraced ratios
+# is printed too: this VM's speed drifts by 10-30% within minutes, which moves the medians of
+# the columns more than the overhead being measured, while two neighbouring runs drift little. Then the fixed start-up cost of
 # `glassbox run` (BPF load and attach, median of 5), and the sustained recording throughput
 # (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as root.
 #   scripts/bench-overhead.sh [RUNS]
@@ -41,20 +45,25 @@ for w in $workloads; do
   echo "workload: ${cmd[*]}"
   "${cmd[@]}" >/dev/null 2>&1 || true   # warm the page cache
   : >"$work/plain"; : >"$work/gb"; : >"$work/st"
+  : >"$work/ratio"
   for i in $(seq 1 "$runs"); do
-    time_it "${cmd[@]}" >>"$work/plain"
+    plain() { time_it "${cmd[@]}" >>"$work/plain"; }
+    if ((i % 2)); then plain; else time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"; fi
     time_it "$glassbox" run -q --allow-loss --out "$work/t.jsonl" -- "${cmd[@]}" >>"$work/gb"
-    time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"
-    echo "  run $i (wall cpu, s): plain $(tail -1 "$work/plain"), glassbox $(tail -1 "$work/gb"), strace $(tail -1 "$work/st")"
+    if ((i % 2)); then time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"; else plain; fi
+    paste -d' ' <(tail -1 "$work/plain") <(tail -1 "$work/gb") | awk '{ print $3 / $1, $4 / $2 }' >>"$work/ratio"
+    echo "  run $i (wall cpu, s): plain $(tail -1 "$work/plain"), glassbox $(tail -1 "$work/gb"), strace $(tail -1 "$work/st"); glassbox/plain $(tail -1 "$work/ratio")"
   done
+  rw=$(cut -d' ' -f1 "$work/ratio" | median); rc=$(cut -d' ' -f2 "$work/ratio" | median)
   pw=$(cut -d' ' -f1 "$work/plain" | median); pc=$(cut -d' ' -f2 "$work/plain" | median)
   gw=$(cut -d' ' -f1 "$work/gb" | median); gc=$(cut -d' ' -f2 "$work/gb" | median)
   sw=$(cut -d' ' -f1 "$work/st" | median); sc=$(cut -d' ' -f2 "$work/st" | median)
   summary=$(tail -1 "$work/t.jsonl")
   events=$(field events <<<"$summary"); lost=$(field lost <<<"$summary")
-  awk -v w="$w" -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" 'BEGIN {
+  awk -v w="$w" -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" -v rw="$rw" -v rc="$rc" 'BEGIN {
     printf "[%s] median wall: untraced %.3fs  glassbox %.3fs  strace -f %.3fs\n", w, pw, gw, sw;
     printf "[%s] wall ratio : glassbox %.3fx (%+.1f%%)  strace -f %.2fx (%+.1f%%)\n", w, gw/pw, (gw/pw-1)*100, sw/pw, (sw/pw-1)*100;
+    printf "[%s] paired     : median of the rounds%s glassbox/untraced ratios: wall %+.1f%%, cpu %+.1f%%\n", w, "\047", (rw-1)*100, (rc-1)*100;
     printf "[%s] median cpu : untraced %.3fs  glassbox %.3fs  strace -f %.3fs  (user+sys, children included)\n", w, pc, gc, sc;
     printf "[%s] trace      : %d events (%.0f events/s of traced wall time), lost %d\n", w, e, e/gw, l }'
 done
