@@ -1,7 +1,7 @@
 /* Shared by every recorder BPF program (bpf/<family>.bpf.c): the maps, the scope test, the per-thread
  * syscall stash, and building/emitting a record (common header, strings, ring buffer output, loss
  * accounting). Data path: tracepoint -> gb_in_scope -> (stash at sys_enter) -> build the record in
- * this CPU's scratch buffer at sys_exit -> gb_submit -> ring buffer -> user space decoder.
+ * this CPU's scratch buffer at sys_exit -> gb_submit_scratch -> ring buffer -> user space decoder.
  *
  * Maps are defined __weak so that every .bpf.c can include this header and `bpftool gen object`
  * merges the identical definitions into one map each. */
@@ -262,8 +262,8 @@ struct {
     __type(value, __u32);
 } gb_submit_count SEC(".maps") __weak;
 
-/* Emits the first `size` bytes of this CPU's record buffer; counts the record as lost when the
- * ring buffer is full. A global function (verified and fixed up once per program, not at each of
+/* Emits the first `size` bytes of this CPU's record buffer (gb_event_buf, where every record is
+ * built); counts the record as lost when the ring buffer is full. A global function (verified and fixed up once per program, not at each of
  * the dozen places that emit): it finds the buffer itself, since a global function cannot take a
  * pointer to an unsized buffer. */
 __noinline int gb_submit_scratch(__u32 size, __u32 kind) {
@@ -284,12 +284,6 @@ __noinline int gb_submit_scratch(__u32 size, __u32 kind) {
     return 0;
 }
 
-/* Emits the record at `ev`, which is always this CPU's record buffer (gb_event_buf): every
- * record is built there. */
-static __always_inline void gb_submit(void* ev, __u32 size, __u32 kind) {
-    (void)ev;
-    gb_submit_scratch(size, kind);
-}
 
 /* Record strings are appended after the fixed part: `pos` is the record's current size and
  * `data_off` where its data[] starts. A string may start at offsets up to `room` (the buffer's

@@ -72,6 +72,6 @@ static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
     struct file* f = ret >= 0 ? gb_fd_file(bpf_get_current_task_btf(), ret) : NULL;
     pos = gb_put_file_path(buf, pos, data_off, &ev->path, f);
     pos = gb_put_user_str(buf, pos, data_off, &ev->raw_path, upath);
-    gb_submit(ev, pos, GB_EV_OPEN);
+    gb_submit_scratch(pos, GB_EV_OPEN);
     return 0;
 }

@@ -424,7 +424,7 @@ __noinline int gb_net_dgram_addr(struct gb_inflight* in, __u64 sk, __s64 ret, __
     if (err != 0)
         ev->flags |= GB_NET_UNCOUNTED; /* table full: this record stands for itself only */
     __u32 pos = gb_sockaddr_fields(buf, data_off, data_off, ev, in);
-    gb_submit(ev, pos, kind);
+    gb_submit_scratch(pos, kind);
     return 0;
 }
 
@@ -579,7 +579,7 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
         pos = gb_unix_peer_proc(buf, pos, data_off, ev, sk);
     else
         gb_net_str_none(&ev->peer_exe, pos, data_off);
-    gb_submit(ev, pos, kind);
+    gb_submit_scratch(pos, kind);
     return 0;
 }
 
@@ -607,7 +607,7 @@ static long gb_net_flush_one(struct bpf_map* map, struct gb_dest_key* key, struc
             ev->count = count > 0xffffffffULL ? 0xffffffffU : (__u32)count;
             ev->flags |= GB_NET_TOTAL;
             __u32 pos = gb_sockaddr_bytes(buf, data_off, data_off, ev, key->addr, key->addrlen);
-            gb_submit(ev, pos, kind);
+            gb_submit_scratch(pos, kind);
         }
     }
     __u64 fk = ((__u64)v->tgid << 32) | (__u32)v->fd;

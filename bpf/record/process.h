@@ -35,7 +35,7 @@ int BPF_PROG(gb_sched_fork, struct task_struct* parent, struct task_struct* chil
         if (regs)
             ev->syscall = (__s32)BPF_CORE_READ(regs, orig_ax);
     }
-    gb_submit(ev, sizeof(*ev), GB_EV_FORK);
+    gb_submit_scratch(sizeof(*ev), GB_EV_FORK);
     return 0;
 }
 
@@ -99,7 +99,7 @@ int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linu
     pos = gb_put_user_bytes(buf, pos, data_off, &ev->argv, (const void*)arg_start, arg_len,
                             GB_ARGV_MAX);
     ev->argc = 0; /* counted in user space from the NUL separators */
-    gb_submit(ev, pos, GB_EV_EXEC);
+    gb_submit_scratch(pos, GB_EV_EXEC);
 out:
     if (in)
         in->nr = GB_NR_NONE;
@@ -192,7 +192,7 @@ static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
     ev->argv.flags = GB_STR_PRESENT | w.flags;
     ev->argv.len = pos - w.start;
     ev->argc = w.argc;
-    gb_submit(ev, pos, GB_EV_EXEC);
+    gb_submit_scratch(pos, GB_EV_EXEC);
     return 0;
 }
 
@@ -208,7 +208,7 @@ int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
         gb_fill_header_task(&ev->hdr, GB_EV_EXIT, sizeof(*ev), task);
         ev->exit_code = BPF_CORE_READ(task, exit_code);
         ev->flags = group_dead ? GB_EXIT_GROUP_DEAD : 0;
-        gb_submit(ev, sizeof(*ev), GB_EV_EXIT);
+        gb_submit_scratch(sizeof(*ev), GB_EV_EXIT);
     }
     if (group_dead)
         bpf_map_delete_elem(&gb_scope_pids, &tgid);

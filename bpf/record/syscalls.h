@@ -251,7 +251,7 @@ __noinline int gb_cov_emit_close(__s32 fd, __u32 flags, struct gb_fd_io* io) {
     c->writes = io->writes;
     struct file* f = (flags & GB_CLOSE_IMPLICIT) ? NULL : gb_fd_file(task, fd);
     __u32 pos = gb_cov_put_file(ev, data_off, data_off, &c->path, f);
-    gb_submit(ev, pos, GB_EV_CLOSE);
+    gb_submit_scratch(pos, GB_EV_CLOSE);
     return 0;
 }
 
@@ -486,7 +486,7 @@ __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
     d->payload.len = pos - data_off;
     if (d->payload.len < 12 && !(d->payload.flags & GB_STR_FAULT))
         return 0; /* shorter than a DNS header: a TCP length prefix written on its own */
-    gb_submit(ev, pos, GB_EV_DNS);
+    gb_submit_scratch(pos, GB_EV_DNS);
     return 0;
 }
 
@@ -669,7 +669,7 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
     } else {
         gb_cov_str_none(&e->bytes, pos, data_off);
     }
-    gb_submit(ev, pos, kind);
+    gb_submit_scratch(pos, kind);
     return 0;
 }
 
@@ -1303,6 +1303,6 @@ int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_u
                 e->args[i] = 0;
     }
     bpf_map_delete_elem(&gb_uring_pending, &key);
-    gb_submit(ev, pos, kind);
+    gb_submit_scratch(pos, kind);
     return 0;
 }
