@@ -137,9 +137,16 @@ struct recorder::impl {
             std::uint64_t gen = drain_req.load(std::memory_order_acquire);
             std::size_t n = reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
             captured.fetch_add(n, std::memory_order_relaxed);
+            bool winding_down;
+            {
+                std::lock_guard lock(drain_mu);
+                winding_down = ending;
+            }
             // A chunk to continue in, so that the publish keeps these records in memory (early
             // in a recording none is ready yet; ~6 ms of page faults, which the ring absorbs).
-            if (n > 0)
+            // Not once drain() was called: the last records may as well go through the spill
+            // file, which is quicker than faulting in a chunk that nothing will fill.
+            if (n > 0 && !winding_down)
                 sp->refill(1);
             sp->publish();
             done = gen;
@@ -150,8 +157,10 @@ struct recorder::impl {
             }
             // An idle pass faults in one spare chunk while fewer are ready than the spool keeps
             // (~6 ms each on the lab VM): the spares are ready early in a recording, without
-            // delaying the traced command's start or a drain() that is waiting.
-            if (n == 0 && drain_req.load(std::memory_order_acquire) == done)
+            // delaying the traced command's start, a drain() that is waiting, or the end (once
+            // drain() was called the recording is ending and the spares are not needed).
+            if (n == 0 && !winding_down && !stop.load(std::memory_order_relaxed) &&
+                drain_req.load(std::memory_order_acquire) == done)
                 sp->refill();
         }
     }

@@ -291,12 +291,12 @@ std::size_t spool::consume(int timeout_ms,
         ++n;
     }
     give_buffer(std::move(e.mem));
-    refill();
     {
         std::lock_guard lock(mu_);
         ++consumed_;
     }
     cv_.notify_all();
+    refill(); // after the count: a drain() waiting for these records need not wait for the faults
     return n;
 }
 
