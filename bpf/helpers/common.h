@@ -263,9 +263,9 @@ struct {
 } gb_submit_count SEC(".maps") __weak;
 
 /* Emits the first `size` bytes of this CPU's record buffer (gb_event_buf, where every record is
- * built); counts the record as lost when the ring buffer is full. A global function (verified and fixed up once per program, not at each of
- * the dozen places that emit): it finds the buffer itself, since a global function cannot take a
- * pointer to an unsized buffer. */
+ * built); counts the record as lost when the ring buffer is full. A global function (verified
+ * and fixed up once per program, not at each of the dozen places that emit): it finds the buffer
+ * itself, since a global function cannot take a pointer to an unsized buffer. */
 __noinline int gb_submit_scratch(__u32 size, __u32 kind) {
     __u8* ev = gb_event_buf();
     if (!ev)
@@ -283,7 +283,6 @@ __noinline int gb_submit_scratch(__u32 size, __u32 kind) {
         gb_count_lost(kind);
     return 0;
 }
-
 
 /* Record strings are appended after the fixed part: `pos` is the record's current size and
  * `data_off` where its data[] starts. A string may start at offsets up to `room` (the buffer's

@@ -121,7 +121,9 @@ struct recorder::impl {
     std::uint64_t polled_records = 0; // poll()'s last view of `records`
     std::uint64_t view_errors = 0;    // formatter thread only
     pid_t formatter_tid = 0; // under drain_mu
-    bool ending = false;     // under drain_mu: drain() was called, format at normal priority
+    // drain() was called: the recording is ending (set under drain_mu, with the formatter's
+    // priority; read by the drain thread without it).
+    std::atomic<bool> ending{false};
 
     ~impl() { stop_threads(); }
 
@@ -137,11 +139,7 @@ struct recorder::impl {
             std::uint64_t gen = drain_req.load(std::memory_order_acquire);
             std::size_t n = reader->consume([this](std::span<const std::uint8_t> rec) { sp->append(rec); });
             captured.fetch_add(n, std::memory_order_relaxed);
-            bool winding_down;
-            {
-                std::lock_guard lock(drain_mu);
-                winding_down = ending;
-            }
+            bool winding_down = ending.load(std::memory_order_acquire);
             // A chunk to continue in, so that the publish keeps these records in memory (early
             // in a recording none is ready yet; ~6 ms of page faults, which the ring absorbs).
             // Not once drain() was called: the last records may as well go through the spill
