@@ -185,7 +185,7 @@ struct decoded_function {
         jump_sources; // block start -> jumps
 };
 
-void decode_one(csh h, const cs_insn* ci, insn& out) {
+void decode_one(const capstone_handle& cs, const cs_insn* ci, insn& out) {
     out.address = ci->address;
     out.size = ci->size;
     out.id = ci->id;
@@ -234,7 +234,7 @@ void decode_one(csh h, const cs_insn* ci, insn& out) {
     }
     cs_regs regs_read, regs_write;
     std::uint8_t nread = 0, nwrite = 0;
-    if (cs_regs_access(h, ci, regs_read, &nread, regs_write, &nwrite) == CS_ERR_OK) {
+    if (cs.regs_access(ci, regs_read, &nread, regs_write, &nwrite)) {
         for (std::uint8_t i = 0; i < nwrite; ++i) {
             auto r = classify(regs_write[i]);
             if (r.family < 0)
@@ -816,7 +816,7 @@ class analyser {
     }
 
     void decode(const region_ref& r, decoded_function& f) {
-        insn_ptr ci(cs_malloc(cs_.get()));
+        insn_ptr ci = cs_.alloc_insn();
         if (!ci)
             return;
         std::uint64_t addr = f.start;
@@ -824,12 +824,12 @@ class analyser {
             const std::uint8_t* code = r.region->bytes.data() + (addr - r.begin);
             std::size_t size = f.end - addr;
             std::uint64_t a = addr;
-            if (!cs_disasm_iter(cs_.get(), &code, &size, &a, ci.get())) {
+            if (!cs_.disasm_iter(&code, &size, &a, ci.get())) {
                 ++addr; // undecodable byte (data in code, padding): resynchronise at the next byte
                 continue;
             }
             insn in;
-            decode_one(cs_.get(), ci.get(), in);
+            decode_one(cs_, ci.get(), in);
             // A call that never returns ends the block like a jmp: no fall-through predecessor.
             if (in.is_call && in.target) {
                 auto n = names_.find(*in.target);
@@ -864,16 +864,16 @@ class analyser {
         std::uint64_t end = it == starts_.end() ? r->end : std::min(*it, r->end);
         if (end - start > 4096)
             return false;
-        insn_ptr ci(cs_malloc(cs_.get()));
+        insn_ptr ci = cs_.alloc_insn();
         if (!ci)
             return false;
         const std::uint8_t* code = r->region->bytes.data() + (start - r->begin);
         std::size_t size = end - start;
         std::uint64_t a = start;
         bool any = false;
-        while (size > 0 && cs_disasm_iter(cs_.get(), &code, &size, &a, ci.get())) {
+        while (size > 0 && cs_.disasm_iter(&code, &size, &a, ci.get())) {
             insn in;
-            decode_one(cs_.get(), ci.get(), in);
+            decode_one(cs_, ci.get(), in);
             any = true;
             if (in.is_ret)
                 return false;

@@ -45,7 +45,7 @@ std::vector<std::uint64_t> sweep_function_starts(const std::vector<code_region>&
     auto cs = capstone_handle::open(false);
     if (!cs)
         return {};
-    insn_ptr ci(cs_malloc(cs->get()));
+    insn_ptr ci = cs->alloc_insn();
     if (!ci)
         return {};
     for (const auto& r : code) {
@@ -58,7 +58,7 @@ std::vector<std::uint64_t> sweep_function_starts(const std::vector<code_region>&
             const std::uint8_t* p = base + off;
             std::size_t left = n - off;
             std::uint64_t addr = r.address + off;
-            if (!cs_disasm_iter(cs->get(), &p, &left, &addr, ci.get())) {
+            if (!cs->disasm_iter(&p, &left, &addr, ci.get())) {
                 ++off; // data or padding Capstone cannot decode: resynchronise at the next byte
                 after_end = false;
                 continue;
