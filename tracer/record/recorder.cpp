@@ -38,6 +38,8 @@
 namespace glassbox::record {
 
 void use_fast_vmlinux_btf(); // vmlinux_btf.cpp
+void parse_vmlinux_btf_ahead();
+void drop_vmlinux_btf_ahead();
 
 namespace {
 
@@ -264,6 +266,38 @@ struct recorder::impl {
     }
 };
 
+namespace {
+// Start-up (docs/recording.md "Start-up"): libbpf would parse the kernel's BTF (user space, ~30 ms
+// on the lab VM) and then create the maps one by one; the largest cost ~20 ms together, mostly
+// the kernel allocating their bucket arrays and the ring. Both CPUs are used instead: a thread
+// creates those maps exactly as declared (type, sizes, flags) while this one parses the BTF, and
+// libbpf is handed both (bpf_map__reuse_fd; the parsed BTF through btf__load_vmlinux_btf()).
+// A map the thread could not create is left to libbpf, which then reports the error itself.
+void create_large_maps_while_parsing_btf(glassbox_record_bpf& skel) {
+    struct bpf_map* large[] = {skel.maps.gb_events, skel.maps.gb_scope_pids, skel.maps.gb_fd_io_map,
+                               skel.maps.gb_io_procs};
+    int fds[std::size(large)];
+    std::thread maker([&] {
+        for (std::size_t i = 0; i < std::size(large); ++i) {
+            const struct bpf_map* m = large[i];
+            LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(m));
+            fds[i] = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+                                    bpf_map__value_size(m), bpf_map__max_entries(m), &o);
+        }
+    });
+    parse_vmlinux_btf_ahead();
+    maker.join();
+    for (std::size_t i = 0; i < std::size(large); ++i) {
+        if (fds[i] < 0)
+            continue;
+        if (bpf_map__reuse_fd(large[i], fds[i]) != 0)
+            spdlog::debug("map {}: created ahead but not taken by libbpf; libbpf creates it",
+                          bpf_map__name(large[i]));
+        ::close(fds[i]); // reuse_fd keeps its own duplicate
+    }
+}
+} // namespace
+
 recorder::recorder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 recorder::~recorder() = default;
 
@@ -286,7 +320,10 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     p->spool_memory = opts.spool_memory_bytes;
     bpf_map__set_max_entries(p->skel->maps.gb_event_scratch, static_cast<__u32>(p->ncpus));
     bpf_map__set_max_entries(p->skel->maps.gb_path_scratch, static_cast<__u32>(p->ncpus));
-    if (int err = glassbox_record_bpf__load(p->skel.get()); err != 0)
+    create_large_maps_while_parsing_btf(*p->skel);
+    int err = glassbox_record_bpf__load(p->skel.get());
+    drop_vmlinux_btf_ahead(); // normally libbpf took it
+    if (err != 0)
         throw fatal_error(exit_code::environment,
                           fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
                                       "the verifier log",

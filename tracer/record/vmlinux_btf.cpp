@@ -6,6 +6,10 @@
 // executable's definition is the one used) to do the same: map the file and parse it from
 // memory with btf__new(), which copies it. Where mapping fails (older kernel, no sysfs BTF) it
 // falls back to libbpf's implementation, so the result is always the same BTF libbpf would load.
+//
+// The recorder may also parse it ahead (parse_vmlinux_btf_ahead(), on its own thread while
+// another creates the largest maps); libbpf's next call then takes that copy instead of parsing
+// again. libbpf owns and frees whatever this returns.
 // Data path: glassbox_record_bpf__load() -> libbpf (CO-RE, tp_btf attach ids) -> here.
 #include <bpf/btf.h>
 
@@ -15,9 +19,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
-extern "C" struct btf* btf__load_vmlinux_btf(void) {
+namespace {
+
+std::atomic<struct btf*> parsed_ahead{nullptr};
+
+struct btf* load_vmlinux_btf() {
     int fd = ::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         struct stat st{};
@@ -44,8 +53,23 @@ extern "C" struct btf* btf__load_vmlinux_btf(void) {
     return next();
 }
 
+} // namespace
+
+extern "C" struct btf* btf__load_vmlinux_btf(void) {
+    if (struct btf* b = parsed_ahead.exchange(nullptr))
+        return b;
+    return load_vmlinux_btf();
+}
+
 namespace glassbox::record {
 // Referenced by recorder::create() so that the linker takes this file out of the static library
 // (nothing else names the symbol above from our side).
 void use_fast_vmlinux_btf() {}
+
+void parse_vmlinux_btf_ahead() {
+    if (struct btf* b = load_vmlinux_btf())
+        btf__free(parsed_ahead.exchange(b));
+}
+
+void drop_vmlinux_btf_ahead() { btf__free(parsed_ahead.exchange(nullptr)); }
 } // namespace glassbox::record
