@@ -11,6 +11,18 @@ time_it() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+# "LO HI" of a distribution-free 95% confidence interval for the median of the numbers on stdin
+# (the sign test's order statistics: with n values the k-th smallest and the k-th largest, k the
+# largest with P(Binomial(n, 1/2) < k) <= 2.5%), or "- -" with fewer than 6 values. On this VM a
+# single round's ratio moves by +-10% with the machine's speed; the interval says how far the
+# median of the rounds can be trusted.
+median_ci() {
+  sort -n | awk '{a[NR]=$1} END {
+    n = NR; k = 0; cdf = 0; c = 1                     # c = C(n, i)
+    for (i = 0; i < n; i++) { cdf += c / 2^n; if (cdf > 0.025) break; k = i + 1; c = c * (n - i) / (i + 1) }
+    if (k < 1) print "- -"; else print a[k], a[n - k + 1] }'
+}
+
 # A ClamAV database of one body signature that matches nothing on the machine: clamscan still
 # opens and reads every file, without loading the full signature set.
 make_bench_db() {

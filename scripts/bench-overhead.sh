@@ -11,7 +11,9 @@
 # (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as root.
 #   scripts/bench-overhead.sh [RUNS]
 #   env: BUILD_DIR (default build); WORKLOADS (default "clamscan grep"); BURST_OPENS (default
-#        500000 per thread, 2 threads; 0 skips the burst)
+#        500000 per thread, 2 threads; 0 skips the burst); STRACE_RUNS (default RUNS: strace -f
+#        only in the first N rounds; its ratio is far from the threshold, while the glassbox
+#        ratio needs many rounds for a narrow confidence interval)
 # Workloads, both file-heavy and real:
 #   clamscan  an antivirus scan (what glassbox is for): clamscan with a one-signature local
 #             database over /usr/share/doc: ~30k files opened, read and closed, ~10 s
@@ -21,6 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
 runs=${1:-5}
+strace_runs=${STRACE_RUNS:-$runs}
 build=${BUILD_DIR:-build}
 glassbox=$PWD/$build/glassbox
 burst=$PWD/$build/tests/fixtures/rec_actions
@@ -48,22 +51,25 @@ for w in $workloads; do
   : >"$work/ratio"
   for i in $(seq 1 "$runs"); do
     plain() { time_it "${cmd[@]}" >>"$work/plain"; }
-    if ((i % 2)); then plain; else time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"; fi
+    traced() { if ((i <= strace_runs)); then time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"; fi; }
+    if ((i % 2)); then plain; else traced; fi
     time_it "$glassbox" run -q --allow-loss --out "$work/t.jsonl" -- "${cmd[@]}" >>"$work/gb"
-    if ((i % 2)); then time_it strace -f -qq -o /dev/null "${cmd[@]}" >>"$work/st"; else plain; fi
+    if ((i % 2)); then traced; else plain; fi
     paste -d' ' <(tail -1 "$work/plain") <(tail -1 "$work/gb") | awk '{ print $3 / $1, $4 / $2 }' >>"$work/ratio"
-    echo "  run $i (wall cpu, s): plain $(tail -1 "$work/plain"), glassbox $(tail -1 "$work/gb"), strace $(tail -1 "$work/st"); glassbox/plain $(tail -1 "$work/ratio")"
+    echo "  run $i (wall cpu, s): plain $(tail -1 "$work/plain"), glassbox $(tail -1 "$work/gb"), strace $( ((i <= strace_runs)) && tail -1 "$work/st" || echo -); glassbox/plain $(tail -1 "$work/ratio")"
   done
   rw=$(cut -d' ' -f1 "$work/ratio" | median); rc=$(cut -d' ' -f2 "$work/ratio" | median)
+  read -r rlo rhi < <(cut -d' ' -f1 "$work/ratio" | median_ci)
   pw=$(cut -d' ' -f1 "$work/plain" | median); pc=$(cut -d' ' -f2 "$work/plain" | median)
   gw=$(cut -d' ' -f1 "$work/gb" | median); gc=$(cut -d' ' -f2 "$work/gb" | median)
   sw=$(cut -d' ' -f1 "$work/st" | median); sc=$(cut -d' ' -f2 "$work/st" | median)
   summary=$(tail -1 "$work/t.jsonl")
   events=$(field events <<<"$summary"); lost=$(field lost <<<"$summary")
-  awk -v w="$w" -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" -v rw="$rw" -v rc="$rc" 'BEGIN {
+  awk -v w="$w" -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" -v rw="$rw" -v rc="$rc" -v rlo="$rlo" -v rhi="$rhi" -v n="$runs" 'BEGIN {
     printf "[%s] median wall: untraced %.3fs  glassbox %.3fs  strace -f %.3fs\n", w, pw, gw, sw;
     printf "[%s] wall ratio : glassbox %.3fx (%+.1f%%)  strace -f %.2fx (%+.1f%%)\n", w, gw/pw, (gw/pw-1)*100, sw/pw, (sw/pw-1)*100;
     printf "[%s] paired     : median of the rounds%s glassbox/untraced ratios: wall %+.1f%%, cpu %+.1f%%\n", w, "\047", (rw-1)*100, (rc-1)*100;
+    if (rlo != "-") printf "[%s] paired     : 95%% confidence interval of that wall median (sign test, %d rounds): %+.1f%% .. %+.1f%%\n", w, n, (rlo-1)*100, (rhi-1)*100;
     printf "[%s] median cpu : untraced %.3fs  glassbox %.3fs  strace -f %.3fs  (user+sys, children included)\n", w, pc, gc, sc;
     printf "[%s] trace      : %d events (%.0f events/s of traced wall time), lost %d\n", w, e, e/gw, l }'
 done
