@@ -14,6 +14,7 @@
 #include "record/spool.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -26,7 +27,10 @@
 #include <csignal>
 #include <cstdarg>
 #include <cstring>
+#include <expected>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -91,6 +95,9 @@ struct skel_deleter {
 
 struct recorder::impl {
     std::unique_ptr<glassbox_record_bpf, skel_deleter> skel;
+    // The second instance of the object, holding gb_sys_exit alone on skel's maps (see
+    // load_split()); null when skel loaded everything.
+    std::unique_ptr<glassbox_record_bpf, skel_deleter> second;
     std::unique_ptr<decoder> dec;
     std::unique_ptr<spool> sp;
     std::optional<ring_reader> reader;
@@ -267,35 +274,151 @@ struct recorder::impl {
 };
 
 namespace {
-// Start-up (docs/recording.md "Start-up"): libbpf would parse the kernel's BTF (user space, ~30 ms
-// on the lab VM) and then create the maps one by one; the largest cost ~20 ms together, mostly
-// the kernel allocating their bucket arrays and the ring. Both CPUs are used instead: a thread
-// creates those maps exactly as declared (type, sizes, flags) while this one parses the BTF, and
-// libbpf is handed both (bpf_map__reuse_fd; the parsed BTF through btf__load_vmlinux_btf()).
-// A map the thread could not create is left to libbpf, which then reports the error itself.
-void create_large_maps_while_parsing_btf(glassbox_record_bpf& skel) {
-    struct bpf_map* large[] = {skel.maps.gb_events, skel.maps.gb_scope_pids, skel.maps.gb_fd_io_map,
-                               skel.maps.gb_io_procs};
-    int fds[std::size(large)];
-    std::thread maker([&] {
-        for (std::size_t i = 0; i < std::size(large); ++i) {
-            const struct bpf_map* m = large[i];
-            LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(m));
-            fds[i] = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
-                                    bpf_map__value_size(m), bpf_map__max_entries(m), &o);
+
+using skel_ptr = std::unique_ptr<glassbox_record_bpf, skel_deleter>;
+
+// The program loaded by the second instance of the object (see load_split()): the largest, about
+// half of all verification.
+constexpr const char* split_program = "gb_sys_exit";
+
+// Creates every map of `skel` as libbpf would (type, sizes, flags; the global-data maps with
+// their initial contents, frozen when read-only; BTF where the kernel requires it: task storage),
+// so that two instances of the object can share them. Returns name -> fd, or an error message.
+std::expected<std::vector<std::pair<std::string, int>>, std::string> create_maps(glassbox_record_bpf& skel) {
+    std::vector<std::pair<std::string, int>> fds;
+    auto fail = [&](std::string why) {
+        for (auto& [n, fd] : fds)
+            ::close(fd);
+        return std::unexpected(std::move(why));
+    };
+    // The object's own BTF, loaded into the kernel (a copy: libbpf loads the original itself).
+    const struct btf* obj_btf = bpf_object__btf(skel.obj);
+    std::unique_ptr<struct btf, decltype(&btf__free)> kbtf(nullptr, &btf__free);
+    struct bpf_map* m;
+    bpf_object__for_each_map(m, skel.obj) {
+        LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(m));
+        if (bpf_map__type(m) == BPF_MAP_TYPE_TASK_STORAGE) {
+            if (!kbtf && obj_btf) {
+                __u32 size = 0;
+                const void* raw = btf__raw_data(obj_btf, &size);
+                kbtf.reset(btf__new(raw, size));
+                if (!kbtf || btf__load_into_kernel(kbtf.get()) != 0)
+                    return fail("the object's BTF could not be loaded");
+            }
+            if (!kbtf)
+                return fail("the object has no BTF");
+            o.btf_fd = btf__fd(kbtf.get());
+            o.btf_key_type_id = bpf_map__btf_key_type_id(m);
+            o.btf_value_type_id = bpf_map__btf_value_type_id(m);
         }
-    });
-    parse_vmlinux_btf_ahead();
-    maker.join();
-    for (std::size_t i = 0; i < std::size(large); ++i) {
-        if (fds[i] < 0)
-            continue;
-        if (bpf_map__reuse_fd(large[i], fds[i]) != 0)
-            spdlog::debug("map {}: created ahead but not taken by libbpf; libbpf creates it",
-                          bpf_map__name(large[i]));
-        ::close(fds[i]); // reuse_fd keeps its own duplicate
+        int fd = bpf_map_create(bpf_map__type(m), bpf_map__name(m), bpf_map__key_size(m),
+                                bpf_map__value_size(m), bpf_map__max_entries(m), &o);
+        if (fd < 0)
+            return fail(fmt::format("map {}: {}", bpf_map__name(m), std::strerror(errno)));
+        fds.emplace_back(bpf_map__name(m), fd);
+        if (bpf_map__is_internal(m)) {
+            size_t size = 0;
+            const void* init = bpf_map__initial_value(m, &size);
+            __u32 zero = 0;
+            if (init && bpf_map_update_elem(fd, &zero, init, BPF_ANY) != 0)
+                return fail(fmt::format("map {}: {}", bpf_map__name(m), std::strerror(errno)));
+            if ((bpf_map__map_flags(m) & BPF_F_RDONLY_PROG) && bpf_map_freeze(fd) != 0)
+                return fail(fmt::format("map {}: {}", bpf_map__name(m), std::strerror(errno)));
+        }
     }
+    return fds;
 }
+
+bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::string, int>>& fds) {
+    for (const auto& [name, fd] : fds) {
+        struct bpf_map* m = bpf_object__find_map_by_name(skel.obj, name.c_str());
+        if (!m || bpf_map__reuse_fd(m, fd) != 0)
+            return false;
+    }
+    return true;
+}
+
+[[noreturn]] void refused(int err) {
+    throw fatal_error(exit_code::environment,
+                      fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
+                                  "the verifier log",
+                                  std::strerror(-err)));
+}
+
+// Start-up (docs/recording.md "Start-up") on both CPUs. One libbpf object loads its programs one
+// after the other, each after parsing the kernel's BTF, creating the maps and relocating: ~150 ms
+// before the traced command may start. Here the object is opened twice: `main` loads every
+// program but gb_sys_exit, `second` loads gb_sys_exit alone, on the same maps (created once
+// beforehand, bpf_map__reuse_fd), each instance with its own copy of the kernel's BTF (parsed on
+// its own thread, handed to libbpf through btf__load_vmlinux_btf()). The two verifications and
+// relocations then run side by side. If the maps cannot be made ahead, `main` loads everything
+// alone, as libbpf normally does.
+skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure) {
+    skel_ptr second(glassbox_record_bpf__open());
+    if (!second)
+        throw fatal_error(exit_code::environment,
+                          fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
+    configure(*second);
+    struct bpf_program* prog;
+    bpf_object__for_each_program(prog, main.obj) {
+        bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
+        bpf_program__set_autoload(prog, !split);
+    }
+    bpf_object__for_each_program(prog, second->obj) {
+        bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
+        bpf_program__set_autoload(prog, split);
+    }
+    using map_fds = std::vector<std::pair<std::string, int>>;
+    struct made_maps {
+        std::expected<map_fds, std::string> fds;
+        bool second_will_load = false; // the maps exist and `second` took them
+    };
+    std::promise<made_maps> made;
+    auto maps = made.get_future();
+    int second_err = 0;
+    std::thread helper([&] {
+        made_maps r{create_maps(main)};
+        r.second_will_load = r.fds.has_value() && reuse_maps(*second, *r.fds);
+        bool go = r.second_will_load;
+        made.set_value(std::move(r));
+        if (!go)
+            return;
+        parse_vmlinux_btf_ahead(); // this thread's copy, for the second instance
+        second_err = glassbox_record_bpf__load(second.get());
+        drop_vmlinux_btf_ahead();
+    });
+    parse_vmlinux_btf_ahead(); // this thread's copy, for `main`
+    made_maps r = maps.get();
+    auto close_fds = [&] {
+        if (r.fds.has_value())
+            for (auto& [n, fd] : *r.fds)
+                ::close(fd); // each instance keeps its own duplicate
+    };
+    if (r.second_will_load && !reuse_maps(main, *r.fds)) {
+        // `second` is loading on maps `main` could not take: the two would not share state.
+        helper.join();
+        close_fds();
+        drop_vmlinux_btf_ahead();
+        throw fatal_error(exit_code::internal, "cannot share the BPF maps between the two program sets");
+    }
+    if (!r.second_will_load) {
+        spdlog::debug("loading the BPF programs in one pass: {}",
+                      r.fds.has_value() ? "a map was not taken" : r.fds.error());
+        bpf_object__for_each_program(prog, main.obj) bpf_program__set_autoload(prog, true);
+    }
+    int err = glassbox_record_bpf__load(&main);
+    drop_vmlinux_btf_ahead();
+    helper.join();
+    close_fds();
+    if (err != 0)
+        refused(err);
+    if (!r.second_will_load)
+        return nullptr; // `main` loaded everything
+    if (second_err != 0)
+        refused(second_err);
+    return second;
+}
+
 } // namespace
 
 recorder::recorder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -316,18 +439,15 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     std::size_t rb = opts.ringbuf_bytes;
     if (rb < 4096 || (rb & (rb - 1)) != 0)
         throw fatal_error(exit_code::usage, "the ring buffer size must be a power of two of at least 4 KiB");
-    bpf_map__set_max_entries(p->skel->maps.gb_events, static_cast<__u32>(rb));
     p->spool_memory = opts.spool_memory_bytes;
-    bpf_map__set_max_entries(p->skel->maps.gb_event_scratch, static_cast<__u32>(p->ncpus));
-    bpf_map__set_max_entries(p->skel->maps.gb_path_scratch, static_cast<__u32>(p->ncpus));
-    create_large_maps_while_parsing_btf(*p->skel);
-    int err = glassbox_record_bpf__load(p->skel.get());
-    drop_vmlinux_btf_ahead(); // normally libbpf took it
-    if (err != 0)
-        throw fatal_error(exit_code::environment,
-                          fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
-                                      "the verifier log",
-                                      std::strerror(-err)));
+    const auto ncpus = static_cast<__u32>(p->ncpus);
+    auto configure = [rb, ncpus](glassbox_record_bpf& s) {
+        bpf_map__set_max_entries(s.maps.gb_events, static_cast<__u32>(rb));
+        bpf_map__set_max_entries(s.maps.gb_event_scratch, ncpus);
+        bpf_map__set_max_entries(s.maps.gb_path_scratch, ncpus);
+    };
+    configure(*p->skel);
+    p->second = load_split(*p->skel, configure);
     // Issue 3's syscall table: which argument of which syscall is what (bpf/record/syscalls.h).
     if (auto t = load_coverage_tables(bpf_map__fd(p->skel->maps.gb_sys_specs),
                                       bpf_map__fd(p->skel->maps.gb_abi32_nr));
@@ -380,7 +500,10 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
     if (!reader)
         throw fatal_error(exit_code::environment, reader.error().message);
     impl_->reader.emplace(std::move(*reader));
-    if (int err = glassbox_record_bpf__attach(impl_->skel.get()); err != 0)
+    int err = glassbox_record_bpf__attach(impl_->skel.get());
+    if (err == 0 && impl_->second)
+        err = glassbox_record_bpf__attach(impl_->second.get());
+    if (err != 0)
         throw fatal_error(exit_code::environment,
                           fmt::format("cannot attach glassbox's BPF programs to the tracepoints: {}",
                                       std::strerror(-err)));
@@ -460,11 +583,16 @@ loss_counts recorder::lost() const {
     // CPU (recursion): their events are lost too. Not attributable to a CPU or a kind.
     bpf_program* prog;
     std::uint64_t misses = 0;
-    bpf_object__for_each_program(prog, impl_->skel->obj) {
-        bpf_prog_info info{};
-        __u32 len = sizeof(info);
-        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
-            misses += info.recursion_misses;
+    for (glassbox_record_bpf* s : {impl_->skel.get(), impl_->second.get()}) {
+        if (!s)
+            continue;
+        bpf_object__for_each_program(prog, s->obj) {
+            bpf_prog_info info{};
+            __u32 len = sizeof(info);
+            if (bpf_program__fd(prog) >= 0 &&
+                bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+                misses += info.recursion_misses;
+        }
     }
     if (misses) {
         lc.total += misses;

@@ -7,9 +7,10 @@
 // memory with btf__new(), which copies it. Where mapping fails (older kernel, no sysfs BTF) it
 // falls back to libbpf's implementation, so the result is always the same BTF libbpf would load.
 //
-// The recorder may also parse it ahead (parse_vmlinux_btf_ahead(), on its own thread while
-// another creates the largest maps); libbpf's next call then takes that copy instead of parsing
-// again. libbpf owns and frees whatever this returns.
+// The recorder may also parse it ahead (parse_vmlinux_btf_ahead(), while another thread creates
+// the maps): libbpf's next call on the same thread then takes that copy instead of parsing again.
+// Per thread, because the recorder loads two instances of its object at once, each with its own
+// copy (libbpf frees it after the load). libbpf owns and frees whatever this returns.
 // Data path: glassbox_record_bpf__load() -> libbpf (CO-RE, tp_btf attach ids) -> here.
 #include <bpf/btf.h>
 
@@ -19,12 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 
 namespace {
 
-std::atomic<struct btf*> parsed_ahead{nullptr};
+thread_local struct btf* parsed_ahead = nullptr;
 
 struct btf* load_vmlinux_btf() {
     int fd = ::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
@@ -56,8 +56,10 @@ struct btf* load_vmlinux_btf() {
 } // namespace
 
 extern "C" struct btf* btf__load_vmlinux_btf(void) {
-    if (struct btf* b = parsed_ahead.exchange(nullptr))
+    if (struct btf* b = parsed_ahead) {
+        parsed_ahead = nullptr;
         return b;
+    }
     return load_vmlinux_btf();
 }
 
@@ -66,10 +68,13 @@ namespace glassbox::record {
 // (nothing else names the symbol above from our side).
 void use_fast_vmlinux_btf() {}
 
-void parse_vmlinux_btf_ahead() {
-    if (struct btf* b = load_vmlinux_btf())
-        btf__free(parsed_ahead.exchange(b));
+void drop_vmlinux_btf_ahead() {
+    btf__free(parsed_ahead);
+    parsed_ahead = nullptr;
 }
 
-void drop_vmlinux_btf_ahead() { btf__free(parsed_ahead.exchange(nullptr)); }
+void parse_vmlinux_btf_ahead() {
+    drop_vmlinux_btf_ahead();
+    parsed_ahead = load_vmlinux_btf();
+}
 } // namespace glassbox::record
