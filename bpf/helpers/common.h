@@ -1,10 +1,8 @@
-/* Shared by every recorder BPF program (bpf/<family>.bpf.c): the maps, the scope test, the per-thread
- * syscall stash, and building/emitting a record (common header, strings, ring buffer output, loss
- * accounting). Data path: tracepoint -> gb_in_scope -> (stash at sys_enter) -> build the record in
- * this CPU's scratch buffer at sys_exit -> gb_submit_scratch -> ring buffer -> user space decoder.
- *
- * Maps are defined __weak so that every .bpf.c can include this header and `bpftool gen object`
- * merges the identical definitions into one map each. */
+/* Shared by every family of the recorder (bpf/record/<family>.h, all compiled as one unit,
+ * bpf/recorder.bpf.c): the maps, the scope test, the per-thread syscall stash, and building and
+ * emitting a record (common header, strings, ring buffer output, loss accounting).
+ * Data path: tracepoint -> gb_in_scope -> (stash at sys_enter) -> build the record in this CPU's
+ * scratch buffer at sys_exit -> gb_submit_scratch -> ring buffer -> user space decoder. */
 #ifndef GLASSBOX_BPF_COMMON_H
 #define GLASSBOX_BPF_COMMON_H
 
@@ -29,7 +27,7 @@ extern void* bpf_rdonly_cast(const void* obj__ign, __u32 btf_id__k) __ksym __wea
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 16 << 20);
-} gb_events SEC(".maps") __weak;
+} gb_events SEC(".maps");
 
 /* Processes in scope (by tgid): seeded by user space with the launched/attached pids, inherited
  * on fork, removed when the whole process exits. A process that leaves the cgroup stays here. */
@@ -39,7 +37,7 @@ struct {
     __uint(max_entries, GB_MAX_SCOPE_PIDS);
     __type(key, __u32);
     __type(value, __u8);
-} gb_scope_pids SEC(".maps") __weak;
+} gb_scope_pids SEC(".maps");
 
 /* The cgroup v2 directory whose subtree is in scope (slot 0; empty when tracing by pid only). */
 struct {
@@ -47,7 +45,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u32);
-} gb_scope_cgroup SEC(".maps") __weak;
+} gb_scope_cgroup SEC(".maps");
 
 /* Syscall arguments stashed at sys_enter, consumed at sys_exit, in the thread's own task local
  * storage: no hash insert/delete per syscall, and the slot is freed with the thread. `nr` is
@@ -65,7 +63,7 @@ struct {
     __uint(map_flags, BPF_F_NO_PREALLOC);
     __type(key, int);
     __type(value, struct gb_inflight);
-} gb_inflight_map SEC(".maps") __weak;
+} gb_inflight_map SEC(".maps");
 
 /* Per-CPU scratch: one record under construction, and one path being resolved. ARRAY indexed by
  * CPU (user space sets max_entries to the number of possible CPUs) because per-CPU map values are
@@ -83,14 +81,14 @@ struct {
     __uint(max_entries, 256);
     __type(key, __u32);
     __type(value, __u8[GB_EVENT_MAX]);
-} gb_event_scratch SEC(".maps") __weak;
+} gb_event_scratch SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_ARRAY);
     __uint(max_entries, 256);
     __type(key, __u32);
     __type(value, struct gb_path_buf);
-} gb_path_scratch SEC(".maps") __weak;
+} gb_path_scratch SEC(".maps");
 
 /* Records that could not be delivered, per kind (slot = enum gb_event_kind) and per CPU. */
 struct {
@@ -98,7 +96,7 @@ struct {
     __uint(max_entries, GB_LOST_SLOTS);
     __type(key, __u32);
     __type(value, __u64);
-} gb_lost SEC(".maps") __weak;
+} gb_lost SEC(".maps");
 
 /* A global function: called from every failure path, it is verified and fixed up once per
  * program instead of once per call site. */
@@ -260,7 +258,7 @@ struct {
     __uint(max_entries, 1);
     __type(key, __u32);
     __type(value, __u32);
-} gb_submit_count SEC(".maps") __weak;
+} gb_submit_count SEC(".maps");
 
 /* Emits the first `size` bytes of this CPU's record buffer (gb_event_buf, where every record is
  * built); counts the record as lost when the ring buffer is full. A global function (verified
