@@ -354,6 +354,14 @@ bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::stri
 // relocations then run side by side. If the maps cannot be made ahead, `main` loads everything
 // alone, as libbpf normally does.
 skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure) {
+    // GLASSBOX_ONE_PASS_LOAD=1: libbpf's plain path, one instance loading every program (a
+    // diagnostic switch, and what the tests compare the two-instance load against).
+    if (const char* one = std::getenv("GLASSBOX_ONE_PASS_LOAD"); one && std::strcmp(one, "1") == 0) {
+        spdlog::debug("loading the BPF programs in one pass: GLASSBOX_ONE_PASS_LOAD=1");
+        if (int err = glassbox_record_bpf__load(&main); err != 0)
+            refused(err);
+        return nullptr;
+    }
     skel_ptr second(glassbox_record_bpf__open());
     if (!second)
         throw fatal_error(exit_code::environment,

@@ -5,12 +5,25 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
 using namespace gbtest;
 
 TEST_CASE("run records opens by absolute, relative, dirfd and symlink paths, and failed opens", "[root][record]") {
+    // The recorder normally loads its BPF object as two instances side by side (gb_sys_exit in
+    // the second, on shared maps); GLASSBOX_ONE_PASS_LOAD=1 loads one instance the plain way.
+    // Both must record the same.
+    const bool one_pass = GENERATE(false, true);
+    INFO("GLASSBOX_ONE_PASS_LOAD=" << one_pass);
+    struct env_guard {
+        explicit env_guard(bool on) {
+            if (on)
+                ::setenv("GLASSBOX_ONE_PASS_LOAD", "1", 1);
+        }
+        ~env_guard() { ::unsetenv("GLASSBOX_ONE_PASS_LOAD"); }
+    } guard(one_pass);
     temp_dir dir;
     std::string trace = dir / "trace.jsonl";
     std::string work = dir / "work";
