@@ -9,6 +9,9 @@ time_it() {
   awk '{printf "%.3f %.3f\n", $1, $2 + $3}' <<<"$out"
 }
 
+# The number after "KEY": in a JSON line on stdin (a trace summary).
+field() { sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # "LO HI" of a distribution-free 95% confidence interval for the median of the numbers on stdin

@@ -5,9 +5,10 @@
 # each (default 5), and prints the median wall times and ratios. The order turns round every
 # round (untraced, glassbox, strace; then strace, glassbox, untraced), so the untraced run is
 # always next to the glassbox run, and the median of the rounds' own glassbox/untraced ratios
-# is printed too: this VM's speed drifts by 10-30% within minutes, which moves the medians of
-# the columns more than the overhead being measured, while two neighbouring runs drift little. Then the fixed start-up cost of
-# `glassbox run` (BPF load and attach, median of 5), and the sustained recording throughput
+# is printed too, with a 95% confidence interval: this VM's speed drifts by 10-30% within
+# minutes, which moves the medians of the columns more than the overhead being measured, while
+# two neighbouring runs drift little. Then the fixed start-up cost of `glassbox run` (BPF load
+# and attach, median of 5), and the sustained recording throughput
 # (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as root.
 #   scripts/bench-overhead.sh [RUNS]
 #   env: BUILD_DIR (default build); WORKLOADS (default "clamscan grep"); BURST_OPENS (default
@@ -36,7 +37,6 @@ trap 'rm -rf "$work"' EXIT
 make_bench_db "$work/db"
 
 now_ns() { date +%s%N; }
-field() { sed -E "s/.*\"$1\":([0-9]+).*/\\1/"; }
 
 echo "machine : $(nproc) CPUs, $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for w in $workloads; do
@@ -63,14 +63,17 @@ for w in $workloads; do
   pw=$(cut -d' ' -f1 "$work/plain" | median); pc=$(cut -d' ' -f2 "$work/plain" | median)
   gw=$(cut -d' ' -f1 "$work/gb" | median); gc=$(cut -d' ' -f2 "$work/gb" | median)
   sw=$(cut -d' ' -f1 "$work/st" | median); sc=$(cut -d' ' -f2 "$work/st" | median)
+  [[ -s $work/st ]] || { sw=0; sc=0; }   # STRACE_RUNS=0: printed as "not run"
   summary=$(tail -1 "$work/t.jsonl")
   events=$(field events <<<"$summary"); lost=$(field lost <<<"$summary")
   awk -v w="$w" -v pw="$pw" -v gw="$gw" -v sw="$sw" -v pc="$pc" -v gc="$gc" -v sc="$sc" -v e="$events" -v l="$lost" -v rw="$rw" -v rc="$rc" -v rlo="$rlo" -v rhi="$rhi" -v n="$runs" 'BEGIN {
-    printf "[%s] median wall: untraced %.3fs  glassbox %.3fs  strace -f %.3fs\n", w, pw, gw, sw;
-    printf "[%s] wall ratio : glassbox %.3fx (%+.1f%%)  strace -f %.2fx (%+.1f%%)\n", w, gw/pw, (gw/pw-1)*100, sw/pw, (sw/pw-1)*100;
+    st = sw > 0 ? sprintf("%.3fs", sw) : "not run"; sr = sw > 0 ? sprintf("%.2fx (%+.1f%%)", sw/pw, (sw/pw-1)*100) : "not run";
+    printf "[%s] median wall: untraced %.3fs  glassbox %.3fs  strace -f %s\n", w, pw, gw, st;
+    printf "[%s] wall ratio : glassbox %.3fx (%+.1f%%)  strace -f %s\n", w, gw/pw, (gw/pw-1)*100, sr;
     printf "[%s] paired     : median of the rounds%s glassbox/untraced ratios: wall %+.1f%%, cpu %+.1f%%\n", w, "\047", (rw-1)*100, (rc-1)*100;
     if (rlo != "-") printf "[%s] paired     : 95%% confidence interval of that wall median (sign test, %d rounds): %+.1f%% .. %+.1f%%\n", w, n, (rlo-1)*100, (rhi-1)*100;
-    printf "[%s] median cpu : untraced %.3fs  glassbox %.3fs  strace -f %.3fs  (user+sys, children included)\n", w, pc, gc, sc;
+    sc_s = sw > 0 ? sprintf("%.3fs", sc) : "not run";
+    printf "[%s] median cpu : untraced %.3fs  glassbox %.3fs  strace -f %s  (user+sys, children included)\n", w, pc, gc, sc_s;
     printf "[%s] trace      : %d events (%.0f events/s of traced wall time), lost %d\n", w, e, e/gw, l }'
 done
 

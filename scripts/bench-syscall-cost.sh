@@ -10,6 +10,7 @@
 #   scripts/bench-syscall-cost.sh [ROUNDS]     env: BUILD_DIR (default build), CALLS (default 200000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
 rounds=${1:-7}
 build=${BUILD_DIR:-build}
 calls=${CALLS:-200000}
@@ -25,7 +26,7 @@ for i in $(seq 1 "$rounds"); do
   untraced() { echo "untraced $("$fixture" syscost "$calls" "$work")"; }
   traced() {
     "$glassbox" run -q --out "$work/t.jsonl" -- "$fixture" syscost "$calls" "$work" >"$work/out"
-    echo "glassbox $(cat "$work/out") lost $(sed -E 's/.*"lost":([0-9]+).*/\1/' <<<"$(tail -1 "$work/t.jsonl")")"
+    echo "glassbox $(cat "$work/out") lost $(tail -1 "$work/t.jsonl" | field lost)"
   }
   if ((i % 2)); then untraced; traced; else traced; untraced; fi
 done | tee "$work/log"
