@@ -351,8 +351,8 @@ bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::stri
 // program but gb_sys_exit, `second` loads gb_sys_exit alone, on the same maps (created once
 // beforehand, bpf_map__reuse_fd), each instance with its own copy of the kernel's BTF (parsed on
 // its own thread, handed to libbpf through btf__load_vmlinux_btf()). The two verifications and
-// relocations then run side by side. If the maps cannot be made ahead, `main` loads everything
-// alone, as libbpf normally does.
+// relocations then run side by side. If the maps cannot be made ahead or taken by both, `main`
+// loads everything alone, as libbpf normally does.
 skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure) {
     // GLASSBOX_ONE_PASS_LOAD=1: libbpf's plain path, one instance loading every program (a
     // diagnostic switch, and what the tests compare the two-instance load against).
@@ -367,15 +367,16 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
         throw fatal_error(exit_code::environment,
                           fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
     configure(*second);
-    struct bpf_program* prog;
-    bpf_object__for_each_program(prog, main.obj) {
-        bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
-        bpf_program__set_autoload(prog, !split);
-    }
-    bpf_object__for_each_program(prog, second->obj) {
-        bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
-        bpf_program__set_autoload(prog, split);
-    }
+    // Which programs an instance loads: the split one only, or all others.
+    auto select = [](glassbox_record_bpf& s, bool split_only) {
+        struct bpf_program* prog;
+        bpf_object__for_each_program(prog, s.obj) {
+            bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
+            bpf_program__set_autoload(prog, split == split_only);
+        }
+    };
+    select(main, false);
+    select(*second, true);
     using map_fds = std::vector<std::pair<std::string, int>>;
     struct made_maps {
         std::expected<map_fds, std::string> fds;
@@ -412,6 +413,7 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
     if (!r.second_will_load) {
         spdlog::debug("loading the BPF programs in one pass: {}",
                       r.fds.has_value() ? "a map was not taken" : r.fds.error());
+        struct bpf_program* prog;
         bpf_object__for_each_program(prog, main.obj) bpf_program__set_autoload(prog, true);
     }
     int err = glassbox_record_bpf__load(&main);
