@@ -26,7 +26,7 @@ extern void* bpf_rdonly_cast(const void* obj__ign, __u32 btf_id__k) __ksym __wea
 /* The ring buffer. Its size is set by user space before load (--ringbuf-mb). */
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 << 20);
+    __uint(max_entries, 4 << 20);
 } gb_events SEC(".maps");
 
 /* Processes in scope (by tgid): seeded by user space with the launched/attached pids, inherited

@@ -102,10 +102,15 @@ std::expected<child_process, fatal_error> launch(const launch_options& opts);
 // ---- the recorder ------------------------------------------------------------------------------
 
 struct recorder_options {
-    std::size_t ringbuf_bytes = 16u << 20; // power of two
+    // The ring buffer, in MiB (a power of two). 4 MiB: ~20,000 records of slack, 40 ms at
+    // 500,000 events/s, for a drain thread that only copies (docs/recording.md, "Nothing lost").
+    // Larger costs the traced program more: every ring page is written cold once per lap.
+    static constexpr unsigned default_ringbuf_mb = 4;
     // Raw records waiting to be formatted are kept in memory up to this, then in an unlinked
     // temporary file (docs/recording.md, "Draining and formatting").
-    std::size_t spool_memory_bytes = 64u << 20;
+    static constexpr unsigned default_spool_mb = 64;
+    std::size_t ringbuf_bytes = std::size_t{default_ringbuf_mb} << 20;
+    std::size_t spool_memory_bytes = std::size_t{default_spool_mb} << 20;
 };
 
 struct loss_counts {

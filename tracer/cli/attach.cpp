@@ -21,8 +21,8 @@ struct attach_args {
     std::string out;
     bool follow = false;
     bool allow_loss = false;
-    unsigned ringbuf_mb = 16;
-    unsigned spool_mb = 64;
+    unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
+    unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
 };
 

@@ -18,8 +18,8 @@ struct run_args {
     bool follow = false;
     double timeout = 0;
     bool allow_loss = false;
-    unsigned ringbuf_mb = 16;
-    unsigned spool_mb = 64;
+    unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
+    unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
     std::vector<std::string> command;
 };
