@@ -48,6 +48,13 @@ void drop_vmlinux_btf_ahead();
 namespace {
 
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
+    spdlog::level::level_enum to = level == LIBBPF_WARN   ? spdlog::level::warn
+                                   : level == LIBBPF_INFO ? spdlog::level::debug
+                                                          : spdlog::level::trace;
+    // libbpf sends a few thousand debug lines per load (one per CO-RE relocation): formatting
+    // them only to drop them cost the start-up a few ms.
+    if (!spdlog::should_log(to))
+        return 0;
     // The verifier log arrives as one long message: size it first.
     va_list copy;
     va_copy(copy, args);
@@ -60,11 +67,7 @@ int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list
     msg.resize(static_cast<std::size_t>(n));
     while (!msg.empty() && msg.back() == '\n')
         msg.pop_back();
-    switch (level) {
-    case LIBBPF_WARN: spdlog::warn("libbpf: {}", msg); break;
-    case LIBBPF_INFO: spdlog::debug("libbpf: {}", msg); break;
-    default: spdlog::trace("libbpf: {}", msg); break;
-    }
+    spdlog::log(to, "libbpf: {}", msg);
     return n;
 }
 
