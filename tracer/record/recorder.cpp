@@ -12,6 +12,7 @@
 #include "record/decode.hpp"
 #include "record/ring_reader.hpp"
 #include "record/spool.hpp"
+#include "record/vmlinux_btf.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -40,10 +41,6 @@
 #include <unistd.h>
 
 namespace glassbox::record {
-
-void use_fast_vmlinux_btf(); // vmlinux_btf.cpp
-void parse_vmlinux_btf_ahead();
-void drop_vmlinux_btf_ahead();
 
 namespace {
 
@@ -352,10 +349,10 @@ bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::stri
 // after the other, each after parsing the kernel's BTF, creating the maps and relocating: ~150 ms
 // before the traced command may start. Here the object is opened twice: `main` loads every
 // program but gb_sys_exit, `second` loads gb_sys_exit alone, on the same maps (created once
-// beforehand, bpf_map__reuse_fd), each instance with its own copy of the kernel's BTF (parsed on
-// its own thread, handed to libbpf through btf__load_vmlinux_btf()). The two verifications and
-// relocations then run side by side. If the maps cannot be made ahead or taken by both, `main`
-// loads everything alone, as libbpf normally does.
+// beforehand, bpf_map__reuse_fd) and with one parsed copy of the kernel's BTF (parsed on a helper
+// thread while this one creates the maps, handed to libbpf through btf__load_vmlinux_btf()). The
+// two verifications and relocations then run side by side. If the maps cannot be made ahead or
+// taken by both instances, `main` loads everything alone, as libbpf normally does.
 skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure) {
     // GLASSBOX_ONE_PASS_LOAD=1: libbpf's plain path, one instance loading every program (a
     // diagnostic switch, and what the tests compare the two-instance load against).
@@ -365,67 +362,58 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
             refused(err);
         return nullptr;
     }
-    skel_ptr second(glassbox_record_bpf__open());
-    if (!second)
-        throw fatal_error(exit_code::environment,
-                          fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
-    configure(*second);
-    // Which programs an instance loads: the split one only, or all others.
-    auto select = [](glassbox_record_bpf& s, bool split_only) {
-        struct bpf_program* prog;
-        bpf_object__for_each_program(prog, s.obj) {
-            bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
-            bpf_program__set_autoload(prog, split == split_only);
-        }
-    };
-    select(main, false);
-    select(*second, true);
-    using map_fds = std::vector<std::pair<std::string, int>>;
-    struct made_maps {
-        std::expected<map_fds, std::string> fds;
-        bool second_will_load = false; // the maps exist and `second` took them
-    };
-    std::promise<made_maps> made;
-    auto maps = made.get_future();
+    // The helper parses the BTF for both instances, then loads `second` if told to. Nothing
+    // below throws before it is joined.
+    std::promise<bool> go;
+    skel_ptr second;
     int second_err = 0;
-    std::thread helper([&] {
-        made_maps r{create_maps(main)};
-        r.second_will_load = r.fds.has_value() && reuse_maps(*second, *r.fds);
-        bool go = r.second_will_load;
-        made.set_value(std::move(r));
-        if (!go)
-            return;
-        parse_vmlinux_btf_ahead(); // this thread's copy, for the second instance
-        second_err = glassbox_record_bpf__load(second.get());
-        drop_vmlinux_btf_ahead();
-    });
-    parse_vmlinux_btf_ahead(); // this thread's copy, for `main`
-    made_maps r = maps.get();
-    auto close_fds = [&] {
-        if (r.fds.has_value())
-            for (auto& [n, fd] : *r.fds)
-                ::close(fd); // each instance keeps its own duplicate
-    };
-    if (r.second_will_load && !reuse_maps(main, *r.fds)) {
-        // `second` is loading on maps `main` could not take: the two would not share state.
-        helper.join();
-        close_fds();
-        drop_vmlinux_btf_ahead();
-        throw fatal_error(exit_code::internal, "cannot share the BPF maps between the two program sets");
+    announce_vmlinux_btf_share(2);
+    std::thread helper;
+    try {
+        helper = std::thread([&, go_later = go.get_future()]() mutable {
+            parse_vmlinux_btf_share();
+            if (go_later.get())
+                second_err = glassbox_record_bpf__load(second.get());
+        });
+    } catch (...) {
+        end_vmlinux_btf_share(); // no parse is coming: libbpf must not wait for one
+        throw;
     }
-    if (!r.second_will_load) {
+    std::expected<std::vector<std::pair<std::string, int>>, std::string> fds;
+    second.reset(glassbox_record_bpf__open());
+    if (!second) {
+        fds = std::unexpected(fmt::format("cannot open the BPF programs twice: {}", std::strerror(errno)));
+    } else {
+        configure(*second);
+        // Which programs an instance loads: the split one only, or all others.
+        auto select = [](glassbox_record_bpf& s, bool split_only) {
+            struct bpf_program* prog;
+            bpf_object__for_each_program(prog, s.obj) {
+                bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
+                bpf_program__set_autoload(prog, split == split_only);
+            }
+        };
+        select(main, false);
+        select(*second, true);
+        fds = create_maps(main);
+    }
+    bool split = fds.has_value() && reuse_maps(*second, *fds) && reuse_maps(main, *fds);
+    if (fds.has_value())
+        for (auto& [n, fd] : *fds)
+            ::close(fd); // each instance keeps its own duplicate
+    if (!split) {
         spdlog::debug("loading the BPF programs in one pass: {}",
-                      r.fds.has_value() ? "a map was not taken" : r.fds.error());
+                      fds.has_value() ? "a map was not taken" : fds.error());
         struct bpf_program* prog;
         bpf_object__for_each_program(prog, main.obj) bpf_program__set_autoload(prog, true);
     }
+    go.set_value(split);
     int err = glassbox_record_bpf__load(&main);
-    drop_vmlinux_btf_ahead();
     helper.join();
-    close_fds();
+    end_vmlinux_btf_share();
     if (err != 0)
         refused(err);
-    if (!r.second_will_load)
+    if (!split)
         return nullptr; // `main` loaded everything
     if (second_err != 0)
         refused(second_err);

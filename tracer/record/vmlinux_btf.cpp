@@ -7,11 +7,15 @@
 // memory with btf__new(), which copies it. Where mapping fails (older kernel, no sysfs BTF) it
 // falls back to libbpf's implementation, so the result is always the same BTF libbpf would load.
 //
-// The recorder may also parse it ahead (parse_vmlinux_btf_ahead(), while another thread creates
-// the maps): libbpf's next call on the same thread then takes that copy instead of parsing again.
-// Per thread, because the recorder loads two instances of its object at once, each with its own
-// copy (libbpf frees it after the load). libbpf owns and frees whatever this returns.
+// The recorder loads two instances of its object at once (recorder.cpp, load_split()), and each
+// would parse its own copy: ~45 ms of CPU each, two thirds of it the first writes to the 5.5 MB
+// copy (fresh memory is slow on the lab VM). So one parsed copy can be shared (vmlinux_btf.hpp):
+// the announced number of btf__load_vmlinux_btf() calls, from any thread, wait for it and return
+// it, and btf__free() (libbpf's, which libbpf also calls through the PLT, so it is defined here
+// too) frees it only when the last of them lets go. libbpf only reads the kernel's BTF.
 // Data path: glassbox_record_bpf__load() -> libbpf (CO-RE, tp_btf attach ids) -> here.
+#include "record/vmlinux_btf.hpp"
+
 #include <bpf/btf.h>
 
 #include <dlfcn.h>
@@ -21,10 +25,26 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <utility>
 
 namespace {
 
-thread_local struct btf* parsed_ahead = nullptr;
+// The shared copy: handed out `takes` more times; `refs` holders have not freed it yet.
+// `parsing`: announced and still being parsed; a caller then waits for it.
+std::mutex share_mu;
+std::condition_variable parsed;
+bool parsing = false;
+struct btf* shared = nullptr;
+int takes = 0;
+int refs = 0;
+
+using free_fn = void (*)(struct btf*);
+free_fn libbpf_btf_free() {
+    static free_fn f = reinterpret_cast<free_fn>(::dlsym(RTLD_NEXT, "btf__free"));
+    return f;
+}
 
 struct btf* load_vmlinux_btf() {
     int fd = ::open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC);
@@ -56,25 +76,65 @@ struct btf* load_vmlinux_btf() {
 } // namespace
 
 extern "C" struct btf* btf__load_vmlinux_btf(void) {
-    if (struct btf* b = parsed_ahead) {
-        parsed_ahead = nullptr;
-        return b;
+    {
+        std::unique_lock lock(share_mu);
+        parsed.wait(lock, [] { return !parsing; });
+        if (shared && takes > 0) {
+            --takes;
+            ++refs;
+            return shared;
+        }
     }
     return load_vmlinux_btf();
 }
 
-namespace glassbox::record {
-// Referenced by recorder::create() so that the linker takes this file out of the static library
-// (nothing else names the symbol above from our side).
-void use_fast_vmlinux_btf() {}
-
-void drop_vmlinux_btf_ahead() {
-    btf__free(parsed_ahead);
-    parsed_ahead = nullptr;
+extern "C" void btf__free(struct btf* b) {
+    {
+        std::lock_guard lock(share_mu);
+        if (b && b == shared) {
+            if (--refs > 0 || takes > 0)
+                return;
+            shared = nullptr;
+        }
+    }
+    if (free_fn f = libbpf_btf_free())
+        f(b);
 }
 
-void parse_vmlinux_btf_ahead() {
-    drop_vmlinux_btf_ahead();
-    parsed_ahead = load_vmlinux_btf();
+namespace glassbox::record {
+void use_fast_vmlinux_btf() {}
+
+void announce_vmlinux_btf_share(int users) {
+    std::lock_guard lock(share_mu);
+    parsing = true;
+    takes = users;
+    refs = 0;
+}
+
+void parse_vmlinux_btf_share() {
+    struct btf* b = load_vmlinux_btf(); // on failure each load tries on its own, and reports it
+    {
+        std::lock_guard lock(share_mu);
+        parsing = false;
+        shared = b;
+        if (!b)
+            takes = 0;
+    }
+    parsed.notify_all();
+}
+
+void end_vmlinux_btf_share() {
+    struct btf* unused = nullptr;
+    {
+        std::lock_guard lock(share_mu);
+        parsing = false;
+        takes = 0;
+        if (shared && refs == 0)
+            std::swap(unused, shared);
+    }
+    parsed.notify_all();
+    if (unused)
+        if (free_fn f = libbpf_btf_free())
+            f(unused);
 }
 } // namespace glassbox::record
