@@ -132,7 +132,9 @@ static __always_inline bool gb_in_scope(void) {
  * i386 ones, so the x86-64 handlers must not interpret them. */
 #define GB_TS_COMPAT 0x0002
 static __always_inline bool gb_is_compat(struct task_struct* task) {
-    return (BPF_CORE_READ(task, thread_info.status) & GB_TS_COMPAT) != 0;
+    /* A direct load (task is the current task, a trusted pointer): this runs for every syscall,
+     * and a bpf_probe_read_kernel call costs more than the load. */
+    return (task->thread_info.status & GB_TS_COMPAT) != 0;
 }
 
 /* ---- stash --------------------------------------------------------------------------------- */

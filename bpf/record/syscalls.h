@@ -382,8 +382,9 @@ static __always_inline bool gb_inet_socket(struct task_struct* task, long fd, st
     struct file* f = gb_fd_file(task, fd);
     if (!f)
         return false;
-    umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-    if ((mode & GB_S_IFMT) != GB_S_IFSOCK)
+    /* Direct loads: every write to an untracked descriptor (a pipe, stdout) gets here. */
+    struct inode* inode = GB_BTF(struct file, f)->f_inode;
+    if (!inode || (GB_BTF(struct inode, inode)->i_mode & GB_S_IFMT) != GB_S_IFSOCK)
         return false;
     struct socket* sock = BPF_CORE_READ(f, private_data);
     struct sock* sk = BPF_CORE_READ(sock, sk);
@@ -434,6 +435,9 @@ struct gb_dns_req {
 
 /* Emits one `dns` record: `buf` (len bytes) or the first two iovecs of `iov`. */
 __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
+    /* The scope is checked here, not before the socket and port tests: most sends are not DNS. */
+    if (r && r->via == GB_VIA_SYSCALL && !gb_in_scope())
+        return 0;
     struct gb_cov_buf* ev = gb_cov_buf_get();
     if (!ev || !si || !r) {
         gb_count_lost(GB_EV_DNS);
@@ -812,26 +816,26 @@ static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
     bool dns = nr == NR_WRITE || nr == NR_WRITEV || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG;
     if (!dns && (!spec || !spec->kind))
         return 0;
-    if (!gb_in_scope())
-        return 0;
     a[0] = regs->di;
     a[1] = regs->si;
     a[2] = regs->dx;
     a[3] = regs->r10;
     a[4] = regs->r8;
     a[5] = regs->r9;
+    /* The tests on the arguments alone come before the scope lookup (a hash lookup): most mmaps
+     * map data, most writes go to files and pipes. */
+    if (nr == NR_MMAP && (!(a[2] & GB_PROT_EXEC) || (a[3] & GB_MAP_ANONYMOUS) || (int)a[4] < 0))
+        return 0;
+    if (nr == NR_PRCTL && !gb_prctl_recorded(a[0]))
+        return 0;
     if (dns) {
-        gb_dns_check(&args, nr, ret);
+        gb_dns_check(&args, nr, ret); /* checks the scope itself, once it sees a DNS query */
         if (!spec || !spec->kind)
             return 0;
     }
-    if (nr == NR_MMAP) {
-        if (!(a[2] & GB_PROT_EXEC) || (a[3] & GB_MAP_ANONYMOUS) || (int)a[4] < 0)
-            return 0;
-    } else if (nr == NR_PRCTL) {
-        if (!gb_prctl_recorded(a[0]))
-            return 0;
-    } else if (spec->flags & GB_SPEC_OUTSIDE_ONLY) {
+    if (!gb_in_scope())
+        return 0;
+    if (nr != NR_MMAP && nr != NR_PRCTL && (spec->flags & GB_SPEC_OUTSIDE_ONLY)) {
         if (!gb_signal_leaves_tree(nr, a, task))
             return 0;
     }
