@@ -114,8 +114,6 @@ private:
     bool finished_ = false;
     bool write_failed_ = false;
     std::string buf_;
-    std::uint64_t written_ = 0;      // bytes written to the file
-    std::uint64_t writeback_at_ = 0; // writeback started up to here (see flush_locked)
     std::uint64_t events_ = 0;
     std::uint64_t late_events_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> counts_;

@@ -18,9 +18,6 @@ namespace glassbox {
 
 namespace {
 constexpr std::size_t flush_threshold = 1 << 20;
-// Writeback of the file is started every this many bytes, so that the fsync at the end has
-// little left to do (it took ~14 ms for a 17 MB trace, after the traced command had ended).
-constexpr std::uint64_t writeback_step = 4u << 20;
 }
 
 std::int64_t monotonic_ns() {
@@ -52,7 +49,6 @@ trace_writer::trace_writer(std::string path, int fd)
 trace_writer::trace_writer(trace_writer&& o) noexcept
     : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_),
       finished_(o.finished_), write_failed_(o.write_failed_), buf_(std::move(o.buf_)),
-      written_(o.written_), writeback_at_(o.writeback_at_),
       events_(o.events_), late_events_(o.late_events_), counts_(std::move(o.counts_)) {
     o.fd_ = -1;
     o.finished_ = true;
@@ -90,14 +86,7 @@ void trace_writer::flush_locked() {
         }
         off += static_cast<std::size_t>(n);
     }
-    written_ += off;
     buf_.clear();
-    if (!write_failed_ && written_ - writeback_at_ >= writeback_step) {
-        // Asynchronous (no wait); where the file system cannot, fsync does it all at the end.
-        ::sync_file_range(fd_, static_cast<off_t>(writeback_at_),
-                          static_cast<off_t>(written_ - writeback_at_), SYNC_FILE_RANGE_WRITE);
-        writeback_at_ = written_;
-    }
 }
 
 void trace_writer::write_header(const trace_header& h) {
