@@ -369,11 +369,16 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
     int second_err = 0;
     announce_vmlinux_btf_share(2);
     std::thread helper;
+    using ms = std::chrono::duration<double, std::milli>;
+    const auto t0 = std::chrono::steady_clock::now();
+    ms second_took{};
     try {
         helper = std::thread([&, go_later = go.get_future()]() mutable {
             parse_vmlinux_btf_share();
-            if (go_later.get())
+            if (go_later.get()) {
                 second_err = glassbox_record_bpf__load(second.get());
+                second_took = std::chrono::steady_clock::now() - t0;
+            }
         });
     } catch (...) {
         end_vmlinux_btf_share(); // no parse is coming: libbpf must not wait for one
@@ -408,9 +413,14 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
         bpf_object__for_each_program(prog, main.obj) bpf_program__set_autoload(prog, true);
     }
     go.set_value(split);
+    const ms maps_took = std::chrono::steady_clock::now() - t0;
     int err = glassbox_record_bpf__load(&main);
+    const ms main_took = std::chrono::steady_clock::now() - t0;
     helper.join();
     end_vmlinux_btf_share();
+    spdlog::debug("BPF programs loaded: maps ready at {:.0f} ms, main instance done at {:.0f} ms, "
+                  "second at {:.0f} ms",
+                  maps_took.count(), main_took.count(), second_took.count());
     if (err != 0)
         refused(err);
     if (!split)
