@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Each syscall number has at most one entry handler. */
 SEC("tp_btf/sys_enter")
-int BPF_PROG(gb_sys_enter, struct pt_regs* regs, long id) {
+int BPF_PROG(gb_sys_enter, struct gb_regs* regs, long id) {
     switch (id) {
     case NR_CLOSE:
     case NR_DUP2:
@@ -41,7 +41,7 @@ int BPF_PROG(gb_sys_enter, struct pt_regs* regs, long id) {
 /* The family handler of the syscall (if any), then the coverage handler, which sees every
  * syscall: per-descriptor I/O totals, descriptor tracking after opens, DNS in sends, the table. */
 SEC("tp_btf/sys_exit")
-int BPF_PROG(gb_sys_exit, struct pt_regs* regs, long ret) {
+int BPF_PROG(gb_sys_exit, struct gb_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (gb_is_open_nr(nr))
         gb_file_sys_exit(regs, ret);

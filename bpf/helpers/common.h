@@ -13,6 +13,53 @@
 
 #include <glassbox/events.h>
 
+/* Layouts fixed by the user-space ABI, declared here instead of taken from vmlinux.h: a vmlinux.h
+ * type gets CO-RE relocations, and libbpf searches the whole kernel BTF (~127,000 types, ~1 ms)
+ * once per relocated type and loaded instance at every start, for layouts that cannot change.
+ * gb_regs is the x86-64 syscall entry frame (struct pt_regs), whose register slots are fixed by
+ * the entry code; loads through it are still checked against the kernel's pt_regs. */
+struct gb_regs {
+    unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+struct gb_sockaddr_in {
+    __u16 sin_family;
+    __be16 sin_port;
+    __be32 sin_addr;
+    __u8 sin_zero[8];
+};
+struct gb_sockaddr_in6 {
+    __u16 sin6_family;
+    __be16 sin6_port;
+    __be32 sin6_flowinfo;
+    __u8 sin6_addr[16];
+    __u32 sin6_scope_id;
+};
+struct gb_iovec {
+    void* iov_base;
+    __u64 iov_len;
+};
+struct gb_msghdr { /* the kernel's struct gb_msghdr */
+    void* msg_name;
+    int msg_namelen;
+    struct gb_iovec* msg_iov;
+    __u64 msg_iovlen;
+    void* msg_control;
+    __u64 msg_controllen;
+    unsigned int msg_flags;
+};
+struct gb_mmsghdr {
+    struct gb_msghdr msg_hdr;
+    unsigned int msg_len;
+};
+struct gb_open_how {
+    __u64 flags;
+    __u64 mode;
+    __u64 resolve;
+};
+_Static_assert(sizeof(struct gb_sockaddr_in6) == 28 && sizeof(struct gb_msghdr) == 56 &&
+                   sizeof(struct gb_mmsghdr) == 64 && sizeof(struct gb_open_how) == 24,
+               "user ABI layouts");
+
 /* Reads through a kernel pointer that the verifier only knows as a number (taken from a map, a
  * loop context or another read): bpf_rdonly_cast gives it its BTF type, so fields are read with
  * direct (fault-safe) loads instead of one bpf_probe_read_kernel call each. */
@@ -139,7 +186,7 @@ static __always_inline bool gb_is_compat(struct task_struct* task) {
 
 /* ---- stash --------------------------------------------------------------------------------- */
 
-static __always_inline struct gb_inflight* gb_stash(struct pt_regs* regs, long nr, __u32 kind) {
+static __always_inline struct gb_inflight* gb_stash(struct gb_regs* regs, long nr, __u32 kind) {
     struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, bpf_get_current_task_btf(), 0,
                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!in) {
@@ -159,7 +206,7 @@ static __always_inline struct gb_inflight* gb_stash(struct pt_regs* regs, long n
 
 /* The entry handler of a stashed syscall: stash its arguments when the current task is a traced
  * native (64-bit ABI) one. */
-static __always_inline void gb_stash_traced(struct pt_regs* regs, long nr, __u32 kind) {
+static __always_inline void gb_stash_traced(struct gb_regs* regs, long nr, __u32 kind) {
     if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
         return;
     gb_stash(regs, nr, kind);
@@ -177,7 +224,7 @@ static __always_inline struct gb_inflight* gb_stash_lookup(void) {
 
 /* The syscall number of the current sys_exit (the tracepoint passes only the return value).
  * A direct load: tp_btf's regs is a trusted pointer, and this runs for every syscall. */
-static __always_inline long gb_exit_nr(struct pt_regs* regs) { return regs->orig_ax; }
+static __always_inline long gb_exit_nr(struct gb_regs* regs) { return regs->orig_ax; }
 
 /* ---- building a record ----------------------------------------------------------------------- */
 

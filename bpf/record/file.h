@@ -19,14 +19,14 @@ static __always_inline bool gb_is_open_nr(long nr) {
     return nr == NR_OPEN || nr == NR_OPENAT || nr == NR_OPENAT2 || nr == NR_CREAT;
 }
 
-static __noinline int gb_file_sys_enter(struct pt_regs* regs, long id) {
+static __noinline int gb_file_sys_enter(struct gb_regs* regs, long id) {
     if (!gb_is_open_nr(id))
         return 0;
     gb_stash_traced(regs, id, GB_EV_OPEN);
     return 0;
 }
 
-static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
+static __noinline int gb_file_sys_exit(struct gb_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_open_nr(nr))
         return 0;
@@ -60,7 +60,7 @@ static __noinline int gb_file_sys_exit(struct pt_regs* regs, long ret) {
         ev->mode = in->args[3];
         break;
     default: { /* openat2(dfd, path, struct open_how *how, size) */
-        struct open_how how = {};
+        struct gb_open_how how = {};
         upath = (const char*)in->args[1];
         bpf_probe_read_user(&how, sizeof(how), (const void*)in->args[2]);
         ev->flags = how.flags;

@@ -132,7 +132,7 @@ static __always_inline void gb_copy_sockaddr(struct gb_inflight* in, const void*
         in->addrlen = n;
 }
 
-static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
+static __noinline int gb_net_sys_enter(struct gb_regs* regs, long id) {
     if (!gb_is_net_nr(id))
         return 0;
     /* Receives and sendmmsg are handled at exit only (their addresses are read then, and the
@@ -145,8 +145,8 @@ static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
     const void* dest = NULL;
     __u64 dest_len = 0;
     if (id == NR_SENDTO || id == NR_RECVFROM) {
-        dest = (const void*)BPF_CORE_READ(regs, r8);
-        dest_len = BPF_CORE_READ(regs, r9);
+        dest = (const void*)regs->r8;
+        dest_len = regs->r9;
         if (!dest)
             return 0;
         if (id == NR_RECVFROM)
@@ -156,8 +156,8 @@ static __noinline int gb_net_sys_enter(struct pt_regs* regs, long id) {
         return 0;
     /* The scope test first: reading the caller's msghdr costs more. */
     if (id == NR_SENDMSG) {
-        struct user_msghdr msg = {};
-        if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)BPF_CORE_READ(regs, si)) != 0)
+        struct gb_msghdr msg = {};
+        if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)regs->si) != 0)
             return 0;
         if (!msg.msg_name)
             return 0;
@@ -445,8 +445,8 @@ static long gb_mmsg_step(__u64 i, void* vctx) {
     struct gb_inflight* in = bpf_map_lookup_elem(&gb_net_args, &zero);
     if (!in || i >= w->n)
         return 1;
-    struct mmsghdr mm = {};
-    if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(in->args[1] + i * sizeof(struct mmsghdr))) != 0)
+    struct gb_mmsghdr mm = {};
+    if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(in->args[1] + i * sizeof(struct gb_mmsghdr))) != 0)
         return 1;
     in->addrlen = 0;
     __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
@@ -482,7 +482,7 @@ static __always_inline void gb_net_recv_addr(struct gb_inflight* in, long nr) {
         uaddr = (const void*)in->args[4];
         len = l > 0 ? (__u32)l : 0;
     } else {
-        struct user_msghdr msg = {};
+        struct gb_msghdr msg = {};
         if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)in->args[1]) != 0)
             return;
         uaddr = msg.msg_name;
@@ -499,12 +499,12 @@ static __always_inline void gb_net_recv_addr(struct gb_inflight* in, long nr) {
         in->addrlen = len;
 }
 
-static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
+static __noinline int gb_net_sys_exit(struct gb_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (!gb_is_net_nr(nr))
         return 0;
     if (gb_is_recv_nr(nr) || nr == NR_SENDMMSG) {
-        if (ret < 0 || (nr == NR_RECVFROM && !BPF_CORE_READ(regs, r8))) /* no source asked for */
+        if (ret < 0 || (nr == NR_RECVFROM && !regs->r8)) /* no source asked for */
             return 0;
         if (gb_is_compat(bpf_get_current_task_btf()) || !gb_in_scope())
             return 0;
@@ -514,12 +514,12 @@ static __noinline int gb_net_sys_exit(struct pt_regs* regs, long ret) {
             return 0;
         a->nr = nr;
         a->addrlen = 0;
-        a->args[0] = BPF_CORE_READ(regs, di);
-        a->args[1] = BPF_CORE_READ(regs, si);
-        a->args[2] = BPF_CORE_READ(regs, dx);
-        a->args[3] = BPF_CORE_READ(regs, r10);
-        a->args[4] = BPF_CORE_READ(regs, r8);
-        a->args[5] = BPF_CORE_READ(regs, r9);
+        a->args[0] = regs->di;
+        a->args[1] = regs->si;
+        a->args[2] = regs->dx;
+        a->args[3] = regs->r10;
+        a->args[4] = regs->r8;
+        a->args[5] = regs->r9;
         struct sock* ask = gb_fd_sock(bpf_get_current_task_btf(), (long)(int)a->args[0]);
         if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
             if (ret > 0)

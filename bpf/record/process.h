@@ -31,9 +31,9 @@ int BPF_PROG(gb_sched_fork, struct task_struct* parent, struct task_struct* chil
     ev->syscall = -1;
     struct task_struct* cur = bpf_get_current_task_btf();
     if (!(BPF_CORE_READ(cur, flags) & 0x00200000 /* PF_KTHREAD */)) {
-        struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(cur);
+        struct gb_regs* regs = (struct gb_regs*)bpf_task_pt_regs(cur);
         if (regs)
-            ev->syscall = (__s32)BPF_CORE_READ(regs, orig_ax);
+            ev->syscall = (__s32)regs->orig_ax;
     }
     gb_submit_scratch(sizeof(*ev), GB_EV_FORK);
     return 0;
@@ -106,7 +106,7 @@ out:
     return 0;
 }
 
-static __noinline int gb_process_sys_enter(struct pt_regs* regs, long id) {
+static __noinline int gb_process_sys_enter(struct gb_regs* regs, long id) {
     if (id != NR_EXECVE && id != NR_EXECVEAT)
         return 0;
     gb_stash_traced(regs, id, GB_EV_EXEC);
@@ -152,7 +152,7 @@ static long gb_argv_step(__u64 i, void* vctx) {
 }
 
 /* A failed exec returns to the caller: record what it tried, argv read from its memory. */
-static __noinline int gb_process_sys_exit(struct pt_regs* regs, long ret) {
+static __noinline int gb_process_sys_exit(struct gb_regs* regs, long ret) {
     long nr = gb_exit_nr(regs);
     if (nr != NR_EXECVE && nr != NR_EXECVEAT)
         return 0;

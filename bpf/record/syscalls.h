@@ -326,7 +326,7 @@ static __always_inline void gb_flush_range(struct task_struct* task, __u32 tgid,
 
 /* close, dup2/dup3 over a descriptor, close_range: report before the descriptors go, while their
  * paths can still be resolved. Datagram address totals of a closed socket go out here too. */
-static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id) {
+static __noinline int gb_cov_sys_enter(struct gb_regs* regs, long id) {
     if (id != NR_CLOSE && id != NR_DUP2 && id != NR_DUP3 && id != NR_CLOSE_RANGE)
         return 0;
     struct task_struct* task = bpf_get_current_task_btf();
@@ -334,16 +334,16 @@ static __noinline int gb_cov_sys_enter(struct pt_regs* regs, long id) {
         return 0;
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     if (id == NR_CLOSE) {
-        long fd = (int)BPF_CORE_READ(regs, di);
+        long fd = (int)regs->di;
         gb_close_tracked(task, tgid, fd);
         gb_net_flush_fd(tgid, fd);
     } else if (id == NR_CLOSE_RANGE) {
-        __u32 first = BPF_CORE_READ(regs, di), last = BPF_CORE_READ(regs, si);
-        __u32 flags = BPF_CORE_READ(regs, dx);
+        __u32 first = regs->di, last = regs->si;
+        __u32 flags = regs->dx;
         if (!(flags & GB_CLOSE_RANGE_CLOEXEC) && gb_pid_in_scope(tgid))
             gb_flush_range(task, tgid, first, last, GB_CLOSE_RANGE);
     } else {
-        long oldfd = (int)BPF_CORE_READ(regs, di), newfd = (int)BPF_CORE_READ(regs, si);
+        long oldfd = (int)regs->di, newfd = (int)regs->si;
         if (oldfd != newfd) {
             gb_close_tracked(task, tgid, newfd);
             gb_net_flush_fd(tgid, newfd);
@@ -408,10 +408,10 @@ static __always_inline bool gb_inet_socket(struct task_struct* task, long fd, st
 static __always_inline void gb_user_dest(struct gb_sock_info* si, const void* uaddr, __u32 alen) {
     if (!uaddr || alen < 8)
         return;
-    struct sockaddr_in6 sa = {};
+    struct gb_sockaddr_in6 sa = {};
     bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), uaddr);
     if (sa.sin6_family == GB_AF_INET) {
-        struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
+        struct gb_sockaddr_in* in4 = (struct gb_sockaddr_in*)&sa;
         si->port = bpf_ntohs(in4->sin_port);
         __builtin_memset(si->addr, 0, 16);
         __builtin_memcpy(si->addr, &in4->sin_addr, 4);
@@ -458,7 +458,7 @@ __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
     __u32 n1 = 0, n2 = 0;
     __u64 b2 = 0, buf = r->buf, len = r->len;
     if (r->iov) {
-        struct iovec v[2] = {};
+        struct gb_iovec v[2] = {};
         bpf_probe_read_user(&v, r->iovcnt > 1 ? sizeof(v) : sizeof(v[0]), (const void*)r->iov);
         buf = (__u64)v[0].iov_base;
         len = v[0].iov_len;
@@ -530,7 +530,7 @@ __noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
         }
         gb_cov_emit_dns(&si, &r);
     } else if (nr == NR_SENDMSG) {
-        struct user_msghdr m = {};
+        struct gb_msghdr m = {};
         bpf_probe_read_user(&m, sizeof(m), (const void*)a[1]);
         gb_user_dest(&si, m.msg_name, m.msg_namelen);
         if (si.port == GB_DNS_PORT) {
@@ -544,8 +544,8 @@ __noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
         for (__u32 i = 0; i < GB_MMSG_MAX; i++) {
             if (i >= vlen)
                 break;
-            struct mmsghdr mm = {};
-            bpf_probe_read_user(&mm, sizeof(mm), (const void*)(a[1] + i * sizeof(struct mmsghdr)));
+            struct gb_mmsghdr mm = {};
+            bpf_probe_read_user(&mm, sizeof(mm), (const void*)(a[1] + i * sizeof(struct gb_mmsghdr)));
             si = base;
             gb_user_dest(&si, mm.msg_hdr.msg_name, mm.msg_hdr.msg_namelen);
             if (si.port == GB_DNS_PORT) {
@@ -702,7 +702,7 @@ static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task
 }
 
 /* 32-bit entry: decode what the table knows under its x86-64 name, else a bare `abi32` record. */
-static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
+static __always_inline void gb_abi32(struct gb_regs* regs, long nr, long ret) {
     /* The i386 calls that cannot change anything worth reporting and run constantly. */
     if (nr == 3 || nr == 4 || nr == 6 || nr == 45 || nr == 91 || nr == 192 || nr == 125 || nr == 174 ||
         nr == 175 || nr == 265 || nr == 403 || nr == 407)
@@ -710,12 +710,12 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
     if (!gb_in_scope())
         return;
     struct gb_args args;
-    args.a[0] = (__u32)BPF_CORE_READ(regs, bx);
-    args.a[1] = (__u32)BPF_CORE_READ(regs, cx);
-    args.a[2] = (__u32)BPF_CORE_READ(regs, dx);
-    args.a[3] = (__u32)BPF_CORE_READ(regs, si);
-    args.a[4] = (__u32)BPF_CORE_READ(regs, di);
-    args.a[5] = (__u32)BPF_CORE_READ(regs, bp);
+    args.a[0] = (__u32)regs->bx;
+    args.a[1] = (__u32)regs->cx;
+    args.a[2] = (__u32)regs->dx;
+    args.a[3] = (__u32)regs->si;
+    args.a[4] = (__u32)regs->di;
+    args.a[5] = (__u32)regs->bp;
     __u32 key = (__u32)nr;
     __u32* x = nr >= 0 && nr < GB_SYS_NR_MAX ? bpf_map_lookup_elem(&gb_abi32_nr, &key) : NULL;
     __u32 xnr = x ? *x : 0xffffffff;
@@ -739,7 +739,7 @@ static __always_inline void gb_abi32(struct pt_regs* regs, long nr, long ret) {
     gb_cov_emit_sys(spec, &args, &r);
 }
 
-static __noinline int gb_cov_sys_exit(struct pt_regs* regs, long ret) {
+static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     long nr = regs->orig_ax;
     struct task_struct* task = bpf_get_current_task_btf();
     if (gb_is_compat(task)) {
@@ -974,13 +974,13 @@ static __always_inline void gb_uring_fill_sock(struct gb_net_event* n, int fd) {
 /* Fills a net record's address from a sockaddr: the caller's buffer (readable at submission, in
  * the submitter's memory), else the kernel's copy `k` when the request made one. */
 static __always_inline void gb_uring_addr(struct gb_net_event* n, const void* k, const void* u, __u32 alen) {
-    struct sockaddr_in6 sa = {};
+    struct gb_sockaddr_in6 sa = {};
     if (u)
         bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), u);
     if (sa.sin6_family == 0 && k)
         bpf_probe_read_kernel(&sa, sizeof(sa), k);
     if (sa.sin6_family == GB_AF_INET) {
-        struct sockaddr_in* in4 = (struct sockaddr_in*)&sa;
+        struct gb_sockaddr_in* in4 = (struct gb_sockaddr_in*)&sa;
         n->family = GB_AF_INET;
         n->port = bpf_ntohs(in4->sin_port);
         __builtin_memcpy(n->addr, &in4->sin_addr, 4);
@@ -1100,12 +1100,12 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
         struct io_sr_msg* sr = cmd;
         struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
         if (am && BPF_CORE_READ(am, msg.msg_name)) {
-            struct sockaddr_in6 sa = {};
+            struct gb_sockaddr_in6 sa = {};
             bpf_probe_read_kernel(&sa, sizeof(sa), &am->addr);
             if (sa.sin6_family == GB_AF_INET) {
-                si.port = bpf_ntohs(((struct sockaddr_in*)&sa)->sin_port);
+                si.port = bpf_ntohs(((struct gb_sockaddr_in*)&sa)->sin_port);
                 __builtin_memset(si.addr, 0, 16);
-                __builtin_memcpy(si.addr, &((struct sockaddr_in*)&sa)->sin_addr, 4);
+                __builtin_memcpy(si.addr, &((struct gb_sockaddr_in*)&sa)->sin_addr, 4);
             } else if (sa.sin6_family == GB_AF_INET6) {
                 si.port = bpf_ntohs(sa.sin6_port);
                 __builtin_memcpy(si.addr, &sa.sin6_addr, 16);
@@ -1115,7 +1115,7 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
             return 0;
         struct gb_dns_req r = {.ret = GB_RET_UNKNOWN, .nr = op, .fd = fd, .via = GB_VIA_IO_URING};
         if (op == IOU_OP_SENDMSG) {
-            struct user_msghdr m = {};
+            struct gb_msghdr m = {};
             bpf_probe_read_user(&m, sizeof(m), BPF_CORE_READ(sr, umsg));
             r.iov = (__u64)m.msg_iov;
             r.iovcnt = m.msg_iovlen;
