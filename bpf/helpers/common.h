@@ -186,6 +186,16 @@ static __always_inline bool gb_is_compat(struct task_struct* task) {
 
 /* ---- stash --------------------------------------------------------------------------------- */
 
+/* The six arguments of the current syscall, in x86-64 order (regs: the sys_enter/sys_exit frame). */
+static __always_inline void gb_syscall_args(__u64* a, struct gb_regs* regs) {
+    a[0] = regs->di;
+    a[1] = regs->si;
+    a[2] = regs->dx;
+    a[3] = regs->r10;
+    a[4] = regs->r8;
+    a[5] = regs->r9;
+}
+
 static __always_inline struct gb_inflight* gb_stash(struct gb_regs* regs, long nr, __u32 kind) {
     struct gb_inflight* in = bpf_task_storage_get(&gb_inflight_map, bpf_get_current_task_btf(), 0,
                                                   BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -195,12 +205,7 @@ static __always_inline struct gb_inflight* gb_stash(struct gb_regs* regs, long n
     }
     in->nr = (__u32)nr;
     in->addrlen = 0;
-    in->args[0] = regs->di;
-    in->args[1] = regs->si;
-    in->args[2] = regs->dx;
-    in->args[3] = regs->r10;
-    in->args[4] = regs->r8;
-    in->args[5] = regs->r9;
+    gb_syscall_args(in->args, regs);
     return in;
 }
 

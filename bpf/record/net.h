@@ -514,12 +514,7 @@ static __noinline int gb_net_sys_exit(struct gb_regs* regs, long ret) {
             return 0;
         a->nr = nr;
         a->addrlen = 0;
-        a->args[0] = regs->di;
-        a->args[1] = regs->si;
-        a->args[2] = regs->dx;
-        a->args[3] = regs->r10;
-        a->args[4] = regs->r8;
-        a->args[5] = regs->r9;
+        gb_syscall_args(a->args, regs);
         struct sock* ask = gb_fd_sock(bpf_get_current_task_btf(), (long)(int)a->args[0]);
         if (nr == NR_SENDMMSG || nr == NR_RECVMMSG) {
             if (ret > 0)

@@ -816,12 +816,7 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     bool dns = nr == NR_WRITE || nr == NR_WRITEV || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG;
     if (!dns && (!spec || !spec->kind))
         return 0;
-    a[0] = regs->di;
-    a[1] = regs->si;
-    a[2] = regs->dx;
-    a[3] = regs->r10;
-    a[4] = regs->r8;
-    a[5] = regs->r9;
+    gb_syscall_args(a, regs);
     /* The tests on the arguments alone come before the scope lookup (a hash lookup): most mmaps
      * map data, most writes go to files and pipes. */
     if (nr == NR_MMAP && (!(a[2] & GB_PROT_EXEC) || (a[3] & GB_MAP_ANONYMOUS) || (int)a[4] < 0))

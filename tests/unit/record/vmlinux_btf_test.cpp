@@ -14,6 +14,15 @@
 namespace rec = glassbox::record;
 
 namespace {
+// False (and the test says why) when the kernel has no BTF file to parse.
+bool have_vmlinux_btf() {
+    struct stat st{};
+    if (::stat("/sys/kernel/btf/vmlinux", &st) == 0)
+        return true;
+    WARN("skipped: this kernel has no /sys/kernel/btf/vmlinux");
+    return false;
+}
+
 // A type every kernel's BTF has, looked up by name: the copy is whole and readable.
 bool usable(const struct btf* b) {
     return b && btf__type_cnt(b) > 1000 && btf__find_by_name_kind(b, "task_struct", BTF_KIND_STRUCT) > 0;
@@ -22,11 +31,8 @@ bool usable(const struct btf* b) {
 
 TEST_CASE("the announced loads share one parsed copy of the kernel's BTF until the last frees it",
           "[record][btf]") {
-    struct stat st{};
-    if (::stat("/sys/kernel/btf/vmlinux", &st) != 0) {
-        WARN("skipped: this kernel has no /sys/kernel/btf/vmlinux");
+    if (!have_vmlinux_btf())
         return;
-    }
     rec::use_fast_vmlinux_btf();
     rec::announce_vmlinux_btf_share(2);
     struct btf* first = nullptr;
@@ -50,11 +56,8 @@ TEST_CASE("the announced loads share one parsed copy of the kernel's BTF until t
 
 TEST_CASE("a shared copy nobody took is freed at the end, and a failed share leaves loads working",
           "[record][btf]") {
-    struct stat st{};
-    if (::stat("/sys/kernel/btf/vmlinux", &st) != 0) {
-        WARN("skipped: this kernel has no /sys/kernel/btf/vmlinux");
+    if (!have_vmlinux_btf())
         return;
-    }
     rec::announce_vmlinux_btf_share(2);
     rec::parse_vmlinux_btf_share();
     struct btf* taken = btf__load_vmlinux_btf();
