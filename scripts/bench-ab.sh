@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Side-by-side comparison of two glassbox builds (before/after a recorder change): the burst
 # (events/s captured, lost), the fixed start-up and the clamscan workload, with the untraced run,
-# old and new alternated in every round so that the VM's drift hits all three alike. Figures go in
-# docs/performance.md ("side by side"). Run as root, after building both.
+# old and new alternated in every round so that the VM's drift hits all three alike (for clamscan
+# the order turns round every round, and the script prints the median of each round's own ratios
+# with a 95% confidence interval). Figures go in docs/performance.md ("side by side"). Run as
+# root, after building both.
 #   usage: scripts/bench-ab.sh OLD_GLASSBOX NEW_GLASSBOX [ROUNDS]   (default 3)
 #   env: BURST (rec_actions fixture; default build/tests/fixtures/rec_actions), BURST_OPENS
-#        (per thread, default 500000), CLAMSCAN_ROUNDS (default 5; 0 skips), START_ROUNDS (8)
+#        (per thread, default 500000), CLAMSCAN_ROUNDS (default 5; 0 skips), START_ROUNDS (8);
+#        ROUNDS 0 skips the burst
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bench-lib.sh
@@ -50,10 +53,30 @@ done
 cr=${CLAMSCAN_ROUNDS:-5}
 if [[ $cr -gt 0 ]] && command -v clamscan >/dev/null; then
   cmd=(clamscan --no-summary -d "$work/db" -r /usr/share/doc)
-  echo "clamscan: ${cmd[*]} (wall cpu)"
+  echo "clamscan: ${cmd[*]} (wall cpu; the order turns round every round, untraced next to both)"
   "${cmd[@]}" >/dev/null 2>&1 || true # warm the page cache
   for i in $(seq 1 "$cr"); do
-    echo "  round $i: untraced $(time_it "${cmd[@]}") old $(time_it "$old" run -q --out "$work/o.jsonl" -- "${cmd[@]}") new $(time_it "$new" run -q --out "$work/n.jsonl" -- "${cmd[@]}") load $(load)"
+    declare -A r=()
+    order=(untraced old new)
+    ((i % 2 == 0)) && order=(new old untraced)
+    for o in "${order[@]}"; do
+      case $o in
+        untraced) r[$o]=$(time_it "${cmd[@]}") ;;
+        old) r[$o]=$(time_it "$old" run -q --out "$work/o.jsonl" -- "${cmd[@]}") ;;
+        new) r[$o]=$(time_it "$new" run -q --out "$work/n.jsonl" -- "${cmd[@]}") ;;
+      esac
+    done
+    echo "  round $i: untraced ${r[untraced]} old ${r[old]} new ${r[new]} load $(load)" | tee -a "$work/clam"
+  done
+  # Each round's own ratios (wall): old/untraced, new/untraced, new/old.
+  for pair in "old 7 4" "new 10 4" "new/old 10 7"; do
+    set -- $pair
+    awk -v a="$2" -v b="$3" '{ print $a / $b }' "$work/clam" >"$work/ratios"
+    ci=$(median_ci <"$work/ratios")
+    awk -v name="$1" -v n="$cr" -v m="$(median <"$work/ratios")" -v lo="${ci% *}" -v hi="${ci#* }" 'BEGIN {
+      printf "  paired wall %-18s median %+.1f%%", (name == "new/old" ? "new against old" : name " against untraced"), (m - 1) * 100
+      if (lo == "-") printf " (too few rounds for an interval)\n"
+      else printf ", 95%% CI %+.1f%% .. %+.1f%% (sign test, %d rounds)\n", (lo - 1) * 100, (hi - 1) * 100, n }'
   done
 fi
 echo "load average after: $(load)"
