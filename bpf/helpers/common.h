@@ -38,7 +38,7 @@ struct gb_iovec {
     void* iov_base;
     __u64 iov_len;
 };
-struct gb_msghdr { /* the kernel's struct gb_msghdr */
+struct gb_msghdr { /* the kernel's struct user_msghdr */
     void* msg_name;
     int msg_namelen;
     struct gb_iovec* msg_iov;
