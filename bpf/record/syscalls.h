@@ -404,21 +404,26 @@ static __always_inline bool gb_inet_socket(struct task_struct* task, long fd, st
     return true;
 }
 
+/* Takes the destination from an AF_INET/AF_INET6 address (other families leave si as it is). */
+static __always_inline void gb_dest_from_sockaddr(struct gb_sock_info* si, const struct gb_sockaddr_in6* sa) {
+    if (sa->sin6_family == GB_AF_INET) {
+        const struct gb_sockaddr_in* in4 = (const struct gb_sockaddr_in*)sa;
+        si->port = bpf_ntohs(in4->sin_port);
+        __builtin_memset(si->addr, 0, 16);
+        __builtin_memcpy(si->addr, &in4->sin_addr, 4);
+    } else if (sa->sin6_family == GB_AF_INET6) {
+        si->port = bpf_ntohs(sa->sin6_port);
+        __builtin_memcpy(si->addr, &sa->sin6_addr, 16);
+    }
+}
+
 /* A destination given with the send (sendto/sendmsg) overrides the connected peer. */
 static __always_inline void gb_user_dest(struct gb_sock_info* si, const void* uaddr, __u32 alen) {
     if (!uaddr || alen < 8)
         return;
     struct gb_sockaddr_in6 sa = {};
     bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), uaddr);
-    if (sa.sin6_family == GB_AF_INET) {
-        struct gb_sockaddr_in* in4 = (struct gb_sockaddr_in*)&sa;
-        si->port = bpf_ntohs(in4->sin_port);
-        __builtin_memset(si->addr, 0, 16);
-        __builtin_memcpy(si->addr, &in4->sin_addr, 4);
-    } else if (sa.sin6_family == GB_AF_INET6) {
-        si->port = bpf_ntohs(sa.sin6_port);
-        __builtin_memcpy(si->addr, &sa.sin6_addr, 16);
-    }
+    gb_dest_from_sockaddr(si, &sa);
 }
 
 struct gb_dns_req {
@@ -1097,14 +1102,7 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
         if (am && BPF_CORE_READ(am, msg.msg_name)) {
             struct gb_sockaddr_in6 sa = {};
             bpf_probe_read_kernel(&sa, sizeof(sa), &am->addr);
-            if (sa.sin6_family == GB_AF_INET) {
-                si.port = bpf_ntohs(((struct gb_sockaddr_in*)&sa)->sin_port);
-                __builtin_memset(si.addr, 0, 16);
-                __builtin_memcpy(si.addr, &((struct gb_sockaddr_in*)&sa)->sin_addr, 4);
-            } else if (sa.sin6_family == GB_AF_INET6) {
-                si.port = bpf_ntohs(sa.sin6_port);
-                __builtin_memcpy(si.addr, &sa.sin6_addr, 16);
-            }
+            gb_dest_from_sockaddr(&si, &sa);
         }
         if (si.port != GB_DNS_PORT)
             return 0;
