@@ -440,9 +440,6 @@ struct gb_dns_req {
 
 /* Emits one `dns` record: `buf` (len bytes) or the first two iovecs of `iov`. */
 __noinline int gb_cov_emit_dns(struct gb_sock_info* si, struct gb_dns_req* r) {
-    /* The scope is checked here, not before the socket and port tests: most sends are not DNS. */
-    if (r && r->via == GB_VIA_SYSCALL && !gb_in_scope())
-        return 0;
     struct gb_cov_buf* ev = gb_cov_buf_get();
     if (!ev || !si || !r) {
         gb_count_lost(GB_EV_DNS);
@@ -513,7 +510,8 @@ __noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
     __u64* a = args->a;
     struct gb_sock_info si = {};
     long fd = (int)a[0];
-    if (!gb_inet_socket(task, fd, &si))
+    /* The scope lookup after the socket test: most writes go to files and pipes. */
+    if (!gb_inet_socket(task, fd, &si) || !gb_in_scope())
         return 0;
     struct gb_dns_req r = {.ret = ret, .nr = nr, .fd = fd, .via = GB_VIA_SYSCALL};
     if (nr == NR_SENDTO) {
@@ -829,7 +827,7 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     if (nr == NR_PRCTL && !gb_prctl_recorded(a[0]))
         return 0;
     if (dns) {
-        gb_dns_check(&args, nr, ret); /* checks the scope itself, once it sees a DNS query */
+        gb_dns_check(&args, nr, ret); /* checks the scope itself, once it sees an inet socket */
         if (!spec || !spec->kind)
             return 0;
     }
