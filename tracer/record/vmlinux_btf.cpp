@@ -40,10 +40,12 @@ struct btf* shared = nullptr;
 int takes = 0;
 int refs = 0;
 
-using free_fn = void (*)(struct btf*);
-free_fn libbpf_btf_free() {
+// libbpf's own btf__free(), which the definition below hides.
+void libbpf_btf_free(struct btf* b) {
+    using free_fn = void (*)(struct btf*);
     static free_fn f = reinterpret_cast<free_fn>(::dlsym(RTLD_NEXT, "btf__free"));
-    return f;
+    if (f)
+        f(b);
 }
 
 struct btf* load_vmlinux_btf() {
@@ -97,8 +99,7 @@ extern "C" void btf__free(struct btf* b) {
             shared = nullptr;
         }
     }
-    if (free_fn f = libbpf_btf_free())
-        f(b);
+    libbpf_btf_free(b);
 }
 
 namespace glassbox::record {
@@ -134,7 +135,6 @@ void end_vmlinux_btf_share() {
     }
     parsed.notify_all();
     if (unused)
-        if (free_fn f = libbpf_btf_free())
-            f(unused);
+        libbpf_btf_free(unused);
 }
 } // namespace glassbox::record
