@@ -418,9 +418,12 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
     const ms main_took = std::chrono::steady_clock::now() - t0;
     helper.join();
     end_vmlinux_btf_share();
-    spdlog::debug("BPF programs loaded: maps ready at {:.0f} ms, main instance done at {:.0f} ms, "
-                  "second at {:.0f} ms",
-                  maps_took.count(), main_took.count(), second_took.count());
+    if (split)
+        spdlog::debug("BPF programs loaded: maps ready at {:.0f} ms, main instance done at {:.0f} ms, "
+                      "second at {:.0f} ms",
+                      maps_took.count(), main_took.count(), second_took.count());
+    else
+        spdlog::debug("BPF programs loaded in one pass in {:.0f} ms", main_took.count());
     if (err != 0)
         refused(err);
     if (!split)
