@@ -5,9 +5,10 @@
 # each (default 5), and prints the median wall times and ratios. The order turns round every
 # round (untraced, glassbox, strace; then strace, glassbox, untraced), so the untraced run is
 # always next to the glassbox run, and the median of the rounds' own glassbox/untraced ratios
-# is printed too, with a 95% confidence interval: this VM's speed drifts by 10-30% within
-# minutes, which moves the medians of the columns more than the overhead being measured, while
-# two neighbouring runs drift little. Then the fixed start-up cost of `glassbox run` (BPF load
+# is printed too, with a 95% confidence interval (the sign test's), and their Hodges-Lehmann
+# estimate with the Wilcoxon interval (scripts/bench-pool.py, which also pools runs): this VM's
+# speed drifts by 10-30% within minutes, which moves the medians of the columns more than the
+# overhead being measured, while two neighbouring runs drift little. Then the fixed start-up cost of `glassbox run` (BPF load
 # and attach, median of 5), and the sustained recording throughput
 # (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as root.
 #   scripts/bench-overhead.sh [RUNS]
@@ -75,6 +76,10 @@ for w in $workloads; do
     sc_s = sw > 0 ? sprintf("%.3fs", sc) : "not run";
     printf "[%s] median cpu : untraced %.3fs  glassbox %.3fs  strace -f %s  (user+sys, children included)\n", w, pc, gc, sc_s;
     printf "[%s] trace      : %d events (%.0f events/s of traced wall time), lost %d\n", w, e, e/gw, l }'
+  # The estimator the pooled figures in docs/performance.md use (scripts/bench-pool.py: the
+  # Hodges-Lehmann estimate with the Wilcoxon interval), for this run's rounds alone.
+  cut -d' ' -f1 "$work/ratio" >"$work/wall-ratios"
+  echo "[$w] paired     : $(python3 scripts/bench-pool.py "$work/wall-ratios" | sed -E 's/.*; (HL .*)/\1/') (Hodges-Lehmann, Wilcoxon)"
 done
 
 # Fixed start-up: loading and attaching the BPF programs before the command starts.
