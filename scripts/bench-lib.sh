@@ -18,12 +18,10 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 # (the sign test's order statistics: with n values the k-th smallest and the k-th largest, k the
 # largest with P(Binomial(n, 1/2) < k) <= 2.5%), or "- -" with fewer than 6 values. On this VM a
 # single round's ratio moves by +-10% with the machine's speed; the interval says how far the
-# median of the rounds can be trusted.
+# median of the rounds can be trusted. Computed by scripts/bench-pool.py, whose pooled figures
+# use the same interval.
 median_ci() {
-  sort -n | awk '{a[NR]=$1} END {
-    n = NR; k = 0; cdf = 0; c = 1                     # c = C(n, i)
-    for (i = 0; i < n; i++) { cdf += c / 2^n; if (cdf > 0.025) break; k = i + 1; c = c * (n - i) / (i + 1) }
-    if (k < 1) print "- -"; else print a[k], a[n - k + 1] }'
+  python3 "$(dirname "${BASH_SOURCE[0]}")/bench-pool.py" --sign-ci
 }
 
 # A ClamAV database of one body signature that matches nothing on the machine: clamscan still

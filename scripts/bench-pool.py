@@ -15,6 +15,9 @@ run's median by a point or two, so the overhead is estimated from all rounds of 
 usage: scripts/bench-pool.py FILE...
   FILE: the output of scripts/bench-overhead.sh (its "glassbox/plain" lines), or a list of
   ratios, one per line ('#' starts a comment). Each file is one run; the last lines pool them.
+usage: scripts/bench-pool.py --sign-ci < NUMBERS
+  prints "LO HI", the sign test's 95% interval of the median of the numbers (one per line), or
+  "- -" below 6 numbers (scripts/bench-lib.sh's median_ci).
 """
 import math
 import re
@@ -85,6 +88,10 @@ def report(name, v):
 
 
 def main(argv):
+    if len(argv) == 2 and argv[1] == "--sign-ci":
+        ci = sign_ci([float(x) for x in sys.stdin.read().split()])
+        print(f"{ci[0]} {ci[1]}" if ci else "- -")
+        return 0
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 2 if len(argv) < 2 else 0

@@ -50,3 +50,16 @@ TEST_CASE("bench-pool: a file without rounds is an error, not a figure", "[bench
     CHECK(missing.err.find("no-such-file.txt") != std::string::npos);
     CHECK(pool({}).status == 2);
 }
+
+TEST_CASE("bench-lib.sh's median_ci: the sign test's interval, from bench-pool --sign-ci", "[bench]") {
+    // As bench-ab.sh and bench-overhead.sh use it. 7 numbers: P(B <= 0) = 1/128 <= 2.5% <
+    // P(B <= 1) = 8/128, so the smallest and the largest; 5 numbers: no interval.
+    auto ci = [](const std::string& numbers) {
+        std::string sh = "source '";
+        sh += GLASSBOX_SOURCE_DIR;
+        sh += "/scripts/bench-lib.sh' && printf '" + numbers + "' | median_ci";
+        return run_command({"/bin/bash", "-c", sh}).out;
+    };
+    CHECK(ci("1.05\\n1.01\\n1.03\\n1.02\\n1.04\\n1.06\\n1.07\\n") == "1.01 1.07\n");
+    CHECK(ci("1.05\\n1.01\\n1.03\\n1.02\\n1.04\\n") == "- -\n");
+}
