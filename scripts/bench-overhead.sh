@@ -8,9 +8,10 @@
 # is printed too, with a 95% confidence interval (the sign test's), and their Hodges-Lehmann
 # estimate with the Wilcoxon interval (scripts/bench-pool.py, which also pools runs): this VM's
 # speed drifts by 10-30% within minutes, which moves the medians of the columns more than the
-# overhead being measured, while two neighbouring runs drift little. Then the fixed start-up cost of `glassbox run` (BPF load
-# and attach, median of 5), and the sustained recording throughput
-# (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as root.
+# overhead being measured, while two neighbouring runs drift little. Then the fixed start-up
+# cost of `glassbox run` (BPF load and attach, median of 5), and the sustained recording
+# throughput (events/s, lost) with the burst fixture. Figures go in docs/performance.md. Run as
+# root.
 #   scripts/bench-overhead.sh [RUNS]
 #   env: BUILD_DIR (default build); WORKLOADS (default "clamscan grep"); BURST_OPENS (default
 #        500000 per thread, 2 threads; 0 skips the burst); STRACE_RUNS (default RUNS: strace -f
@@ -78,8 +79,7 @@ for w in $workloads; do
     printf "[%s] trace      : %d events (%.0f events/s of traced wall time), lost %d\n", w, e, e/gw, l }'
   # The estimator the pooled figures in docs/performance.md use (scripts/bench-pool.py: the
   # Hodges-Lehmann estimate with the Wilcoxon interval), for this run's rounds alone.
-  cut -d' ' -f1 "$work/ratio" >"$work/wall-ratios"
-  echo "[$w] paired     : $(python3 scripts/bench-pool.py "$work/wall-ratios" | sed -E 's/.*; (HL .*)/\1/') (Hodges-Lehmann, Wilcoxon)"
+  echo "[$w] paired     : $(cut -d' ' -f1 "$work/ratio" | python3 scripts/bench-pool.py --hl) (Hodges-Lehmann, Wilcoxon)"
 done
 
 # Fixed start-up: loading and attaching the BPF programs before the command starts.

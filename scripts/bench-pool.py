@@ -18,6 +18,8 @@ usage: scripts/bench-pool.py FILE...
 usage: scripts/bench-pool.py --sign-ci < NUMBERS
   prints "LO HI", the sign test's 95% interval of the median of the numbers (one per line), or
   "- -" below 6 numbers (scripts/bench-lib.sh's median_ci).
+usage: scripts/bench-pool.py --hl < RATIOS
+  prints the HL part of a report line for the ratios (scripts/bench-overhead.sh's run figure).
 """
 import math
 import re
@@ -76,20 +78,26 @@ def pct(r):
     return f"{(r - 1) * 100:+.1f}%"
 
 
+def hl_text(v):
+    hl, hci = hodges_lehmann(v)
+    return f"HL {pct(hl)}" + (f" (95% {pct(hci[0])} .. {pct(hci[1])})" if hci else "")
+
+
 def report(name, v):
     med = statistics.median(v)
     ci = sign_ci(v)
-    hl, hci = hodges_lehmann(v)
     s = f"{name}: {len(v)} rounds; median {pct(med)}"
     s += f" (95% {pct(ci[0])} .. {pct(ci[1])})" if ci else " (too few rounds for an interval)"
-    s += f"; HL {pct(hl)}"
-    s += f" (95% {pct(hci[0])} .. {pct(hci[1])})" if hci else ""
-    print(s)
+    print(f"{s}; {hl_text(v)}")
 
 
 def main(argv):
-    if len(argv) == 2 and argv[1] == "--sign-ci":
-        ci = sign_ci([float(x) for x in sys.stdin.read().split()])
+    if len(argv) == 2 and argv[1] in ("--sign-ci", "--hl"):
+        v = [float(x) for x in sys.stdin.read().split()]
+        if argv[1] == "--hl":
+            print(hl_text(v) if v else "HL - (no rounds)")
+            return 0
+        ci = sign_ci(v)
         print(f"{ci[0]} {ci[1]}" if ci else "- -")
         return 0
     if len(argv) < 2 or argv[1] in ("-h", "--help"):

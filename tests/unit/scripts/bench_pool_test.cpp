@@ -63,3 +63,9 @@ TEST_CASE("bench-lib.sh's median_ci: the sign test's interval, from bench-pool -
     CHECK(ci("1.05\\n1.01\\n1.03\\n1.02\\n1.04\\n1.06\\n1.07\\n") == "1.01 1.07\n");
     CHECK(ci("1.05\\n1.01\\n1.03\\n1.02\\n1.04\\n") == "- -\n");
 }
+
+TEST_CASE("bench-pool --hl: one run's Hodges-Lehmann figure, as bench-overhead.sh prints it", "[bench]") {
+    // The symmetric rounds of the first test, through stdin: the same figure as in its report.
+    std::string sh = "grep -v '^#' '" + data + "symmetric.txt' | /usr/bin/python3 '" + script + "' --hl";
+    CHECK(run_command({"/bin/sh", "-c", sh}).out == "HL +5.1% (95% +2.5% .. +7.8%)\n");
+}
