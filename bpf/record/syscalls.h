@@ -807,8 +807,10 @@ static __always_inline void gb_abi32(struct gb_regs* regs, long nr, long ret) {
             spec = s;
     }
     if (!spec->kind) {
-        /* Not in the table: an `abi32` record, with the path string of the calls the recorder
-         * decodes only for the 64-bit ABI (open, creat, execve, openat). */
+        /* Not in the table (its entry, when the number has one, is all zero): an `abi32` record,
+         * with the path string of the calls the recorder decodes only for the 64-bit ABI (open,
+         * creat, execve, openat). */
+        spec = &f->none;
         if (xnr == NR_OPEN || xnr == NR_CREAT || xnr == 59)
             f->none.str_arg[0] = 1;
         else if (xnr == NR_OPENAT)
