@@ -4,6 +4,7 @@
 #include "enforce_helpers.hpp"
 
 #include <catch2/catch.hpp>
+#include <glassbox/record.hpp>
 
 #include <sys/syscall.h>
 
@@ -352,7 +353,11 @@ TEST_CASE("if the supervisor dies the agent cannot go on unrestricted", "[enforc
     std::string cg;
     std::ifstream cgf("/proc/" + std::to_string(child) + "/cgroup");
     kill(child, SIGKILL);
-    for (const auto& e : std::filesystem::directory_iterator("/sys/fs/cgroup/unified"))
+    // Wherever this machine mounts cgroup v2 (/sys/fs/cgroup on stock Debian, .../unified on a
+    // hybrid layout): the library's own finder.
+    auto cg_root = glassbox::record::cgroup2_root();
+    REQUIRE(cg_root.has_value());
+    for (const auto& e : std::filesystem::directory_iterator(*cg_root))
         if (e.path().filename().string() == "glassbox-enforce-" + std::to_string(gb)) {
             std::ofstream(e.path() / "cgroup.kill") << "1";
             std::this_thread::sleep_for(std::chrono::milliseconds(200));
