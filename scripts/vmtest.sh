@@ -33,7 +33,8 @@ Options
   --timeout SECONDS  kill the VM after this long (env GLASSBOX_VMTEST_TIMEOUT; default 900)
   --memory MIB       guest memory (env GLASSBOX_VMTEST_MEMORY; default 2560)
   --cpus N           guest vCPUs (env GLASSBOX_VMTEST_CPUS; default 2)
-  --cache DIR        kernel cache (env GLASSBOX_VMTEST_CACHE; default /var/cache/glassbox-vmtest)
+  --cache DIR        kernel cache (env GLASSBOX_VMTEST_CACHE; default /var/cache/glassbox-vmtest,
+                     or ~/.cache/glassbox-vmtest when not root)
   --env NAME[=VALUE] also pass this variable to CMD (repeatable)
   --console          stream the guest's kernel console to stderr (env GLASSBOX_VMTEST_CONSOLE=1)
   --fetch-only       fetch, unpack and prepare KERNEL, print its release, boot nothing (no CMD)
@@ -66,7 +67,11 @@ die() {
 timeout_s=${GLASSBOX_VMTEST_TIMEOUT:-900}
 memory_mib=${GLASSBOX_VMTEST_MEMORY:-2560}
 cpus=${GLASSBOX_VMTEST_CPUS:-2}
-cache=${GLASSBOX_VMTEST_CACHE:-/var/cache/glassbox-vmtest}
+if [[ $(id -u) -eq 0 ]]; then
+  cache=${GLASSBOX_VMTEST_CACHE:-/var/cache/glassbox-vmtest}
+else
+  cache=${GLASSBOX_VMTEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-vmtest}
+fi
 console=${GLASSBOX_VMTEST_CONSOLE:-0}
 fetch_only=0
 extra_env=()
