@@ -158,8 +158,12 @@ if [[ ! -f $kdir/.complete ]]; then
     echo "$me: fetching $package" >&2
     # apt drops to the _apt user to download: let it write there.
     chown _apt "$kdir.tmp" 2>/dev/null || true
-    (cd "$kdir.tmp" && apt-get download -q "$package" >/dev/null 2>"$kdir.tmp/apt.log") ||
-      die "apt-get download $package failed: $(tail -n 1 "$kdir.tmp/apt.log")"
+    download() { (cd "$kdir.tmp" && apt-get download -q "$package" >/dev/null 2>"$kdir.tmp/apt.log"); }
+    if ! download; then
+      # Stale package lists name files the mirror no longer has: refresh once and retry.
+      [[ $(id -u) -ne 0 ]] || apt-get update -qq >/dev/null 2>&1 || true
+      download || die "apt-get download $package failed: $(grep -v '^W:' "$kdir.tmp/apt.log" | tail -n 1)"
+    fi
     deb_file=$(echo "$kdir.tmp"/*.deb)
   fi
   mkdir -p "$kdir.tmp/root"
