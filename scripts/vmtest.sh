@@ -121,7 +121,7 @@ needed=$(LC_ALL=C readelf -d "$busybox_bin" 2>/dev/null | grep -c NEEDED || true
 newest_package() {
   local series=$1 re
   re="^linux-image-${series//./\\.}(\\.0-[0-9]+|\\.[0-9]+\\+deb[0-9]+)-amd64-unsigned\$"
-  apt-cache pkgnames "linux-image-$series" 2>/dev/null | grep -E "$re" | sort -V | tail -n 1
+  apt-cache pkgnames "linux-image-$series" 2>/dev/null | { grep -E "$re" || true; } | sort -V | tail -n 1
 }
 
 deb_file=""
@@ -304,6 +304,7 @@ if [[ ! -f $initrd ]]; then
   done
   (cd "$work" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$initrd.tmp" ||
     die "cannot build the initramfs"
+  rm -f "$kdir"/initramfs-*.cpio.gz   # built by an older version of this script
   mv "$initrd.tmp" "$initrd"
   rm -rf "$work"
 fi
