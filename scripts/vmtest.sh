@@ -53,7 +53,8 @@ Exit status
 Examples:
   scripts/vmtest.sh 6.1 -- uname -r
   scripts/vmtest.sh 6.12 -- build/glassbox --version
-  scripts/vmtest.sh 6.1 -- build/tests/integration_record "[run]"
+  scripts/vmtest.sh 6.1 -- build/tests/integration_record "[record]"
+  scripts/vmtest.sh 6.12 -- build/tests/integration_record "run passes the command's exit status through"
   scripts/vmtest.sh --console --timeout 120 6.12 -- cat /sys/kernel/security/lsm
   scripts/vmtest.sh --fetch-only 6.12
 EOF

@@ -63,6 +63,6 @@ endforeach()
 
 # Suites of the root tier inside the matrix. None yet: the recorder's BPF does not load on 6.1
 # or 6.12 (issue #14). Once it does, e.g.:
-#   glassbox_vm_suite(record integration_record FILTER "[run]")
+#   glassbox_vm_suite(record integration_record FILTER "[record]")
 #   glassbox_vm_suite(coverage integration_coverage)
 #   glassbox_vm_suite(enforce integration_enforce TIMEOUT 1800)
