@@ -192,7 +192,7 @@ extract_vmlinux() {
     magic=${pair%:*}
     tool=${pair##*:}
     command -v "$tool" >/dev/null || continue
-    offset=$(LC_ALL=C grep -obUaP "$magic" "$bz" | head -n 1 | cut -d: -f1)
+    offset=$({ LC_ALL=C grep -obUaP "$magic" "$bz" || true; } | head -n 1 | cut -d: -f1)
     [[ -n $offset ]] || continue
     # The payload is followed by other data: decompressors complain, the ELF is whole.
     tail -c +"$((offset + 1))" "$bz" | "$tool" -dc 2>/dev/null >"$out.tmp" || true
