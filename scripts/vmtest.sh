@@ -165,6 +165,8 @@ if [[ ! -f $kdir/.complete ]]; then
       [[ $(id -u) -ne 0 ]] || apt-get update -qq >/dev/null 2>&1 || true
       download || die "apt-get download $package failed: $(grep -v '^W:' "$kdir.tmp/apt.log" | tail -n 1)"
     fi
+    chown "$(id -u)" "$kdir.tmp" 2>/dev/null || true
+    rm -f "$kdir.tmp/apt.log"
     deb_file=$(echo "$kdir.tmp"/*.deb)
   fi
   mkdir -p "$kdir.tmp/root"
@@ -353,6 +355,7 @@ fi
 rundir=$(mktemp -d "${TMPDIR:-/tmp}/glassbox-vmtest.XXXXXX")
 [[ $rundir != *[[:space:]]* ]] || { rm -rf "$rundir"; die "TMPDIR has blanks: $rundir"; }
 qemu_pid=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
   if [[ -n $qemu_pid ]]; then
     kill "$qemu_pid" 2>/dev/null || true

@@ -46,7 +46,7 @@ token=$$-$RANDOM
 out=$(mktemp)
 err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
-cd "$here"
+cd "$here" || exit 1
 GLASSBOX_SMOKE_TOKEN=$token SMOKE_NOT_PASSED=leaked \
   "$vmtest" "$series" -- "$here/boot_smoke.sh" --guest "$glassbox" >"$out" 2>"$err" </dev/null
 rc=$?
