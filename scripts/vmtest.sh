@@ -10,6 +10,8 @@
 # command's stdout and stderr come back on two virtio-serial ports (not ttys: programs see pipes,
 # as under ctest), its exit status on a third. See docs/testing.md, "Kernel matrix".
 set -euo pipefail
+# One compound command, parsed whole before it runs: editing this file cannot derail a running VM.
+{
 
 readonly EXIT_TIMEOUT=124   # the guest did not finish within --timeout; qemu was killed
 readonly EXIT_VMTEST=125    # vmtest itself failed: usage, kernel fetch, qemu, or no status from the guest
@@ -245,6 +247,11 @@ mount -t proc proc $n/proc
 mount -t sysfs sysfs $n/sys
 mount -t devtmpfs devtmpfs $n/dev
 mkdir -p $n/dev/pts $n/dev/shm
+# What udev adds on stock Debian and devtmpfs lacks: shells' /dev/fd/N process substitution.
+ln -s /proc/self/fd $n/dev/fd
+ln -s /proc/self/fd/0 $n/dev/stdin
+ln -s /proc/self/fd/1 $n/dev/stdout
+ln -s /proc/self/fd/2 $n/dev/stderr
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts $n/dev/pts
 mount -t tmpfs -o mode=1777 shm $n/dev/shm
 mount -t tmpfs -o mode=0755 run $n/run
@@ -468,3 +475,4 @@ if [[ -z $status ]]; then
 fi
 [[ -z ${GLASSBOX_VMTEST_VERBOSE:-} ]] || echo "$me: $release: exit $status after ${elapsed}s" >&2
 exit "$status"
+}

@@ -23,6 +23,7 @@ if [[ ${1:-} == --guest ]]; then
     echo "fs $fs: $(stat -f -c %T "$fs")"
   done
   [[ -r /sys/kernel/btf/vmlinux ]] && echo "btf: yes" || echo "btf: no"
+  echo "dev fd: $(cat <(echo via-dev-fd) 2>&1)"
   echo "net: $(ls /sys/class/net | tr '\n' ' ')"
   echo "cpus: $(nproc)"
   echo "$GLASSBOX_SMOKE_TOKEN" >"/vmtest-smoke-$GLASSBOX_SMOKE_TOKEN" && echo "root writable: yes"
@@ -33,7 +34,7 @@ if [[ ${1:-} == --guest ]]; then
 fi
 
 series=${1:?usage: boot_smoke.sh SERIES GLASSBOX_BIN}
-glassbox=${2:?usage: boot_smoke.sh SERIES GLASSBOX_BIN}
+glassbox=$(realpath "${2:?usage: boot_smoke.sh SERIES GLASSBOX_BIN}")
 here=$(cd "$(dirname "$0")" && pwd -P)
 vmtest=$here/../../scripts/vmtest.sh
 case $series in
@@ -79,6 +80,7 @@ expect "bpffs at /sys/fs/bpf" test "$(line 'fs \/sys\/fs\/bpf')" = bpf_fs
 expect "cgroup2 at /sys/fs/cgroup" test "$(line 'fs \/sys\/fs\/cgroup')" = cgroup2fs
 expect "tracefs at /sys/kernel/tracing" test "$(line 'fs \/sys\/kernel\/tracing')" = tracefs
 expect "kernel BTF" test "$(line btf)" = yes
+expect "/dev/fd works (process substitution)" test "$(line 'dev fd')" = via-dev-fd
 expect "loopback only" test "$(line net)" = "lo "
 cpus=${GLASSBOX_VMTEST_CPUS:-2}
 expect "$cpus vCPUs" test "$(line cpus)" = "$cpus"
