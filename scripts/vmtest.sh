@@ -240,7 +240,9 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 hostroo
   fail "cannot mount the host root over 9p"
 mount -t tmpfs -o mode=0755 overlay-rw /rw
 mkdir -p /rw/upper /rw/work
-mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
+# xino=on: stat() then reports the overlay's device and inode numbers, the ones the kernel (and
+# glassbox's BPF) sees, as on a plain disk; without it, files of the lower layer report 9p's.
+mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work,xino=on /newroot ||
   fail "cannot mount the overlay root"
 n=/newroot
 mount -t proc proc $n/proc
