@@ -19,6 +19,9 @@ packages=(
   libclang-rt-14-dev
   # tests, demo and benchmarks: real privileged programs, baselines, namespaces
   clamav lynis strace iproute2 procps util-linux coreutils python3 curl hyperfine
+  # kernel matrix (scripts/vmtest.sh): qemu boots Debian's kernels, busybox-static is the
+  # initramfs, kmod (depmod/modprobe) orders the kernel's modules and autoloads them in the guest
+  qemu-system-x86 busybox-static kmod
 )
 
 if [[ $(id -u) -ne 0 ]]; then

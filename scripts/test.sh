@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every glassbox test: installs dependencies, configures and builds from scratch into
-# build/, then runs the whole ctest suite (unit tier and, as root, the BPF integration tier).
+# build/, then runs the whole ctest suite (unit tier, as root the BPF integration tier, and the
+# kernel matrix: Debian 12 kernels booted under qemu, label vm, see docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
