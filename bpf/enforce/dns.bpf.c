@@ -220,7 +220,11 @@ int gb_dns_egress(struct __sk_buff *skb) {
     __u32 n = skb->len - q;
     if (n > M)
         n = M;
-    if (n < 1 || bpf_skb_load_bytes(skb, q, s->wire, n & M)) {
+    /* 6.1's verifier needs the length's lower bound from arithmetic: it learns nothing from
+     * `n == 0` and refused a copy that could be 0 bytes. (n - 1) & M, + 1 is n for 1..M, and
+     * M + 1 for an empty question (the copy then fails: past the packet's end). */
+    asm volatile("%0 += -1; %0 &= %1; %0 += 1" : "+r"(n) : "i"(M));
+    if (bpf_skb_load_bytes(skb, q, s->wire, n)) {
         s->r.reason = 1;
         return verdict(s, c);
     }
