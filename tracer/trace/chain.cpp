@@ -259,8 +259,8 @@ result<verify_report> verify_trace(const std::string& path, const std::string& p
         auto br = chk.feed(line, terminated, n, kind);
         if (n == 1 && !chk.chained()) {
             rep.status = verify_status::unchained;
-            rep.reason = "the trace has no hash chain (written by a glassbox without one, or the chain was "
-                         "stripped from its header): it cannot be verified";
+            rep.reason = "its header declares no hash chain: written by a glassbox without one, or the "
+                         "chain was stripped";
             rep.lines = 1;
             return rep;
         }
