@@ -25,6 +25,7 @@ struct attach_args {
     unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
     std::string sign_key;
+    bool require_complete = false;
 };
 
 constexpr const char* attach_footer = R"(
@@ -66,6 +67,9 @@ void register_attach(CLI::App& app) {
     cmd->add_option("--sign-key", args->sign_key,
                     "Ed25519 private key (PEM): sign the trace's final digest (glassbox verify --pubkey)")
         ->check(CLI::ExistingFile);
+    cmd->add_flag("--require-complete-coverage", args->require_complete,
+                  "Refuse to record (exit 69) when this kernel cannot observe every event family "
+                  "(the trace header's `coverage`; `glassbox doctor` lists them)");
     cmd->callback([args] {
         if (args->pids.empty() && args->cgroup.empty())
             throw fatal_error(exit_code::usage, "attach needs --pid PID (repeatable) or --cgroup PATH");
@@ -81,6 +85,7 @@ void register_attach(CLI::App& app) {
         if ((rb & (rb - 1)) != 0)
             throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
         o.recorder_opts.ringbuf_bytes = rb;
+        o.recorder_opts.require_complete = args->require_complete;
         o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
         std::vector<pid_t> pids(args->pids.begin(), args->pids.end());
         auto res = record::attach_session(pids, args->cgroup, o);
