@@ -386,3 +386,16 @@ TEST_CASE("verify refuses what is not a trace, and a key that is not Ed25519", "
     REQUIRE_FALSE(rk);
     CHECK(rk.error().message.find("bad.pem") != std::string::npos);
 }
+
+TEST_CASE("traces chained by an independent implementation of the spec verify", "[trace][chain]") {
+    // tests/fuzz/corpus/make_chained.py implements docs/trace-format.md's chain in Python.
+    fs::path c = fs::path(GLASSBOX_SOURCE_DIR) / "tests/fuzz/corpus/trace_reader";
+    CHECK(verify(c / "chained-run1.trace").status == verify_status::intact);
+    CHECK(verify(c / "chained-fork-chain.trace").status == verify_status::intact);
+    auto p = verify(c / "chained-partial.trace");
+    CHECK(p.status == verify_status::partial);
+    CHECK(p.verified_through == 27); // checkpoints at lines 9, 18 and 27, then the events after it
+    auto e = verify(c / "chained-edited.trace");
+    CHECK(e.status == verify_status::broken);
+    CHECK(e.first_bad_line == 3);
+}
