@@ -15,6 +15,8 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev catch2
   # trace reading on the analysis hot path (On-Demand JSON parser)
   libsimdjson-dev
+  # OpenSSL 3: SHA-256 of the trace hash chain and scan reports, Ed25519 trace signatures
+  libssl-dev
   # fuzzing runtime for the libFuzzer harnesses (clang -fsanitize=fuzzer)
   libclang-rt-14-dev
   # tests, demo and benchmarks: real privileged programs, baselines, namespaces

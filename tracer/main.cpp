@@ -17,9 +17,13 @@ namespace {
 constexpr const char* kFooter = R"(Exit status:
   run / attach / enforce exit with the traced command's own status (128+N if killed by signal N).
   glassbox's own failures:
-    1   check / diff / scan --diff: violations or new behaviour found
-    2   usage error, or an analysis command could not read its input
+    1   check / diff / scan --diff: violations or new behaviour found;
+        verify: the trace is NOT intact (a line was changed, or the signature fails)
+    2   usage error, or an analysis command could not read its input (a partial
+        trace without --accept-partial, a trace whose hash chain breaks)
     3   the kernel dropped events (lost > 0) and --allow-loss was not given
+    4   verify: the trace is partial (verified up to its last checkpoint only)
+    5   verify: the trace has no hash chain, it cannot be verified
     69  the kernel lacks a needed feature (BTF, cgroup2, tracefs, BPF)
     70  internal error
     73  the output file cannot be written
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
     glassbox::register_check(app);
     glassbox::register_diff(app);
     glassbox::register_scan(app);
+    glassbox::register_verify(app);
 
     try {
         check_command_name(app, argc, argv);

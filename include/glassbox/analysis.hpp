@@ -122,6 +122,10 @@ struct input_info {
     bool complete = true;
     std::uint64_t lost = 0;
     std::vector<std::string> command;
+    // The digest naming the trace (trace::reader::digest()): so a review can be traced back to
+    // the exact evidence. digest_kind "chain" (the verified final digest) or "file".
+    std::string digest, digest_kind;
+    std::string partial; // trace::reader::partial_reason(): empty when complete
 };
 
 struct check_report {
@@ -150,6 +154,7 @@ struct learn_result {
     std::string yaml;             // the profile text (deterministic)
     std::size_t rules = 0;
     std::vector<std::string> warnings;
+    std::vector<input_info> inputs; // the traces it was learned from
 };
 
 result<check_report> check_trace(const profile::profile& p, std::string_view profile_name,

@@ -204,6 +204,7 @@ private:
 
 struct session_options {
     std::string out;                       // trace file
+    trace_writer_options trace;            // signing key, flush cadence, checkpoints
     std::string mode = "run";              // header "mode"
     bool follow = false;                   // live view on stderr
     bool progress = true;                  // one-line status on a TTY (without follow)

@@ -223,6 +223,8 @@ struct against_result {
     std::string binary;
     std::size_t events_matched = 0; // events attributed to the binary
     bool trace_complete = true;
+    std::string trace_partial;            // trace::reader::partial_reason(): empty when complete
+    std::string trace_digest, trace_digest_kind; // trace::reader::digest(), digest_kind()
     std::vector<observed_syscall> observed; // what the trace saw the binary do
     std::vector<std::string> missing;       // observed but not in the static surface (soundness!)
     std::vector<std::string>

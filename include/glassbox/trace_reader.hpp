@@ -2,7 +2,9 @@
 // It is the analysis side's only view of a trace: learn, check, diff (and scan --against) pull one
 // event at a time, so memory stays constant however long the trace is. Lines are parsed with
 // simdjson On-Demand; header problems, unknown versions, malformed or oversized lines are errors
-// naming the line; a trace without its summary is read with a warning and marked incomplete.
+// naming the line; a trace without its summary is read, marked incomplete and described
+// (partial_reason()). The hash chain (trace_chain.hpp) is checked at every checkpoint: an edited
+// trace is an error naming the checkpoint where the chain breaks.
 #pragma once
 
 #include <glassbox/error.hpp>
@@ -69,6 +71,7 @@ struct event {
     bool thread = false;         // fork / exit
     std::int64_t exit_code = missing, signal = missing; // exit
     std::string_view syscall;    // exec, cred, signal, ... (the syscall used)
+    std::int64_t nr = missing;   // abi32: the i386 syscall number
     std::string_view option;     // prctl
     std::int64_t target_pid = missing;
     std::string_view target_exe; // signal, ptrace, process_vm_*
@@ -117,12 +120,25 @@ public:
     // full sentence; also logged with spdlog::warn as they happen.
     const std::vector<std::string>& warnings() const { return warnings_; }
     const std::string& name() const { return name_; }
+    // Once next() returned nullptr: empty for a complete trace, else one sentence saying that it
+    // is partial, how it ended and how much of it its hash chain verifies ("FILE is PARTIAL: no
+    // summary line, it ends after line 812 (last event at 2.417 s); its hash chain verifies
+    // lines 1-801 ..."). Commands refuse such a trace unless told to accept it.
+    const std::string& partial_reason() const { return partial_; }
+    // Once next() returned nullptr: the digest naming this trace in reports. "chain": the final
+    // digest of a complete chained trace, verified while reading (docs/trace-format.md);
+    // "file": the SHA-256 of the bytes read (an unchained or partial trace).
+    const std::string& digest() const { return digest_; }
+    const std::string& digest_kind() const { return digest_kind_; }
 
     struct impl;
 
 private:
     reader() = default;
+    void end_of_trace(std::string how); // how: empty when complete
     std::unique_ptr<impl> impl_;
+    std::string partial_;
+    std::string digest_, digest_kind_;
     header header_;
     std::optional<summary> summary_;
     read_stats stats_;

@@ -1,13 +1,18 @@
 // Writing a glassbox trace (docs/trace-format.md): a JSON line builder that applies the format's
 // string rules (valid UTF-8 as is; otherwise U+FFFD plus a lossless `<field>_hex` sidecar), and the
-// trace file writer (header, event lines, summary; `.partial` name until the summary is fsynced).
+// trace file writer (header, event lines, checkpoints of the hash chain, summary; `.partial` name
+// until the summary is fsynced).
 // Data path: decoder (record) or enforcement -> json_line -> trace_writer -> FILE.partial -> FILE.
 #pragma once
 
+#include <glassbox/digest.hpp>
 #include <glassbox/error.hpp>
+
+#include <chrono>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -65,6 +70,8 @@ struct trace_header {
     std::int64_t start_realtime_ns = 0; // Unix-epoch ns at ts = 0
     std::optional<int> root_pid;
     std::string cgroup;
+    // Monotonic ns at ts = 0 (not written: the checkpoints' `ts` counts from it). 0: now.
+    std::int64_t start_mono_ns = 0;
     // Extra top-level fields as raw JSON (e.g. {"target", "{\"pids\":[1]}"}, {"profile", ...}).
     std::vector<std::pair<std::string, std::string>> extra;
 };
@@ -83,32 +90,67 @@ struct trace_summary {
     std::vector<std::string> coverage_gaps;
 };
 
-// Writes FILE.partial, renamed to FILE by finish(). Thread-safe: enforcement appends `violation`
-// lines from its supervisor while the recorder appends kernel events.
+// The hash chain's per-line tag: this many leading bytes of the running digest (docs/trace-format.md).
+inline constexpr std::size_t chain_tag_bytes = 4;
+// What an Ed25519 signature of a trace signs: "glassbox-trace-sha256:" and the final digest in hex.
+std::string chain_signed_message(std::string_view digest_hex);
+
+// How the trace file is written (set where a recording is configured: run, attach, enforce).
+struct trace_writer_options {
+    // PEM file of an Ed25519 private key: the summary then carries a signature of the final
+    // digest (docs/trace-format.md, "Signature"). Empty: unsigned.
+    std::string sign_key;
+    // Lines are written to the file (write(2): they survive a kill of glassbox in the page
+    // cache) at the latest this long after they were formatted, each time with a checkpoint
+    // line of the hash chain. docs/recording.md, "Durability".
+    std::chrono::milliseconds flush_interval{100};
+    // A checkpoint at least every this many lines.
+    std::uint32_t checkpoint_lines = 1024;
+};
+
+// Writes FILE.partial, renamed to FILE by finish(). Every line enters a running SHA-256 (the
+// hash chain of docs/trace-format.md): checkpoint lines carry the digest of the file so far and
+// a short tag per line, the summary carries the final digest (and its signature). Thread-safe:
+// enforcement appends `violation` lines from its supervisor while the recorder appends kernel
+// events, and the session's loop calls flush_due().
 class trace_writer {
 public:
-    // Creates (truncating) FILE.partial; the error names the path and the reason.
-    static result<trace_writer> open(const std::string& path);
+    // Creates (truncating) FILE.partial and loads the signing key; the error names the path or
+    // the key and the reason.
+    static result<trace_writer> open(const std::string& path, const trace_writer_options& opts = {});
 
     trace_writer(trace_writer&& other) noexcept;
     trace_writer& operator=(trace_writer&&) = delete;
     trace_writer(const trace_writer&) = delete;
-    ~trace_writer(); // not finished: the partial file is removed (a crash leaves it behind)
+    ~trace_writer(); // not finished: FILE.partial stays as evidence once an event is in it
 
     void write_header(const trace_header& h);
     // One event line; `type` is its "type" value, counted for the summary. After finish() the
     // line is refused (the summary stays last) and counted in late_events().
     void write_event(std::string_view type, const std::string& line);
-    // Writes the summary, flushes, fsyncs and renames to the final name.
+    // Writes the buffered lines, after a checkpoint, once the oldest of them waited
+    // flush_interval. Called about every 20 ms by the recording loop.
+    void flush_due();
+    // Writes the buffered lines now, after a checkpoint (tests, and the end of a recording).
+    void flush_now();
+    // Writes the summary (the chain's last checkpoint), flushes, fsyncs and renames to the
+    // final name.
     result<void> finish(const trace_summary& s);
 
     std::uint64_t events() const;
     std::uint64_t late_events() const;
     const std::string& path() const { return path_; }
+    // The final digest (hex), once finish() succeeded.
+    const std::string& final_digest() const { return final_digest_; }
 
 private:
-    trace_writer(std::string path, int fd);
+    trace_writer(std::string path, int fd, const trace_writer_options& opts);
     void flush_locked();
+    void add_line_locked(std::string_view line);
+    // Appends the chain fields and the closing brace to `prefix` (a line without its '}'), with
+    // the signature when `sign`, and adds it as a line.
+    void add_chain_line_locked(std::string prefix, bool sign);
+    void checkpoint_locked();
 
     std::string path_;
     std::string partial_;
@@ -116,10 +158,19 @@ private:
     bool finished_ = false;
     bool write_failed_ = false;
     std::string buf_;
+    std::int64_t buf_since_ns_ = 0; // monotonic time the oldest unwritten line was added
     std::uint64_t events_ = 0;
     std::uint64_t late_events_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> counts_;
-    mutable std::mutex mu_;
+    trace_writer_options opts_;
+    std::unique_ptr<ed25519_key> key_;
+    sha256_stream chain_;
+    std::uint64_t lines_ = 0;       // lines added so far
+    std::string tags_;              // hex tags of the lines since the last chain line
+    std::uint32_t tagged_ = 0;      // ... and their number
+    std::int64_t start_mono_ns_ = 0;
+    std::string final_digest_;
+    mutable std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };
 
 // Current time helpers shared by the recorder and enforcement.

@@ -146,6 +146,9 @@ input_info info_of(const trace::reader& r) {
     i.complete = r.complete();
     i.lost = r.trace_summary() ? r.trace_summary()->lost : 0;
     i.command = r.trace_header().command;
+    i.digest = r.digest();
+    i.digest_kind = r.digest_kind();
+    i.partial = r.partial_reason();
     return i;
 }
 

@@ -772,8 +772,9 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
     }
     y += "# glassbox allowed-behaviour profile, written by `glassbox learn` from:\n";
     for (const auto& i : infos)
-        y += fmt::format("#   {} ({} events{})\n", comment_text(i.name), i.events,
-                         i.complete ? "" : ", INCOMPLETE: no summary line");
+        y += fmt::format("#   {} ({} events{})\n#     sha256:{}{}\n", comment_text(i.name), i.events,
+                         i.complete ? "" : ", INCOMPLETE: no summary line", i.digest,
+                         i.digest_kind == "chain" ? "" : " (of the file: no verified hash chain)");
     y += "# Every rule allows what the traces did, generalised as docs/learning.md describes; the\n"
          "# comment after each rule says how many events it covers and gives one example.\n"
          "# Review it before use: anything not listed here is a violation for `glassbox check`.\n";
@@ -853,6 +854,7 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
     if (auto p = profile::parse_profile(y, "<learned profile>"); !p)
         return std::unexpected(error{"internal error: the learned profile does not parse: " + p.error().message()});
     out.yaml = std::move(y);
+    out.inputs = std::move(infos);
     return out;
 }
 

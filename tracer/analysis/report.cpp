@@ -66,6 +66,10 @@ nlohmann::json input_json(const input_info& i) {
         j["complete"] = i.complete;
         j["lost"] = i.lost;
         j["command"] = i.command;
+        j["sha256"] = i.digest;
+        j["digest_of"] = i.digest_kind; // "chain": the verified final digest; "file": the bytes read
+        if (!i.partial.empty())
+            j["partial"] = i.partial;
     }
     return j;
 }
@@ -97,8 +101,9 @@ std::string md_code(std::string_view s) {
 std::string input_line(const input_info& i) {
     if (i.kind == "profile")
         return fmt::format("{} (profile)", i.name);
-    return fmt::format("{} (trace, {}{}{})", i.name, plural(i.events, "event"),
-                       i.complete ? "" : ", INCOMPLETE", i.lost ? fmt::format(", {} LOST", i.lost) : "");
+    return fmt::format("{} (trace, {}{}{}, sha256:{}{})", i.name, plural(i.events, "event"),
+                       i.complete ? "" : ", INCOMPLETE", i.lost ? fmt::format(", {} LOST", i.lost) : "", i.digest,
+                       i.digest_kind == "chain" ? "" : " of the file: no verified chain");
 }
 
 void text_findings(std::string& out, const std::vector<finding>& v, const painter& paint, char mark,

@@ -24,6 +24,7 @@ struct attach_args {
     unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
     unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
+    std::string sign_key;
     bool require_complete = false;
 };
 
@@ -63,6 +64,9 @@ void register_attach(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_option("--sign-key", args->sign_key,
+                    "Ed25519 private key (PEM): sign the trace's final digest (glassbox verify --pubkey)")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--require-complete-coverage", args->require_complete,
                   "Refuse to record (exit 69) when this kernel cannot observe every event family "
                   "(the trace header's `coverage`; `glassbox doctor` lists them)");
@@ -71,6 +75,7 @@ void register_attach(CLI::App& app) {
             throw fatal_error(exit_code::usage, "attach needs --pid PID (repeatable) or --cgroup PATH");
         record::session_options o;
         o.out = args->out;
+        o.trace.sign_key = args->sign_key;
         o.mode = "attach";
         o.follow = args->follow;
         o.progress = !args->quiet;

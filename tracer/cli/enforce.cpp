@@ -30,6 +30,7 @@ struct enforce_args {
     std::string profile;
     std::string mode = "enforce";
     std::string out;
+    std::string sign_key;
     std::string isolate;
     std::string supervise = "auto";
     bool require_all = false;
@@ -128,6 +129,9 @@ void run_enforce(const enforce_args& a) {
             fmt::print(stderr, "glassbox: violation [{}] {} -> {} ({})\n", v.section, v.what, v.action, v.mechanism);
     };
     so.recorded = !a.out.empty();
+    so.trace.sign_key = a.sign_key;
+    if (!a.sign_key.empty() && a.out.empty())
+        throw fatal_error(exit_code::usage, "--sign-key signs the trace: it needs --out FILE");
 
     enforce::sandbox sb(std::move(so));
     const auto& rep = sb.prepare();
@@ -169,6 +173,9 @@ void register_enforce(CLI::App& app) {
         ->check(CLI::IsMember({"enforce", "complain", "kill"}))
         ->capture_default_str();
     cmd->add_option("-o,--out", args->out, "Write the trace (with violation events) to this file");
+    cmd->add_option("--sign-key", args->sign_key,
+                    "Ed25519 private key (PEM): sign the trace's final digest (with --out; glassbox verify --pubkey)")
+        ->check(CLI::ExistingFile);
     cmd->add_option("--isolate", args->isolate, "Namespaces to give the command: pid,mount,net (comma list)");
     cmd->add_option("--supervise-opens", args->supervise,
                     "auto: the supervisor emulates opens only when Landlock cannot be exact; always; never")

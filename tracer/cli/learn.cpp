@@ -1,5 +1,7 @@
 // glassbox learn: turns one or more traces into a reviewable allowed profile (YAML), generalising
 // what varies from run to run (docs/learning.md). Writes to stdout or -o FILE.
+#include "cli/partial_trace.hpp"
+
 #include <glassbox/analysis.hpp>
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
@@ -23,6 +25,7 @@ struct learn_options {
     std::string output;
     std::string name;
     std::size_t collapse = 16;
+    bool accept_partial = false;
 };
 
 } // namespace
@@ -38,17 +41,21 @@ void register_learn(CLI::App& app) {
                     "Collapse a directory with at least N distinct files of one access kind into dir/* or "
                     "dir/** (0: never)")
         ->capture_default_str();
+    add_accept_partial_option(cmd, opts->accept_partial);
     cmd->footer(R"(The profile allows everything the traces did and nothing else, generalised so it survives
 the next run: temporary names, pids and /proc/<pid>, hex/uuid/hash segments, long numbers,
 version numbers, user homes, and large directories (a scanned folder becomes dir/**). With
 several traces of the same program, components that differ between them become wildcards.
 Output is sorted and deterministic; each rule carries a comment with its event count and an
-example, for review. See docs/learning.md and docs/profile-format.md.
+example, for review; its header comment names each trace's digest (sha256). A partial trace
+(the recording was killed, or the file was cut) is refused unless --accept-partial; an edited
+trace (its hash chain breaks) is refused. See docs/learning.md and docs/profile-format.md.
 
 Examples:
   glassbox learn scan.trace -o clamscan.yaml
   glassbox learn run1.trace run2.trace run3.trace --name freshclam -o freshclam.yaml
-  glassbox learn --collapse 0 scan.trace        # never collapse directories)");
+  glassbox learn --collapse 0 scan.trace        # never collapse directories
+  glassbox learn --accept-partial killed.trace.partial -o partial.yaml)");
     cmd->callback([opts] {
         std::vector<std::filesystem::path> paths(opts->traces.begin(), opts->traces.end());
         analysis::learn_options lo;
@@ -57,6 +64,8 @@ Examples:
         auto r = analysis::learn_profile(paths, lo);
         if (!r)
             throw fatal_error(exit_code::usage, r.error().message);
+        for (const auto& i : r->inputs)
+            require_complete(i.partial, opts->accept_partial);
         for (const auto& w : r->warnings)
             if (w.find("incomplete") == std::string::npos && w.find("lost") == std::string::npos)
                 spdlog::warn("{}", w); // the reader already warned about those

@@ -21,6 +21,7 @@ struct run_args {
     unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
     unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
+    std::string sign_key;
     bool require_complete = false;
     std::vector<std::string> command;
 };
@@ -30,6 +31,9 @@ The command runs in a new cgroup v2 directory (removed afterwards) and every des
 including ones that double-fork, setsid, daemonize, run as threads or move themselves out of the
 cgroup. Recording ends when the command and all its descendants are gone, at --timeout (the tree is
 then killed), or on Ctrl-C/SIGTERM; every ending writes a complete trace (FILE.partial until done).
+Lines reach the file at most ~0.1 s after they are formatted, with checkpoints of the trace's
+hash chain: if glassbox is killed, FILE.partial keeps what was recorded until then, and
+'glassbox verify' checks any trace for edits (docs/trace-format.md).
 
 Exit status: the command's own (128+N if killed by signal N), or glassbox's codes:
   3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup2, BPF),
@@ -40,6 +44,7 @@ Examples:
   glassbox run --out clamscan.jsonl -- clamscan -r /srv/samples
   glassbox run --follow --timeout 30 -- /opt/agent/bin/agentd --foreground
   glassbox run --ringbuf-mb 256 --out scan.jsonl -- find /usr -name '*.so'
+  glassbox run --sign-key lab.pem --out scan.jsonl -- clamscan -r /srv   # then: glassbox verify
 )";
 
 } // namespace
@@ -61,6 +66,9 @@ void register_run(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_option("--sign-key", args->sign_key,
+                    "Ed25519 private key (PEM): sign the trace's final digest (glassbox verify --pubkey)")
+        ->check(CLI::ExistingFile);
     cmd->add_flag("--require-complete-coverage", args->require_complete,
                   "Refuse to record (exit 69) when this kernel cannot observe every event family "
                   "(the trace header's `coverage`; `glassbox doctor` lists them)");
@@ -68,6 +76,7 @@ void register_run(CLI::App& app) {
     cmd->callback([args] {
         record::session_options o;
         o.out = args->out;
+        o.trace.sign_key = args->sign_key;
         o.follow = args->follow;
         o.progress = !args->quiet;
         if (args->timeout > 0)

@@ -2,6 +2,8 @@
 // include/glassbox/scan.hpp). Parses options, runs the scanner over files and trees, and renders
 // reports, diffs, profile syscall lists and --against checks. Bad input files are one line each on
 // stderr; the scan goes on.
+#include "cli/partial_trace.hpp"
+
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
 #include <glassbox/log.hpp>
@@ -25,6 +27,7 @@ struct scan_cli {
     std::string format = "text";
     std::string sysroot;
     std::string against;
+    bool accept_partial = false;
     std::string output;
     std::string profile_name;
     bool profile = false;
@@ -48,11 +51,13 @@ Examples:
   glassbox scan --diff agent-1.0/ agent-1.1/ --format markdown > review.md
   glassbox scan --profile --name agent /opt/agent/bin/agentd > syscalls.yaml
   glassbox scan /usr/bin/ls --against ls.trace.jsonl
+  glassbox scan /usr/bin/ls --against ls.trace.jsonl.partial --accept-partial
   glassbox scan --sysroot /srv/unpacked-image /srv/unpacked-image/usr/sbin/agentd
 
 Exit status: 0 scanned (files that could not be scanned are listed, one line each);
   1 --diff: NEW can do something OLD could not / --against: a traced syscall is missing from the
-  static surface; 2 bad usage, or no input could be scanned.)";
+  static surface; 2 bad usage, or no input could be scanned, or the --against trace is partial
+  (without --accept-partial) or edited (its hash chain breaks).)";
 
 void write_output(const std::string& path, const std::string& text) {
     if (path.empty() || path == "-") {
@@ -122,13 +127,17 @@ void run_scan(const scan_cli& o) {
     if (!o.against.empty()) {
         nlohmann::json all = nlohmann::json::array();
         std::string text;
-        bool missing = false, matched = false;
+        bool missing = false, matched = false, partial_said = false;
         for (const auto& r : reports) {
             if (!r.error.empty())
                 continue;
             auto res = scan::check_against(r, o.against);
             if (!res)
                 throw fatal_error(exit_code::usage, res.error().message);
+            if (!partial_said) { // one trace for every binary: said once
+                require_complete(res->trace_partial, o.accept_partial);
+                partial_said = true;
+            }
             if (res->events_matched == 0 && reports.size() > 1)
                 continue;
             matched |= res->events_matched > 0;
@@ -179,6 +188,7 @@ void register_scan(CLI::App& app) {
     cmd->add_option("--against", o->against,
                     "Check a trace (JSON Lines) of the binary: every traced syscall must "
                     "be in the static surface");
+    add_accept_partial_option(cmd, o->accept_partial);
     cmd->add_flag("--profile", o->profile,
                   "Emit a glassbox/v1 Profile YAML with the `syscalls:` allow-list");
     cmd->add_option("--name", o->profile_name, "metadata.name of the --profile document");

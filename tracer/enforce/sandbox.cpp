@@ -799,6 +799,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     so.recorder_opts.require_complete = opts_.require_all; // and every family recorded
     so.out = out;
     so.mode = "enforce";
+    so.trace = opts_.trace;
     so.progress = false;
     so.header_extra = std::move(header_extra);
     so.child_setup = [&args] { return recorded_child_setup(args); };

@@ -11,6 +11,7 @@
 #include "enforce/unique_fd.hpp"
 
 #include <glassbox/error.hpp>
+#include <glassbox/trace_writer.hpp>
 
 #include <functional>
 #include <memory>
@@ -37,6 +38,7 @@ struct sandbox_options {
     violation_sink sink;                 // may be called from several threads at once
     std::function<void(pid_t root_pid, const std::string& cgroup)> on_started;
     bool recorded = false; // run_recorded() will be used: the recorder creates the cgroup
+    trace_writer_options trace; // run_recorded(): how the trace is written (--sign-key)
 };
 
 // What will and will not be enforced on this kernel, decided before anything runs.

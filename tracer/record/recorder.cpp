@@ -399,6 +399,7 @@ struct recorder::impl {
             if (n > 0 && !winding_down)
                 sp->refill(1);
             sp->publish();
+            bound_formatter_lag(winding_down);
             done = gen;
             {
                 std::lock_guard lock(drain_mu);
@@ -413,6 +414,25 @@ struct recorder::impl {
                 drain_req.load(std::memory_order_acquire) == done)
                 sp->refill();
         }
+    }
+
+    // Records waiting in the spool are in memory only: a killed glassbox loses them. When the
+    // oldest has waited longer than the durability window allows, the formatter leaves nice 19
+    // for normal priority until it has caught up (docs/recording.md, "Durability").
+    bool formatter_boosted = false; // drain thread only
+    void bound_formatter_lag(bool winding_down) {
+        constexpr std::int64_t max_wait_ns = 100'000'000;
+        if (winding_down)
+            return; // drain_all() set normal priority for good
+        std::int64_t wait = sp->oldest_wait_ns();
+        bool boost = wait > max_wait_ns;
+        if (boost == formatter_boosted || (!boost && wait > 0))
+            return; // unchanged, or still catching up
+        std::lock_guard lock(drain_mu);
+        if (!formatter_tid || ending || on_event)
+            return; // a live view already runs at normal priority
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(formatter_tid), boost ? 0 : 19);
+        formatter_boosted = boost;
     }
 
     void format_loop() {

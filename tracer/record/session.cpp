@@ -263,7 +263,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     auto rec = recorder::create(opts.recorder_opts);
     if (auto p = resolve_command(argv[0]); !p)
         throw p.error();
-    auto writer = trace_writer::open(opts.out);
+    auto writer = trace_writer::open(opts.out, opts.trace);
     if (!writer)
         throw fatal_error(exit_code::cant_create, writer.error().message);
     auto cg = cgroup_dir::create();
@@ -287,6 +287,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     h.host = host_name();
     h.kernel = kernel_release();
     h.start_realtime_ns = start_real;
+    h.start_mono_ns = start_mono;
     h.root_pid = child->pid();
     h.cgroup = cg->path();
     h.extra = opts.header_extra;
@@ -315,6 +316,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         reap(root, st, root_done);
         if (opts.on_tick)
             opts.on_tick();
+        writer->flush_due(); // the durability window: docs/recording.md, "Durability"
         progress.update(rec->captured(), writer->events());
         if (kill_deadline) {
             // Ending early: wait (briefly) for the killed tree's exits to be recorded.
@@ -358,7 +360,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
             throw fatal_error(exit_code::usage, c.error().message);
         cg.emplace(std::move(*c));
     }
-    auto writer = trace_writer::open(opts.out);
+    auto writer = trace_writer::open(opts.out, opts.trace);
     if (!writer)
         throw fatal_error(exit_code::cant_create, writer.error().message);
     if (cg)
@@ -374,6 +376,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     h.kernel = kernel_release();
     std::int64_t start_mono = monotonic_ns();
     h.start_realtime_ns = realtime_ns();
+    h.start_mono_ns = start_mono;
     if (cg) {
         h.cgroup = cg->path();
         h.extra.emplace_back("target", fmt::format("{{\"cgroup\":{}}}", json_str(cg->path())));
@@ -398,6 +401,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         rec->poll(0);
         if (opts.on_tick)
             opts.on_tick();
+        writer->flush_due();
         progress.update(rec->captured(), writer->events());
         if (signals.take()) {
             st.ended_by = "signal";

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <new>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -40,6 +41,12 @@ bool write_all(int fd, const std::uint8_t* p, std::size_t n, std::uint64_t off) 
 
 bool read_all(int fd, std::uint8_t* p, std::size_t n, std::uint64_t off) {
     return transfer_all(::pread, fd, p, n, off);
+}
+
+std::int64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 } // namespace
 
@@ -212,6 +219,7 @@ void spool::publish() {
     entry e;
     e.mem = std::move(cur_);
     e.records = cur_records_;
+    e.published_ns = now_ns();
     cur_records_ = 0;
     bool to_file;
     {
@@ -318,6 +326,11 @@ std::uint64_t spool::consumed() const {
 bool spool::wait_consumed(std::uint64_t n, int timeout_ms) const {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return consumed_ >= n; });
+}
+
+std::int64_t spool::oldest_wait_ns() const {
+    std::lock_guard lock(mu_);
+    return queue_.empty() ? 0 : now_ns() - queue_.front().published_ns;
 }
 
 std::uint64_t spool::spilled_bytes() const {

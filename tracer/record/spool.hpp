@@ -91,6 +91,9 @@ public:
     std::uint64_t consumed() const;
     // Waits until consumed() >= n (or the timeout); true when reached.
     bool wait_consumed(std::uint64_t n, int timeout_ms) const;
+    // How long the oldest published chunk has waited for the consumer, in ns (0: none waits).
+    // The recorder raises the formatter's priority past a bound (docs/recording.md, "Durability").
+    std::int64_t oldest_wait_ns() const;
     // Bytes that went to the spill file so far (for the logs and the tests).
     std::uint64_t spilled_bytes() const;
     // Wakes a consumer blocked in consume() (shutdown).
@@ -105,6 +108,7 @@ private:
         std::uint64_t file_off = 0;
         std::uint64_t file_len = 0;
         std::uint32_t records = 0;
+        std::int64_t published_ns = 0; // CLOCK_MONOTONIC
     };
     chunk_buf take_buffer();
     void give_buffer(chunk_buf&& b);

@@ -4,16 +4,16 @@
 // surface (its code, imports and dependencies), else the scan missed something. The other way
 // round, sensitive syscalls the code can reach but the lab run never made show what the run did
 // not cover. Attribution follows exec: a successful exec event belongs to the image that called
-// it, which the reader tracks per pid.
+// it, which this file tracks per pid. The trace is read through trace::reader, like every command.
 #include <glassbox/event_kinds.h>
 #include <glassbox/scan.hpp>
+#include <glassbox/trace_reader.hpp>
 
 #include <fmt/color.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -27,8 +27,9 @@ namespace {
 using json = nlohmann::json;
 
 // Syscalls an event type implies when the event does not name one itself.
-std::vector<std::string> implied_by_type(const std::string& type, const json& ev) {
-    static const std::map<std::string, std::vector<std::string>> table = {
+// `exit_signal`: an exit event that carries a signal; `option`: a prctl event's option.
+std::vector<std::string> implied_by_type(std::string_view type, bool exit_signal, std::string_view option) {
+    static const std::map<std::string, std::vector<std::string>, std::less<>> table = {
         {"exec", {"execve", "execveat"}},
         {"fork", {"clone", "clone3", "fork", "vfork"}},
         {"memfd_create", {"memfd_create"}},
@@ -59,17 +60,15 @@ std::vector<std::string> implied_by_type(const std::string& type, const json& ev
          {"sendto", "sendmsg", "sendmmsg", "write", "writev", "pwrite64", "pwritev", "pwritev2"}},
     };
     if (type == "exit") {
-        if (ev.contains("signal"))
+        if (exit_signal)
             return {};
         return {"exit_group", "exit"};
     }
     if (type == "close")
         return {}; // I/O totals: emitted at close *or* at process exit, implies no particular
                    // syscall
-    if (type == "prctl") {
-        auto opt = ev.value("option", std::string());
-        return {opt == "seccomp" ? "seccomp" : "prctl"};
-    }
+    if (type == "prctl")
+        return {option == "seccomp" ? "seccomp" : "prctl"};
     auto it = table.find(type);
     return it == table.end() ? std::vector<std::string>{} : it->second;
 }
@@ -77,9 +76,12 @@ std::vector<std::string> implied_by_type(const std::string& type, const json& ev
 } // namespace
 
 result<against_result> check_against(const binary_report& report, const std::string& trace_path) {
-    std::ifstream in(trace_path);
-    if (!in)
-        return std::unexpected(error{fmt::format("{}: cannot open the trace", trace_path)});
+    // The one trace reader every command uses: it checks the header, the hash chain and says
+    // how a partial trace ended.
+    auto opened = trace::reader::open(trace_path);
+    if (!opened)
+        return std::unexpected(opened.error());
+    auto& rd = **opened;
     against_result r;
     std::error_code ec;
     std::string target = fs::weakly_canonical(report.path, ec).string();
@@ -87,12 +89,9 @@ result<against_result> check_against(const binary_report& report, const std::str
         target = report.path;
     r.binary = target;
 
-    std::string line;
-    std::size_t lineno = 0;
-    bool have_header = false, have_summary = false;
-    std::unordered_map<long, std::string> exe_of;     // pid -> last executable seen
-    std::map<std::string, observed_syscall> observed; // label -> observation
-    std::set<std::string> exercised;                  // every candidate name of attributed events
+    std::unordered_map<std::int64_t, std::string> exe_of; // pid -> last executable seen
+    std::map<std::string, observed_syscall> observed;      // label -> observation
+    std::set<std::string> exercised;                       // every candidate name of attributed events
     std::set<std::string> missing;
     bool any_i386_unresolved = false;
     for (const auto& s : report.sites)
@@ -103,48 +102,26 @@ result<against_result> check_against(const binary_report& report, const std::str
         return nr && report.all.count({table, *nr}) > 0;
     };
 
-    while (std::getline(in, line)) {
-        ++lineno;
-        if (line.empty())
-            continue;
-        json ev = json::parse(line, nullptr, false);
-        if (ev.is_discarded() || !ev.is_object()) {
-            r.warnings.push_back(fmt::format("{}:{}: not valid JSON, ignored", trace_path, lineno));
-            continue;
-        }
-        std::string type = ev.value("type", std::string());
-        if (lineno == 1 || type == "header") {
-            if (type != "header" || ev.value("format", std::string()) != "glassbox-trace")
-                return std::unexpected(
-                    error{fmt::format("{}: not a glassbox trace (no header line)", trace_path)});
-            if (ev.value("version", 0) != 1)
-                return std::unexpected(
-                    error{fmt::format("{}: trace format version {} is not supported", trace_path,
-                                      ev.value("version", 0))});
-            have_header = true;
-            continue;
-        }
-        if (type == "summary") {
-            have_summary = true;
-            if (ev.value("lost", 0) > 0)
-                r.warnings.push_back(
-                    fmt::format("the recorder lost {} events: the trace is not complete evidence",
-                                ev.value("lost", 0)));
-            continue;
-        }
-        long pid = ev.value("pid", -1L);
-        std::string exe =
-            ev.contains("exe") && ev["exe"].is_string() ? ev["exe"].get<std::string>() : "";
+    while (true) {
+        auto next = rd.next();
+        if (!next)
+            return std::unexpected(next.error());
+        const trace::event* ev = *next;
+        if (!ev)
+            break;
+        const std::string type(ev->type);
+        const std::int64_t pid = ev->pid;
+        std::string exe(ev->exe);
         std::string acting = exe;
-        if (type == "exec" && ev.value("ret", 0L) >= 0) {
+        if (type == "exec" && ev->succeeded()) {
             // The event's exe is already the new image; the exec call was made by the previous one.
             auto it = exe_of.find(pid);
             acting = it == exe_of.end() ? "" : it->second;
         }
         if (!exe.empty())
             exe_of[pid] = exe;
-        if (type == "fork" && ev.contains("child_pid") && ev["child_pid"].is_number_integer())
-            exe_of[ev["child_pid"].get<long>()] = exe;
+        if (type == "fork" && ev->child_pid != trace::event::missing)
+            exe_of[ev->child_pid] = exe;
         if (acting.empty())
             continue;
         std::string acting_canon = fs::weakly_canonical(acting, ec).string();
@@ -152,31 +129,29 @@ result<against_result> check_against(const binary_report& report, const std::str
             acting_canon = acting;
         if (acting_canon != target && acting != target)
             continue;
-        if (event_kind_from_name(type) == GB_EV_NONE) {
-            r.warnings.push_back(
-                fmt::format("{}:{}: unknown event type '{}'", trace_path, lineno, type));
+        if (ev->kind == GB_EV_NONE) {
+            r.warnings.push_back(fmt::format("{}:{}: unknown event type '{}'", trace_path, ev->line, type));
             continue;
         }
         ++r.events_matched;
-        std::string via = ev.value("via", std::string("syscall"));
         std::vector<std::string> candidates;
         abi table = abi::x86_64;
         std::string label;
         if (type == "abi32") {
-            int nr = ev.value("nr", -1);
+            int nr = ev->nr == trace::event::missing ? -1 : static_cast<int>(ev->nr);
             table = abi::i386;
             std::string name(syscall_name(abi::i386, nr));
             candidates = {name.empty() ? fmt::format("#{}", nr) : name};
-        } else if (type == "priv" && ev.contains("op") && ev["op"].is_string()) {
-            candidates = {ev["op"].get<std::string>()};
-        } else if (ev.contains("syscall") && ev["syscall"].is_string()) {
-            candidates = {ev["syscall"].get<std::string>()};
+        } else if (type == "priv" && !ev->op.empty()) {
+            candidates = {std::string(ev->op)};
+        } else if (!ev->syscall.empty()) {
+            candidates = {std::string(ev->syscall)};
         } else {
-            candidates = implied_by_type(type, ev);
+            candidates = implied_by_type(type, ev->signal != trace::event::missing, ev->option);
         }
-        if (via == "io_uring") {
+        if (ev->via == "io_uring") {
             candidates = {"io_uring_enter"};
-        } else if (via == "abi32") {
+        } else if (ev->via == "abi32") {
             table = abi::i386;
         }
         if (candidates.empty())
@@ -200,13 +175,12 @@ result<against_result> check_against(const binary_report& report, const std::str
         if (!ok)
             missing.insert(label);
     }
-    if (!have_header)
-        return std::unexpected(error{fmt::format("{}: empty trace", trace_path)});
-    if (!have_summary) {
-        r.trace_complete = false;
-        r.warnings.push_back(
-            "the trace has no summary line: it is incomplete (recorder killed or file truncated)");
-    }
+    r.trace_complete = rd.complete();
+    r.trace_partial = rd.partial_reason();
+    r.trace_digest = rd.digest();
+    r.trace_digest_kind = rd.digest_kind();
+    for (const auto& w : rd.warnings())
+        r.warnings.push_back(w);
     for (auto& [k, v] : observed)
         r.observed.push_back(v);
     r.missing.assign(missing.begin(), missing.end());
@@ -217,11 +191,9 @@ result<against_result> check_against(const binary_report& report, const std::str
 
     // Sensitive syscalls the binary's own code reaches and a trace could have shown, never seen.
     std::set<std::string> recordable;
-    for (const auto& k : event_kind_table) {
-        json none = json::object();
-        for (auto& c : implied_by_type(std::string(k.name), none))
+    for (const auto& k : event_kind_table)
+        for (auto& c : implied_by_type(k.name, false, {}))
             recordable.insert(c);
-    }
     for (auto n : {"ptrace",
                    "process_vm_readv",
                    "process_vm_writev",
@@ -287,6 +259,8 @@ json against_json(const against_result& r) {
             {"binary", r.binary},
             {"events_matched", r.events_matched},
             {"trace_complete", r.trace_complete},
+            {"trace_sha256", r.trace_digest},
+            {"trace_digest_of", r.trace_digest_kind},
             {"observed", obs},
             {"missing", r.missing},
             {"not_exercised", r.not_exercised},

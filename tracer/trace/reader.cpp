@@ -3,7 +3,10 @@
 // whose strings point into the parser's buffer (no allocation per event), and applies the
 // `_hex` sidecars so analysis always sees the exact bytes. Header and summary (one line each)
 // are parsed with nlohmann-json.
+#include <glassbox/trace_chain.hpp>
 #include <glassbox/trace_reader.hpp>
+
+#include <fmt/format.h>
 
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
@@ -65,6 +68,10 @@ struct reader::impl {
     bool eof = false;
     std::uint64_t line_no = 0;
     bool finished = false;
+
+    // The hash chain, checked at every checkpoint while reading (not per line: verify does that).
+    chain_checker chain{false};
+    std::int64_t last_ts = -1; // of the last event read
 
     simdjson::ondemand::parser parser{kMaxLineBytes};
     event ev;
@@ -137,12 +144,14 @@ struct reader::impl {
         }
     }
 
-    // True when nothing but blank space follows the current position.
+    // True when nothing but blank space follows the current position (consumed into the
+    // file's digest).
     bool only_blank_remaining() {
         while (true) {
             for (std::size_t i = begin; i < end; ++i)
                 if (buf[i] != '\n' && buf[i] != ' ' && buf[i] != '\r' && buf[i] != '\t')
                     return false;
+            chain.feed_raw(std::string_view(buf.data() + begin, end - begin));
             begin = end;
             if (eof || !fill())
                 return true;
@@ -300,6 +309,7 @@ void reader::impl::parse_event(std::string_view line) {
         case 'n':
             if (is(key, "name")) ev.name = get_str(v, key);
             else if (is(key, "new_path")) ev.new_path = get_str(v, key);
+            else if (is(key, "nr")) ev.nr = get_int(v, key);
             break;
         case 'o':
             if (is(key, "op")) ev.op = get_str(v, key);
@@ -430,6 +440,8 @@ result<std::unique_ptr<reader>> reader::open(const std::filesystem::path& file) 
     } catch (const line_error& e) {
         return std::unexpected(error{where(r->name_, 1) + e.reason});
     }
+    chain_line kind;
+    (void)im.chain.feed(line, terminated, 1, kind); // line 1 only reads the header's chain declaration
     nlohmann::json h;
     try {
         h = nlohmann::json::parse(line.begin(), line.end());
@@ -467,6 +479,34 @@ result<std::unique_ptr<reader>> reader::open(const std::filesystem::path& file) 
     return r;
 }
 
+void reader::end_of_trace(std::string how) {
+    auto& im = *impl_;
+    im.finished = true;
+    if (im.chain.chained() && im.chain.summary_verified()) {
+        digest_ = im.chain.verified_digest();
+        digest_kind_ = "chain";
+    } else {
+        digest_ = im.chain.file_digest();
+        digest_kind_ = "file";
+    }
+    if (how.empty())
+        return;
+    std::string last = im.last_ts >= 0 ? fmt::format(" (last event at {:.3f} s)", static_cast<double>(im.last_ts) / 1e9)
+                                       : std::string();
+    std::string chain;
+    if (!im.chain.chained())
+        chain = "; it has no hash chain, so nothing in it can be verified";
+    else if (im.chain.verified_through())
+        chain = fmt::format("; its hash chain verifies lines 1-{}{}, not the {} after", im.chain.verified_through(),
+                            im.chain.verified_ts() >= 0
+                                ? fmt::format(" (a checkpoint at {:.3f} s)", static_cast<double>(im.chain.verified_ts()) / 1e9)
+                                : std::string(),
+                            im.line_no - im.chain.verified_through());
+    else
+        chain = "; no checkpoint of its hash chain was reached, so none of it is verified";
+    partial_ = fmt::format("{} is PARTIAL: {}{}{}", name_, how, last, chain);
+}
+
 result<const event*> reader::next() {
     auto& im = *impl_;
     if (im.finished)
@@ -477,12 +517,13 @@ result<const event*> reader::next() {
         std::uint64_t line_no = im.line_no + 1;
         try {
             if (!im.next_line(line, terminated)) {
-                im.finished = true;
                 std::string w = name_ + ": the trace is incomplete (no summary line: the recording was "
                                         "killed, crashed or the file was copied while being written); "
                                         "using the " + std::to_string(stats_.events) + " events it has";
-                spdlog::warn("{}", w);
                 warnings_.push_back(std::move(w));
+                end_of_trace(fmt::format("no summary line, it ends after line {}: the recording was killed, "
+                                         "crashed or is still running, or the file was cut",
+                                         im.line_no));
                 return nullptr;
             }
         } catch (const line_error& e) {
@@ -490,6 +531,13 @@ result<const event*> reader::next() {
             return std::unexpected(error{where(name_, line_no) + e.reason});
         }
         stats_.lines = im.line_no;
+        chain_line kind;
+        if (auto br = im.chain.feed(line, terminated, im.line_no, kind)) {
+            im.finished = true;
+            return std::unexpected(error{where(name_, br->line) + br->reason});
+        }
+        if (kind == chain_line::checkpoint)
+            continue; // a line of the format, not an event (verified by the chain just now)
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
             line.remove_suffix(1);
         if (line.find_first_not_of(" \t") == std::string_view::npos)
@@ -507,16 +555,27 @@ result<const event*> reader::next() {
                 }
             }
             if (last) {
-                im.finished = true;
                 std::string w = where(name_, im.line_no) + "last line is cut or malformed (" + e.reason +
                                 "): ignored; the trace is incomplete";
-                spdlog::warn("{}", w);
                 warnings_.push_back(std::move(w));
+                end_of_trace(fmt::format("its last line ({}) is cut mid-line: the recording was killed or the "
+                                         "file was cut while being written",
+                                         im.line_no));
                 return nullptr;
             }
             im.finished = true;
             return std::unexpected(error{where(name_, im.line_no) + e.reason});
         }
+        if (im.chain.chained() && (im.ev.type == "summary" || im.ev.type == "checkpoint") &&
+            kind != chain_line::summary) {
+            // The recorder writes these in one exact form, which the chain checks; another form
+            // is someone's edit.
+            im.finished = true;
+            return std::unexpected(error{where(name_, im.line_no) + "a " + std::string(im.ev.type) +
+                                         " line not in the form the recorder writes: the trace was edited"});
+        }
+        if (im.ev.type == "checkpoint")
+            continue; // an unchained trace's: no digest to check, still not an event
         if (im.ev.type == "summary") {
             summary s;
             try {
@@ -552,11 +611,13 @@ result<const event*> reader::next() {
             } catch (const line_error& e) {
                 return std::unexpected(error{where(name_, im.line_no + 1) + e.reason});
             }
+            end_of_trace({});
             return nullptr;
         }
         if (im.ev.type == "header")
             return std::unexpected(error{where(name_, im.line_no) + "a second header line (two traces concatenated?)"});
         ++stats_.events;
+        im.last_ts = im.ev.ts;
         if (im.ev.kind == GB_EV_NONE)
             ++stats_.unknown_types;
         return &im.ev;

@@ -1,5 +1,6 @@
 // The trace file writer (see include/glassbox/trace_writer.hpp and docs/trace-format.md): header
-// line, event lines buffered in memory and written in large chunks, summary line, fsync, rename of
+// line, event lines buffered in memory and written in large chunks or at the latest every
+// flush_interval (with a checkpoint of the hash chain), summary line, fsync, rename of
 // FILE.partial to FILE. Sits at the end of the data path: decoder/enforcement -> here -> disk.
 #include <glassbox/log.hpp>
 #include <glassbox/trace_writer.hpp>
@@ -41,36 +42,60 @@ std::string rfc3339_utc(std::int64_t unix_ns) {
                        t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, nanos);
 }
 
-trace_writer::trace_writer(std::string path, int fd)
-    : path_(std::move(path)), partial_(path_ + ".partial"), fd_(fd) {
+trace_writer::trace_writer(std::string path, int fd, const trace_writer_options& opts)
+    : path_(std::move(path)), partial_(path_ + ".partial"), fd_(fd), opts_(opts) {
     buf_.reserve(flush_threshold + 65536);
+    if (opts_.checkpoint_lines == 0)
+        opts_.checkpoint_lines = 1;
+    tags_.reserve(std::size_t{opts_.checkpoint_lines} * 2 * chain_tag_bytes);
 }
 
 trace_writer::trace_writer(trace_writer&& o) noexcept
-    : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_),
-      finished_(o.finished_), write_failed_(o.write_failed_), buf_(std::move(o.buf_)),
-      events_(o.events_), late_events_(o.late_events_), counts_(std::move(o.counts_)) {
+    : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_), finished_(o.finished_),
+      write_failed_(o.write_failed_), buf_(std::move(o.buf_)), buf_since_ns_(o.buf_since_ns_), events_(o.events_),
+      late_events_(o.late_events_), counts_(std::move(o.counts_)), opts_(std::move(o.opts_)),
+      key_(std::move(o.key_)), chain_(std::move(o.chain_)), lines_(o.lines_), tags_(std::move(o.tags_)),
+      tagged_(o.tagged_), start_mono_ns_(o.start_mono_ns_), final_digest_(std::move(o.final_digest_)),
+      mu_(std::move(o.mu_)) {
     o.fd_ = -1;
     o.finished_ = true;
 }
 
-result<trace_writer> trace_writer::open(const std::string& path) {
+result<trace_writer> trace_writer::open(const std::string& path, const trace_writer_options& opts) {
     if (path.empty())
         return std::unexpected(error{"the output file name is empty"});
+    // The key first: a bad key must not leave an empty trace behind.
+    std::unique_ptr<ed25519_key> key;
+    if (!opts.sign_key.empty()) {
+        auto k = ed25519_key::load_private(opts.sign_key);
+        if (!k)
+            return std::unexpected(k.error());
+        key = std::make_unique<ed25519_key>(std::move(*k));
+    }
     std::string partial = path + ".partial";
     int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return std::unexpected(
             error{fmt::format("cannot write the trace '{}': {}", partial, std::strerror(errno))});
-    return trace_writer(path, fd);
+    trace_writer w(path, fd, opts);
+    w.key_ = std::move(key);
+    return w;
 }
 
 trace_writer::~trace_writer() {
-    if (fd_ >= 0) {
-        ::close(fd_);
-        if (!finished_)
-            ::unlink(partial_.c_str());
+    if (fd_ < 0)
+        return;
+    if (!finished_) {
+        std::lock_guard lock(*mu_);
+        flush_locked();
     }
+    ::close(fd_);
+    // A trace that never got an event line (the command could not start) is litter; one that
+    // did is evidence of what happened before the failure, and stays as FILE.partial.
+    if (!finished_ && events_ == 0)
+        ::unlink(partial_.c_str());
+    else if (!finished_)
+        spdlog::warn("the recording did not finish: the trace so far is in '{}'", partial_);
 }
 
 void trace_writer::flush_locked() {
@@ -89,6 +114,54 @@ void trace_writer::flush_locked() {
     buf_.clear();
 }
 
+void trace_writer::add_line_locked(std::string_view line) {
+    if (buf_.empty())
+        buf_since_ns_ = monotonic_ns();
+    buf_ += line;
+    buf_ += '\n';
+    // The chain: the running digest takes the line and its end; the line's tag is the first
+    // bytes of the digest of the file up to here (docs/trace-format.md, "The hash chain").
+    chain_.update(line);
+    chain_.update("\n");
+    auto d = chain_.peek();
+    tags_ += hex_of(d.data(), chain_tag_bytes);
+    ++tagged_;
+    ++lines_;
+}
+
+void trace_writer::add_chain_line_locked(std::string text, bool sign) {
+    // `text` is the line up to and including the comma before "sha256": the digest covers the
+    // file up to here, so it also covers this line's own fields.
+    text += fmt::format("\"lines\":{},\"tags\":\"{}\",", lines_, tags_);
+    if (buf_.empty())
+        buf_since_ns_ = monotonic_ns();
+    chain_.update(text);
+    std::string digest = hex_of(chain_.peek());
+    std::string tail = fmt::format("\"sha256\":\"{}\"", digest);
+    if (sign && key_) {
+        auto sig = key_->sign_hex(chain_signed_message(digest));
+        if (sig)
+            tail += fmt::format(",\"signature\":\"{}\"", *sig);
+        else
+            spdlog::error("{}", sig.error().message);
+    }
+    tail += "}\n";
+    chain_.update(tail);
+    buf_ += text;
+    buf_ += tail;
+    tags_.clear();
+    tagged_ = 0;
+    ++lines_;
+    final_digest_ = std::move(digest);
+}
+
+void trace_writer::checkpoint_locked() {
+    if (tagged_ == 0)
+        return; // nothing since the last chain line: an idle recording adds no lines
+    std::int64_t ts = monotonic_ns() - start_mono_ns_;
+    add_chain_line_locked(fmt::format("{{\"type\":\"checkpoint\",\"ts\":{},", ts), false);
+}
+
 void trace_writer::write_header(const trace_header& h) {
     json_line l;
     l.str("type", "header").str("format", "glassbox-trace").num("version", 1);
@@ -101,14 +174,20 @@ void trace_writer::write_header(const trace_header& h) {
         l.str("cgroup", h.cgroup);
     for (const auto& [k, v] : h.extra)
         l.raw(k, v);
-    std::lock_guard lock(mu_);
-    buf_ += l.finish();
-    buf_ += '\n';
+    std::string chain = fmt::format("{{\"hash\":\"sha256\",\"tag_bytes\":{},\"checkpoint_lines\":{}", chain_tag_bytes,
+                                    opts_.checkpoint_lines);
+    if (key_)
+        chain += fmt::format(",\"signature\":\"ed25519\",\"public_key\":\"{}\"", key_->public_hex());
+    chain += '}';
+    l.raw("chain", chain);
+    std::lock_guard lock(*mu_);
+    start_mono_ns_ = h.start_mono_ns ? h.start_mono_ns : monotonic_ns();
+    add_line_locked(l.finish());
     flush_locked();
 }
 
 void trace_writer::write_event(std::string_view type, const std::string& line) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(*mu_);
     if (finished_) {
         // The summary is the last line and its counts are final: a line after it would make a
         // complete trace lie. Only a thread that outlived the session gets here (enforcement's
@@ -119,30 +198,47 @@ void trace_writer::write_event(std::string_view type, const std::string& line) {
                           path_, type);
         return;
     }
-    buf_ += line;
-    buf_ += '\n';
+    add_line_locked(line);
     ++events_;
     auto it = counts_.find(type);
     if (it == counts_.end())
         counts_.emplace(std::string(type), 1);
     else
         ++it->second;
+    if (tagged_ >= opts_.checkpoint_lines)
+        checkpoint_locked();
     if (buf_.size() >= flush_threshold)
         flush_locked();
 }
 
+void trace_writer::flush_due() {
+    std::lock_guard lock(*mu_);
+    if (finished_ || buf_.empty() || monotonic_ns() - buf_since_ns_ < opts_.flush_interval.count() * 1'000'000)
+        return;
+    checkpoint_locked();
+    flush_locked();
+}
+
+void trace_writer::flush_now() {
+    std::lock_guard lock(*mu_);
+    if (finished_)
+        return;
+    checkpoint_locked();
+    flush_locked();
+}
+
 std::uint64_t trace_writer::events() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(*mu_);
     return events_;
 }
 
 std::uint64_t trace_writer::late_events() const {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(*mu_);
     return late_events_;
 }
 
 result<void> trace_writer::finish(const trace_summary& s) {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(*mu_);
     json_line l;
     l.str("type", "summary").unum("events", events_);
     {
@@ -183,8 +279,10 @@ result<void> trace_writer::finish(const trace_summary& s) {
     if (!s.coverage_gaps.empty())
         l.str_array("coverage_gaps", s.coverage_gaps); // as the header's coverage says, repeated
     l.boolean("complete", true);
-    buf_ += l.finish();
-    buf_ += '\n';
+    // The summary is the chain's last line: its fields, then the chain's (see add_chain_line_locked).
+    std::string text = l.finish();
+    text.back() = ',';
+    add_chain_line_locked(std::move(text), true);
     flush_locked();
     if (write_failed_)
         return std::unexpected(error{fmt::format("writing the trace '{}' failed", partial_)});
@@ -196,6 +294,10 @@ result<void> trace_writer::finish(const trace_summary& s) {
                                                  std::strerror(errno))});
     finished_ = true;
     return {};
+}
+
+std::string chain_signed_message(std::string_view digest_hex) {
+    return fmt::format("glassbox-trace-sha256:{}", digest_hex);
 }
 
 } // namespace glassbox
