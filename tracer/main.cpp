@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
     glassbox::register_check(app);
     glassbox::register_diff(app);
     glassbox::register_scan(app);
+    glassbox::register_doctor(app);
 
     try {
         check_command_name(app, argc, argv);
