@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs every glassbox test: installs dependencies, configures and builds from scratch into
-# build/, then runs the whole ctest suite (unit tier and, as root, the BPF integration tier).
+# Runs every glassbox test: installs dependencies, deletes the build directory (build/, or
+# $GLASSBOX_BUILD_DIR) and configures and builds into it from scratch, as a clean clone in CI would,
+# then runs the whole ctest suite (unit tier and, as root, the BPF integration tier). Nothing of an
+# earlier build (CMake cache, generated skeletons, stale test registrations) is reused; ccache, when
+# configured, may still serve compiler outputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 build_dir=${GLASSBOX_BUILD_DIR:-build}
+rm -rf -- "$build_dir"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLASSBOX_WERROR=ON
 cmake --build "$build_dir" -j "$(nproc)"
 if [[ $(id -u) -ne 0 ]]; then

@@ -17,13 +17,14 @@ namespace {
 constexpr const char* kFooter = R"(Exit status:
   run / attach / enforce exit with the traced command's own status (128+N if killed by signal N).
   glassbox's own failures:
-    1   check / diff / scan --diff: violations or new behaviour found
+    1   check / diff / scan --diff: violations or new behaviour found; doctor: this kernel is degraded
     2   usage error, or an analysis command could not read its input
     3   the kernel dropped events (lost > 0) and --allow-loss was not given
-    69  the kernel lacks a needed feature (BTF, cgroup2, tracefs, BPF)
+    69  the kernel lacks a needed feature: BTF (/sys/kernel/btf/vmlinux), a cgroup v2
+        hierarchy, or BPF (the verifier refused glassbox's programs); 'glassbox doctor' says which
     70  internal error
     73  the output file cannot be written
-    77  not enough privilege (run as root / with CAP_BPF and CAP_SYS_ADMIN)
+    77  not enough privilege: run as root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN are all needed)
     126 the command is not executable;  127 the command was not found
 
 Run 'glassbox <command> --help' for each command's options and examples.)";
