@@ -129,7 +129,7 @@ TEST_CASE("what the kernel lacks entirely is n/a, not a gap", "[doctor]") {
     CHECK(exit_status(k, rec, enf) == 1);
 }
 
-TEST_CASE("no kernel BTF: nothing is recorded; no Landlock: file rules not enforced", "[doctor]") {
+TEST_CASE("no kernel BTF: nothing is recorded, and without Landlock file rules are not enforced", "[doctor]") {
     auto k = complete_kernel();
     k.btf = no("no /sys/kernel/btf/vmlinux");
     k.landlock_abi = 0;

@@ -52,7 +52,7 @@ TEST_CASE("the lab VM's hybrid layout: cgroup2 at /sys/fs/cgroup/unified", "[mou
     CHECK(cgroup_layout(vm_hybrid) == "hybrid");
 }
 
-TEST_CASE("nothing mounted: no cgroup2, layout none; v1 alone is legacy", "[mountinfo]") {
+TEST_CASE("nothing mounted: no cgroup2, layout none, and v1 alone is legacy", "[mountinfo]") {
     CHECK_FALSE(find_cgroup2_mount(nothing_mounted));
     CHECK(cgroup_layout(nothing_mounted) == "none");
     CHECK_FALSE(find_cgroup2_mount(""));
