@@ -75,7 +75,12 @@ TEST_CASE("privileged operations are priv events with key arguments and results"
     json nh = one("name_to_handle_at");
     CHECK(nh["path"] == r.act("name_to_handle_at").get("path"));
     json oh = one("open_by_handle_at");
-    CHECK(oh["path"] == r.act("open_by_handle_at").get("path")); // resolved from the new descriptor
+    // Resolved from the new descriptor; none when the call failed (a filesystem without file
+    // handles, such as the kernel matrix's overlay on 9p, refuses name_to_handle_at first).
+    if (r.act("open_by_handle_at").ret() >= 0)
+        CHECK(oh["path"] == r.act("open_by_handle_at").get("path"));
+    else
+        CHECK(oh["path"].is_null());
     CHECK(oh["ret"] == r.act("open_by_handle_at").ret());
 
     json ak = one("add_key");
