@@ -17,17 +17,19 @@ namespace {
 constexpr const char* kFooter = R"(Exit status:
   run / attach / enforce exit with the traced command's own status (128+N if killed by signal N).
   glassbox's own failures:
-    1   check / diff / scan --diff: violations or new behaviour found;
+    1   check / diff / scan --diff: violations or new behaviour found; doctor: this kernel is degraded;
         verify: the trace is NOT intact (a line was changed, or the signature fails)
     2   usage error, or an analysis command could not read its input (a partial
         trace without --accept-partial, a trace whose hash chain breaks)
     3   the kernel dropped events (lost > 0) and --allow-loss was not given
     4   verify: the trace is partial (verified up to its last checkpoint only)
     5   verify: the trace has no hash chain, it cannot be verified
-    69  the kernel lacks a needed feature (BTF, cgroup2, tracefs, BPF)
+    69  the kernel lacks a needed feature: BTF (/sys/kernel/btf/vmlinux), a cgroup v2
+        hierarchy, or BPF (the verifier refused glassbox's programs), or complete coverage
+        was required and is not there; 'glassbox doctor' says which
     70  internal error
     73  the output file cannot be written
-    77  not enough privilege (run as root / with CAP_BPF and CAP_SYS_ADMIN)
+    77  not enough privilege: run as root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN are all needed)
     126 the command is not executable;  127 the command was not found
 
 Run 'glassbox <command> --help' for each command's options and examples.)";
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
     glassbox::register_diff(app);
     glassbox::register_scan(app);
     glassbox::register_verify(app);
+    glassbox::register_doctor(app);
 
     try {
         check_command_name(app, argc, argv);

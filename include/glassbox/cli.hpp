@@ -21,5 +21,6 @@ void register_diff(CLI::App& app);
 void register_enforce(CLI::App& app);
 void register_scan(CLI::App& app);
 void register_verify(CLI::App& app);
+void register_doctor(CLI::App& app);
 
 } // namespace glassbox

@@ -13,13 +13,13 @@ namespace glassbox {
 // own status (128+N when it was killed by signal N), as `time` and `strace` do.
 enum class exit_code : int {
     ok = 0,
-    violations = 1,       // check/diff/scan --diff: something outside the profile / new in NEW
+    violations = 1,       // check/diff/scan --diff: outside the profile / new in NEW; doctor: degraded
     usage = 2,            // bad command line, or an analysis command could not read its input
     events_lost = 3,      // run/attach: the kernel dropped events and --allow-loss was not given
-    environment = 69,     // the kernel lacks something glassbox needs (BTF, cgroup2, tracefs, BPF)
+    environment = 69,     // the kernel lacks something glassbox needs (BTF, cgroup v2, BPF)
     internal = 70,        // a bug in glassbox
     cant_create = 73,     // the output file cannot be written
-    no_permission = 77,   // not root / missing CAP_BPF, CAP_SYS_ADMIN
+    no_permission = 77,   // not root / missing CAP_BPF, CAP_PERFMON or CAP_SYS_ADMIN
     not_executable = 126, // CMD exists but cannot be executed
     not_found = 127,      // CMD not found
 };

@@ -5,6 +5,7 @@
 #include <glassbox/cli.hpp>
 #include <glassbox/error.hpp>
 #include <glassbox/log.hpp>
+#include <glassbox/mountinfo.hpp>
 #include <glassbox/profile.hpp>
 
 #include "enforce/cleanup.hpp"
@@ -63,9 +64,11 @@ void run_cleanup(const enforce_args& a) {
         throw fatal_error(exit_code::no_permission, "enforce --cleanup needs root (it removes cgroups)");
     if (!a.command.empty() || !a.profile.empty())
         throw fatal_error(exit_code::usage, "--cleanup takes no --profile and no command");
-    std::string root = enforce::find_cgroup2_root();
-    if (root.empty())
+    // Only a mounted hierarchy can hold stale cgroups: do not mount one to look.
+    auto mount = find_cgroup2_mount(read_mountinfo());
+    if (!mount)
         throw fatal_error(exit_code::environment, "no cgroup v2 mount: there is nothing to clean up");
+    const std::string& root = mount->mount_point;
     auto found = enforce::cleanup_stale_cgroups(root, a.dry_run);
     bool failed = false;
     for (const auto& c : found) {

@@ -36,8 +36,9 @@ hash chain: if glassbox is killed, FILE.partial keeps what was recorded until th
 'glassbox verify' checks any trace for edits (docs/trace-format.md).
 
 Exit status: the command's own (128+N if killed by signal N), or glassbox's codes:
-  3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup2, BPF),
-  73 output not writable, 77 not root, 126 command not executable, 127 command not found.
+  3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup v2, BPF:
+  'glassbox doctor' says which), 73 output not writable, 77 not root (CAP_BPF, CAP_PERFMON and
+  CAP_SYS_ADMIN are needed), 126 command not executable, 127 command not found.
 
 Examples:
   glassbox run -- ls /tmp

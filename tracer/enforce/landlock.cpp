@@ -154,6 +154,23 @@ std::string exec_interpreter(const std::string& path) {
     return {};
 }
 
+std::vector<std::string> landlock_abi_limits(int abi) {
+    std::vector<std::string> out;
+    if (abi <= 0)
+        return {"Landlock is unavailable: exec, unlink, rename, mkdir and truncate by path are NOT restricted"};
+    if (abi < 6)
+        out.push_back(fmt::format("Landlock ABI {} < 6: signals to processes outside the sandbox and "
+                                  "abstract unix sockets are not scoped",
+                                  abi));
+    if (abi < 2)
+        out.push_back("Landlock ABI 1: renaming/linking files between directories is always denied");
+    if (abi < 3)
+        out.push_back("Landlock ABI < 3: truncate() by path is not restricted");
+    if (abi < 5)
+        out.push_back("Landlock ABI < 5: ioctl on devices is not restricted");
+    return out;
+}
+
 result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bool exec_at_exec_time) {
     landlock_plan plan;
     plan.abi = landlock_abi();
@@ -169,17 +186,9 @@ result<landlock_plan> landlock_compile(const policy& pol, bool scope_signals, bo
             abstract_allowed |= u.starts_with("@");
         if (!abstract_allowed)
             attr.scoped |= ll_scope_abstract_unix;
-    } else {
-        plan.notes.push_back(fmt::format("Landlock ABI {} < 6: signals to processes outside the sandbox and "
-                                         "abstract unix sockets are not scoped",
-                                         plan.abi));
     }
-    if (plan.abi < 2)
-        plan.notes.push_back("Landlock ABI 1: renaming/linking files between directories is always denied");
-    if (plan.abi < 3)
-        plan.notes.push_back("Landlock ABI < 3: truncate() by path is not restricted");
-    if (plan.abi < 5)
-        plan.notes.push_back("Landlock ABI < 5: ioctl on devices is not restricted");
+    for (auto& limit : landlock_abi_limits(plan.abi))
+        plan.notes.push_back(std::move(limit));
 
     long fd = syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
     if (fd < 0)

@@ -17,6 +17,10 @@ namespace glassbox::enforce {
 // The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
 int landlock_abi();
 
+// What a kernel with Landlock ABI `abi` cannot restrict, one sentence each (empty from ABI 6 on).
+// landlock_compile() adds these to its notes; `glassbox doctor` prints them.
+std::vector<std::string> landlock_abi_limits(int abi);
+
 struct landlock_plan {
     unique_fd ruleset;
     int abi = 0;

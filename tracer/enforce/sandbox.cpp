@@ -14,6 +14,7 @@
 #include "enforce/seccomp_filter.hpp"
 #include "enforce/violation_log.hpp"
 
+#include <glassbox/mountinfo.hpp>
 #include <glassbox/record.hpp>
 #include <glassbox/trace_writer.hpp>
 
@@ -64,21 +65,6 @@ result<isolation> parse_isolation(const std::string& list) {
             return std::unexpected(error{fmt::format("unknown namespace '{}' in --isolate (use pid, mount, net)", item)});
     }
     return iso;
-}
-
-std::string find_cgroup2_root() {
-    std::ifstream f("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(f, line)) {
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0)
-            continue;
-        std::istringstream ls(line);
-        std::string id, parent, devno, root, mnt;
-        ls >> id >> parent >> devno >> root >> mnt;
-        return mnt;
-    }
-    return {};
 }
 
 namespace {
@@ -274,7 +260,9 @@ const mechanism_report& sandbox::prepare() {
     }
 
     // cgroup + network programs.
-    std::string root = find_cgroup2_root();
+    // The one finder (include/glassbox/mountinfo.hpp): it mounts a hierarchy when none is.
+    auto found_root = cgroup2_root();
+    std::string root = found_root ? *found_root : std::string();
     if (opts_.recorded && !root.empty()) {
         // The recorder's session creates the cgroup; load the programs now, attach them later.
         auto g = net_guard::load(pol, opts_.run_mode, -1, st_->supervise_exec);
@@ -285,7 +273,8 @@ const mechanism_report& sandbox::prepare() {
             r.enforced.push_back(net_programs_line);
         }
     } else if (root.empty()) {
-        r.missing.push_back("no cgroup v2 mount: network rules are NOT enforced and the tree cannot be killed as one");
+        r.missing.push_back("no cgroup v2 hierarchy (" + found_root.error().message +
+                            "): network rules are NOT enforced and the tree cannot be killed as one");
     } else {
         st_->cgroup_path = fmt::format("{}/glassbox-enforce-{}", root, getpid());
         if (mkdir(st_->cgroup_path.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -567,14 +556,7 @@ int recorded_child_setup(const child_args& a) {
 }
 
 // The cgroup v2 directory a process is in (from /proc/PID/cgroup).
-std::string cgroup_of(pid_t pid) {
-    std::ifstream f(fmt::format("/proc/{}/cgroup", pid));
-    std::string line;
-    while (std::getline(f, line))
-        if (line.starts_with("0::"))
-            return find_cgroup2_root() + line.substr(3);
-    return {};
-}
+std::string cgroup_of(pid_t pid) { return cgroup2_dir_of(pid).value_or(std::string()); }
 
 pid_t tgid_of(pid_t tid) {
     std::ifstream f(fmt::format("/proc/{}/status", tid));

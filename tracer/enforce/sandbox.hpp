@@ -63,9 +63,6 @@ struct sandbox_result {
     int command_status = 0;        // what glassbox exits with (128+N for signal N)
 };
 
-// The cgroup v2 mount point (from /proc/self/mountinfo), empty when there is none.
-std::string find_cgroup2_root();
-
 class sandbox {
 public:
     explicit sandbox(sandbox_options opts);

@@ -1,7 +1,9 @@
 // cgroup v2 scope for a recording (see include/glassbox/record.hpp): finds or mounts the cgroup2
-// hierarchy, creates a fresh directory per run (the child is born inside it), tells whether it is
-// still populated, kills what is left and removes it. First step of the data path: the BPF
+// hierarchy (through the one finder in include/glassbox/mountinfo.hpp), creates a fresh directory
+// per run (the child is born inside it), tells whether it is still populated, kills what is left
+// and removes it. First step of the data path: the BPF
 // programs test membership of this cgroup (plus a pid set) to decide what is in scope.
+#include <glassbox/mountinfo.hpp>
 #include <glassbox/record.hpp>
 
 #include <fmt/format.h>
@@ -15,7 +17,6 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -23,53 +24,6 @@
 namespace glassbox::record {
 
 namespace {
-
-// Unescapes the octal escapes (\040) of /proc/self/mountinfo paths.
-std::string unescape_mountinfo(const std::string& s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '\\' && i + 3 < s.size()) {
-            int v = 0;
-            bool ok = true;
-            for (int k = 1; k <= 3; ++k) {
-                char c = s[i + static_cast<std::size_t>(k)];
-                if (c < '0' || c > '7') {
-                    ok = false;
-                    break;
-                }
-                v = v * 8 + (c - '0');
-            }
-            if (ok) {
-                out += static_cast<char>(v);
-                i += 3;
-                continue;
-            }
-        }
-        out += s[i];
-    }
-    return out;
-}
-
-std::optional<std::string> find_cgroup2_mount() {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        // id parent major:minor root mountpoint options [optional...] - fstype source superopts
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos)
-            continue;
-        std::istringstream tail(line.substr(dash + 3));
-        std::string fstype;
-        tail >> fstype;
-        if (fstype != "cgroup2")
-            continue;
-        std::istringstream head(line.substr(0, dash));
-        std::string id, parent, dev, root, mountpoint;
-        head >> id >> parent >> dev >> root >> mountpoint;
-        return unescape_mountinfo(mountpoint);
-    }
-    return std::nullopt;
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -122,19 +76,7 @@ void remove_tree(const std::string& dir, int depth) {
 
 } // namespace
 
-result<std::string> cgroup2_root() {
-    if (auto m = find_cgroup2_mount())
-        return *m;
-    // No cgroup2 anywhere: mount our own view of the unified hierarchy.
-    const std::string dir = "/run/glassbox/cgroup2";
-    ::mkdir("/run/glassbox", 0755);
-    ::mkdir(dir.c_str(), 0755);
-    if (::mount("none", dir.c_str(), "cgroup2", 0, nullptr) != 0)
-        return std::unexpected(error{fmt::format(
-            "no cgroup2 hierarchy is mounted and mounting one on {} failed: {}", dir, std::strerror(errno))});
-    spdlog::info("mounted cgroup2 on {}", dir);
-    return dir;
-}
+result<std::string> cgroup2_root() { return glassbox::cgroup2_root(); }
 
 result<cgroup_dir> cgroup_dir::create(const std::string& prefix) {
     auto root = cgroup2_root();

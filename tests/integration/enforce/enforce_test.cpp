@@ -2,6 +2,7 @@
 // action under a profile; each must be blocked (enforce), allowed and recorded (complain), or end
 // the tree (kill), while the allowed actions keep working.
 #include "enforce_helpers.hpp"
+#include "skip.hpp"
 
 #include <catch2/catch.hpp>
 #include <glassbox/record.hpp>
@@ -208,18 +209,23 @@ TEST_CASE("enforce denies module loading, ptrace and mount and records them", "[
     CHECK(r.has_violation("files.metadata", "syscall", "chmod"));
 }
 
-TEST_CASE("a foreign-ABI syscall kills the process", "[enforce][abi]") {
+// Two test cases, not two sections: where the kernel has no int 0x80 the i386 case is skipped
+// (tests/support/skip.hpp) and the x32 case must still show as passed.
+TEST_CASE("a foreign-ABI syscall kills the process: x32 syscall numbers", "[enforce][abi]") {
     require_root();
     scratch s;
-    SECTION("x32 syscall numbers") {
-        auto r = run_enforce(s, base_profile(""), {}, {"x32"});
-        INFO(r.err);
-        INFO(r.out);
-        CHECK(r.first("x32") == "trying");
-        CHECK(r.out.find("survived") == std::string::npos);
-        CHECK(r.exit_code() == 128 + SIGSYS);
-    }
-    SECTION("i386 int 0x80") {
+    auto r = run_enforce(s, base_profile(""), {}, {"x32"});
+    INFO(r.err);
+    INFO(r.out);
+    CHECK(r.first("x32") == "trying");
+    CHECK(r.out.find("survived") == std::string::npos);
+    CHECK(r.exit_code() == 128 + SIGSYS);
+}
+
+TEST_CASE("a foreign-ABI syscall kills the process: i386 int 0x80", "[enforce][abi]") {
+    require_root();
+    scratch s;
+    {
         // Some kernels refuse int 0x80 themselves (ia32 emulation off): then there is nothing for
         // the filter to see, and the process dies with SIGSEGV before seccomp runs.
         pid_t p = fork();
@@ -236,8 +242,11 @@ TEST_CASE("a foreign-ABI syscall kills the process", "[enforce][abi]") {
         INFO(r.out);
         CHECK(r.out.find("survived") == std::string::npos);
         if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) {
-            WARN("this kernel rejects int 0x80 itself (no ia32 emulation): checked only that it does not run");
+            // It does not run (checked above), but glassbox's own kill of foreign-ABI syscalls
+            // (SIGSYS) cannot be seen here.
             CHECK(r.exit_code() == 128 + SIGSEGV);
+            glassbox_test::skip_because("this kernel rejects int 0x80 itself (no IA32 emulation): the seccomp "
+                                        "filter's SIGSYS for foreign-ABI syscalls cannot be tested");
         } else {
             CHECK(r.exit_code() == 128 + SIGSYS);
         }

@@ -1,0 +1,407 @@
+// glassbox doctor: what this machine's kernel gives glassbox, and from that what `run` records and
+// `enforce` enforces here and what they cannot (docs/doctor.md). The probes are
+// include/glassbox/kernel_features.hpp's; this file turns them into verdicts, a table on the
+// terminal or a JSON document, and the exit status (0 complete, 1 degraded, 77 no privilege).
+#include "cli/doctor.hpp"
+
+#include "enforce/landlock.hpp"
+
+#include <glassbox/cli.hpp>
+#include <glassbox/error.hpp>
+#include <glassbox/log.hpp>
+
+#include <CLI/CLI.hpp>
+#include <fmt/color.h>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+namespace glassbox::doctor {
+
+std::string_view to_string(verdict v) {
+    switch (v) {
+    case verdict::yes:
+        return "yes";
+    case verdict::partial:
+        return "partial";
+    case verdict::no:
+        return "no";
+    case verdict::not_applicable:
+        return "n/a";
+    case verdict::unknown:
+        break;
+    }
+    return "unknown";
+}
+
+namespace {
+
+verdict from(const feature& f) {
+    switch (f.state) {
+    case feature_state::present:
+        return verdict::yes;
+    case feature_state::absent:
+        return verdict::no;
+    case feature_state::unknown:
+        break;
+    }
+    return verdict::unknown;
+}
+
+const feature& tp(const kernel_features& k, std::string_view name) {
+    static const feature missing{feature_state::unknown, "not probed"};
+    const feature* f = k.tracepoint(name);
+    return f ? *f : missing;
+}
+
+const feature& kf(const kernel_features& k, std::string_view name) {
+    static const feature missing{feature_state::unknown, "not probed"};
+    const feature* f = k.kfunc(name);
+    return f ? *f : missing;
+}
+
+// The tracepoints of `names` the kernel lacks, as "a, b"; empty when it has them all.
+std::string missing_tracepoints(const kernel_features& k, std::initializer_list<std::string_view> names) {
+    std::string out;
+    for (auto n : names)
+        if (!tp(k, n).present())
+            out += fmt::format("{}{}", out.empty() ? "" : ", ", n);
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+    std::string out;
+    for (const auto& s : v)
+        out += (out.empty() ? "" : std::string(sep)) + s;
+    return out;
+}
+
+// Why a feature-backed row is not "yes": an absent feature has a consequence; an unknown one only
+// its reason (nothing is claimed about what the probe could not test).
+std::string gap(const feature& f, std::string_view consequence) {
+    return f.absent() ? fmt::format("{}: {}", f.detail, consequence) : f.detail;
+}
+
+} // namespace
+
+std::vector<capability> recording_capabilities(const kernel_features& k) {
+    std::vector<capability> out;
+    const char* process = "process (exec, fork, exit)";
+    const char* syscalls = "file, network, privileged syscalls";
+    const char* peers = "unix peers' executables";
+    const char* uring = "io_uring operations";
+    const char* abi32 = "32-bit syscalls (int 0x80)";
+    if (!k.btf.present()) {
+        for (const char* f : {process, syscalls, peers, uring, abi32})
+            out.push_back({f, k.btf.absent() ? verdict::no : verdict::unknown,
+                           "no kernel BTF: the recorder's CO-RE programs cannot load"});
+        return out;
+    }
+    // Fields of kernel structures are read through bpf_rdonly_cast (Linux 6.2+).
+    const feature& rdonly = kf(k, "bpf_rdonly_cast");
+    std::string rdonly_gap =
+        rdonly.present() ? "" : "the kfunc bpf_rdonly_cast (Linux 6.2+) is absent: kernel fields read through it are missing";
+
+    if (auto m = missing_tracepoints(k, {"sched_process_exec", "sched_process_fork", "sched_process_exit"}); !m.empty())
+        out.push_back({process, verdict::no, "no tracepoint " + m});
+    else if (k.sched_process_exit_args < 2)
+        out.push_back({process, verdict::partial,
+                       "sched_process_exit has no group_dead argument here: whether an exit ends the thread "
+                       "group must come from the task's signal state"});
+    else if (!rdonly_gap.empty())
+        out.push_back({process, verdict::partial, rdonly_gap});
+    else
+        out.push_back({process, verdict::yes, "tp_btf sched_process_exec/fork/exit"});
+
+    if (auto m = missing_tracepoints(k, {"sys_enter", "sys_exit"}); !m.empty())
+        out.push_back({syscalls, verdict::no, "no tracepoint " + m});
+    else if (!rdonly_gap.empty())
+        out.push_back({syscalls, verdict::partial, rdonly_gap});
+    else
+        out.push_back({syscalls, verdict::yes, "tp_btf sys_enter/sys_exit"});
+
+    const feature& from_pid = kf(k, "bpf_task_from_pid");
+    const feature& release = kf(k, "bpf_task_release");
+    if (from_pid.present() && release.present())
+        out.push_back({peers, verdict::yes, "bpf_task_from_pid / bpf_task_release"});
+    else
+        out.push_back({peers, verdict::no,
+                       "the kfuncs bpf_task_from_pid / bpf_task_release (Linux 6.2+) are absent: a peer's pid "
+                       "cannot be turned into its executable"});
+
+    if (k.io_uring.absent())
+        out.push_back({uring, verdict::not_applicable, "io_uring is unusable here (" + k.io_uring.detail +
+                                                           "): a program cannot bypass the syscall tracepoints with it"});
+    else if (auto m = missing_tracepoints(k, {"io_uring_submit", "io_uring_complete"}); !m.empty())
+        out.push_back({uring, verdict::no,
+                       "io_uring works but the tracepoint " + m +
+                           " is missing: file and network operations submitted through a ring are NOT recorded"});
+    else
+        out.push_back({uring, verdict::yes,
+                       fmt::format("tp_btf {} / io_uring_complete", k.io_uring_submit_tracepoint)});
+
+    if (k.syscall32.absent())
+        out.push_back({abi32, verdict::not_applicable, k.syscall32.detail + ": nothing can enter through it"});
+    else if (!tp(k, "sys_enter").present())
+        out.push_back({abi32, verdict::no, "no tracepoint sys_enter"});
+    else
+        out.push_back({abi32, from(k.syscall32) == verdict::yes ? verdict::yes : verdict::unknown,
+                       "recorded as abi32 events through sys_enter"});
+    return out;
+}
+
+std::vector<capability> enforcement_capabilities(const kernel_features& k) {
+    std::vector<capability> out;
+    if (k.landlock_abi <= 0)
+        out.push_back({"file rules (Landlock)", verdict::no,
+                       k.landlock.detail + ": exec, unlink, rename, mkdir and truncate by path are NOT restricted; "
+                                           "opens are still checked by the seccomp supervisor"});
+    else if (auto limits = enforce::landlock_abi_limits(k.landlock_abi); !limits.empty())
+        out.push_back({"file rules (Landlock)", verdict::partial, join(limits, "; ")});
+    else
+        out.push_back({"file rules (Landlock)", verdict::yes, fmt::format("Landlock ABI {}", k.landlock_abi)});
+
+    out.push_back({"exact open checks (seccomp)", from(k.seccomp_user_notif),
+                   k.seccomp_user_notif.present()
+                       ? "every open is emulated and checked on the opened file's real path"
+                       : gap(k.seccomp_user_notif, "opens are decided by Landlock hierarchies only")});
+
+    std::string cgroup_note = k.cgroup2.present() ? "" : " (glassbox mounts its own cgroup2 hierarchy)";
+    out.push_back({"network: connect, sendmsg, bind", from(k.cgroup_sock_addr),
+                   k.cgroup_sock_addr.present() ? "cgroup sock_addr programs" + cgroup_note
+                                                : gap(k.cgroup_sock_addr, "network rules are NOT enforced")});
+    out.push_back({"network.accept rules", from(k.cgroup_skb),
+                   k.cgroup_skb.present() ? "cgroup_skb ingress to TCP listeners"
+                                          : gap(k.cgroup_skb, "accepted connections are NOT restricted")});
+    if (!k.cgroup_skb.present())
+        out.push_back({"network.dns rules", from(k.cgroup_skb), gap(k.cgroup_skb, "DNS queries are NOT restricted")});
+    else
+        out.push_back({"network.dns rules", from(k.cgroup_skb_pid),
+                       k.cgroup_skb_pid.present() ? "cgroup_skb egress to UDP port 53"
+                                                  : gap(k.cgroup_skb_pid, "DNS queries are NOT restricted")});
+    out.push_back({"unix socket rules", from(k.cgroup_unix_hooks),
+                   k.cgroup_unix_hooks.present() ? "cgroup unix connect/sendmsg programs"
+                                                 : gap(k.cgroup_unix_hooks, "unix socket addresses are NOT restricted")});
+    if (k.btf.present() && tp(k, "sched_process_exec").present())
+        out.push_back({"exec rules at exec time", verdict::yes,
+                       "seccomp supervisor + BPF exec backstop (tp_btf sched_process_exec)"});
+    else
+        out.push_back({"exec rules at exec time", k.btf.state == feature_state::unknown ? verdict::unknown : verdict::partial,
+                       "no BPF exec backstop: exec globs are expanded when the sandbox starts, a program created "
+                       "later cannot run"});
+    return out;
+}
+
+int exit_status(const kernel_features& k, const std::vector<capability>& recording,
+                const std::vector<capability>& enforcement) {
+    if (!k.privs.complete())
+        return to_int(exit_code::no_permission);
+    for (const auto* rows : {&recording, &enforcement})
+        for (const auto& c : *rows)
+            if (c.state != verdict::yes && c.state != verdict::not_applicable)
+                return 1;
+    return 0;
+}
+
+namespace {
+
+nlohmann::ordered_json feature_json(const feature& f) {
+    return {{"state", std::string(glassbox::to_string(f.state))}, {"detail", f.detail}};
+}
+
+nlohmann::ordered_json rows_json(const std::vector<capability>& rows) {
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& c : rows)
+        out.push_back({{"family", c.family}, {"state", std::string(to_string(c.state))}, {"detail", c.detail}});
+    return out;
+}
+
+} // namespace
+
+nlohmann::ordered_json to_json(const kernel_features& k, const std::vector<capability>& recording,
+                       const std::vector<capability>& enforcement) {
+    nlohmann::ordered_json j;
+    j["glassbox"] = glassbox::version();
+    j["kernel"] = {{"release", k.release}, {"machine", k.machine}};
+    j["privileges"] = {{"cap_bpf", k.privs.cap_bpf},
+                       {"cap_perfmon", k.privs.cap_perfmon},
+                       {"cap_sys_admin", k.privs.cap_sys_admin},
+                       {"complete", k.privs.complete()}};
+    auto& f = j["features"];
+    f["btf"] = feature_json(k.btf);
+    f["cgroup2"] = feature_json(k.cgroup2);
+    f["cgroup2"]["mount"] = k.cgroup2_mount.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(k.cgroup2_mount);
+    f["cgroup2"]["layout"] = k.cgroup_layout;
+    f["bpffs"] = feature_json(k.bpffs);
+    f["tracefs"] = feature_json(k.tracefs);
+    f["private_stack"] = feature_json(k.private_stack);
+    f["io_uring"] = feature_json(k.io_uring);
+    f["syscall32"] = feature_json(k.syscall32);
+    f["landlock"] = feature_json(k.landlock);
+    f["landlock"]["abi"] = k.landlock_abi;
+    f["seccomp_user_notif"] = feature_json(k.seccomp_user_notif);
+    f["cgroup_sock_addr"] = feature_json(k.cgroup_sock_addr);
+    f["cgroup_unix_hooks"] = feature_json(k.cgroup_unix_hooks);
+    f["cgroup_skb"] = feature_json(k.cgroup_skb);
+    f["cgroup_skb_pid"] = feature_json(k.cgroup_skb_pid);
+    f["bpf_lsm"] = feature_json(k.bpf_lsm);
+    f["fentry"] = feature_json(k.fentry);
+    f["kprobes"] = feature_json(k.kprobes);
+    f["lockdown"] = k.lockdown.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(k.lockdown);
+    auto& kfuncs = j["kfuncs"];
+    kfuncs = nlohmann::ordered_json::object();
+    for (const auto& kfn : k.kfuncs)
+        kfuncs[kfn.name] = feature_json(kfn.status);
+    auto& tps = j["tracepoints"];
+    tps = nlohmann::ordered_json::object();
+    for (const auto& t : k.tracepoints) {
+        auto e = feature_json(t.status);
+        e["kernel_name"] = t.kernel_name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.kernel_name);
+        e["args"] = t.args < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.args);
+        tps[t.name] = e;
+    }
+    j["recording"] = rows_json(recording);
+    j["enforcement"] = rows_json(enforcement);
+    int status = exit_status(k, recording, enforcement);
+    j["verdict"] = status == 0 ? "complete" : status == 1 ? "degraded" : "no-privilege";
+    j["exit"] = status;
+    return j;
+}
+
+} // namespace glassbox::doctor
+
+namespace glassbox {
+
+namespace {
+
+using doctor::capability;
+using doctor::verdict;
+
+constexpr const char* kFooter = R"(What is probed (docs/doctor.md): BTF, cgroup v2, bpffs and tracefs (informational), BPF
+private stacks, the kfuncs and tp_btf tracepoints glassbox uses, io_uring, the 32-bit syscall entry,
+Landlock, seccomp user notification, cgroup socket hooks, BPF LSM, fentry, kprobes, lockdown and
+glassbox's own privileges. Probes load tiny BPF programs and close them; nothing is changed.
+
+Exit status:
+  0   complete: everything glassbox records and enforces works on this kernel
+  1   degraded: some event family is not recorded or some rule family not enforced (see the rows)
+  77  not enough privilege to probe everything (needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN:
+      run as root); what could be probed is still printed
+
+Examples:
+  sudo glassbox doctor                 # the table
+  sudo glassbox doctor --json | jq .recording
+  sudo glassbox doctor --json | jq -r '.tracepoints.sched_process_exit.args')";
+
+struct doctor_cli {
+    bool json = false;
+};
+
+fmt::text_style style_for(std::string_view state, bool colour) {
+    if (!colour)
+        return {};
+    if (state == "yes" || state == "present")
+        return fg(fmt::terminal_color::green);
+    if (state == "no" || state == "absent")
+        return fg(fmt::terminal_color::red);
+    if (state == "partial" || state == "unknown")
+        return fg(fmt::terminal_color::yellow);
+    return fmt::emphasis::faint;
+}
+
+void print_row(std::string_view name, std::string_view state, std::string_view detail, bool colour) {
+    fmt::print("  {:<34} ", name);
+    fmt::print(style_for(state, colour), "{:<8}", state);
+    fmt::print(" {}\n", detail);
+}
+
+void print_feature(std::string_view name, const feature& f, bool colour) {
+    print_row(name, glassbox::to_string(f.state), f.detail, colour);
+}
+
+void print_heading(std::string_view text, bool colour) {
+    if (colour)
+        fmt::print(fmt::emphasis::bold, "\n{}\n", text);
+    else
+        fmt::print("\n{}\n", text);
+}
+
+void print_table(const kernel_features& k, const std::vector<capability>& recording,
+                 const std::vector<capability>& enforcement, int status) {
+    const bool colour = stdout_is_tty();
+    fmt::print("glassbox doctor: Linux {} ({})\n", k.release, k.machine);
+
+    print_heading("Kernel", colour);
+    print_feature("BTF", k.btf, colour);
+    print_feature("cgroup v2", k.cgroup2, colour);
+    print_feature("bpffs", k.bpffs, colour);
+    print_feature("tracefs", k.tracefs, colour);
+    print_feature("BPF private stacks", k.private_stack, colour);
+    print_feature("io_uring", k.io_uring, colour);
+    print_feature("32-bit syscall entry", k.syscall32, colour);
+    print_feature("Landlock", k.landlock, colour);
+    print_feature("seccomp user notification", k.seccomp_user_notif, colour);
+    print_feature("cgroup socket hooks (sock_addr)", k.cgroup_sock_addr, colour);
+    print_feature("cgroup unix socket hooks", k.cgroup_unix_hooks, colour);
+    print_feature("cgroup_skb", k.cgroup_skb, colour);
+    print_feature("cgroup_skb: current pid", k.cgroup_skb_pid, colour);
+    print_feature("BPF LSM", k.bpf_lsm, colour);
+    print_feature("fentry/fexit", k.fentry, colour);
+    print_feature("kprobes", k.kprobes, colour);
+    print_row("lockdown", k.lockdown.empty() ? "unknown" : k.lockdown,
+              k.lockdown.empty() ? "securityfs is not mounted" : "/sys/kernel/security/lockdown", colour);
+
+    print_heading("kfuncs", colour);
+    for (const auto& f : k.kfuncs)
+        print_feature(f.name, f.status, colour);
+    print_heading("Tracepoints (tp_btf)", colour);
+    for (const auto& t : k.tracepoints)
+        print_feature(t.name, t.status, colour);
+
+    print_heading("Privileges", colour);
+    print_row("CAP_BPF", k.privs.cap_bpf ? "yes" : "no", "load BPF programs and maps", colour);
+    print_row("CAP_PERFMON", k.privs.cap_perfmon ? "yes" : "no", "tracing programs, reading kernel memory", colour);
+    print_row("CAP_SYS_ADMIN", k.privs.cap_sys_admin ? "yes" : "no", "cgroups, namespaces, seccomp listener", colour);
+
+    print_heading("glassbox run records here", colour);
+    for (const auto& c : recording)
+        print_row(c.family, to_string(c.state), c.detail, colour);
+    print_heading("glassbox enforce enforces here", colour);
+    for (const auto& c : enforcement)
+        print_row(c.family, to_string(c.state), c.detail, colour);
+
+    fmt::print("\n");
+    if (status == to_int(exit_code::no_permission))
+        fmt::print("Verdict: not enough privilege to probe everything (run as root); rows marked unknown "
+                   "could not be tested (exit 77)\n");
+    else if (status == 1)
+        fmt::print("Verdict: degraded: the rows not marked yes or n/a are narrower on this kernel (exit 1)\n");
+    else
+        fmt::print("Verdict: complete: everything glassbox records and enforces works here (exit 0)\n");
+}
+
+void run_doctor(const doctor_cli& o) {
+    kernel_features k = probe_kernel_features();
+    auto recording = doctor::recording_capabilities(k);
+    auto enforcement = doctor::enforcement_capabilities(k);
+    int status = doctor::exit_status(k, recording, enforcement);
+    if (o.json)
+        fmt::print("{}\n", doctor::to_json(k, recording, enforcement).dump(2));
+    else
+        print_table(k, recording, enforcement, status);
+    set_command_exit(status);
+}
+
+} // namespace
+
+void register_doctor(CLI::App& app) {
+    auto o = std::make_shared<doctor_cli>();
+    auto* cmd = app.add_subcommand("doctor", "Say what this machine's kernel gives glassbox: what `run` records "
+                                             "and `enforce` enforces here, and what they cannot");
+    cmd->footer(kFooter);
+    cmd->add_flag("--json", o->json, "One JSON document instead of the table (docs/doctor.md)");
+    cmd->callback([o] { run_doctor(*o); });
+}
+
+} // namespace glassbox
