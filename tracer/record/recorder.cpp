@@ -5,6 +5,7 @@
 // records, nothing else) -> spool -> formatter thread (decoder -> trace_writer, live view).
 // Splitting the two lets a burst run at the speed of the copy: the JSON catches up when CPU is
 // free.
+#include <glassbox/kernel_features.hpp>
 #include <glassbox/record.hpp>
 
 #include "glassbox_record_bpf.skel.h"
@@ -186,33 +187,18 @@ struct kernel_plan {
     }
 };
 
-// The number of arguments a tp_btf tracepoint passes (its btf_trace_<name> typedef is a pointer
-// to a function whose first parameter is the tracepoint's private data), or -1 when the kernel has
-// no such tracepoint.
-int tracepoint_args(const struct btf* btf, const char* name) {
-    std::string type = std::string("btf_trace_") + name;
-    int id = btf__find_by_name_kind(btf, type.c_str(), BTF_KIND_TYPEDEF);
-    if (id < 0)
-        return -1;
-    const struct btf_type* t = btf__type_by_id(btf, static_cast<__u32>(id));
-    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
-        t = btf__type_by_id(btf, t->type);
-    if (!t || !btf_is_func_proto(t))
-        return -1;
-    return static_cast<int>(btf_vlen(t)) - 1;
-}
-
 kernel_plan plan_for(const struct btf* btf) {
     kernel_plan p;
-    auto has_func = [&](const char* n) { return btf__find_by_name_kind(btf, n, BTF_KIND_FUNC) >= 0; };
-    p.legacy = !has_func("bpf_rdonly_cast") || !has_func("bpf_task_from_pid") || !has_func("bpf_task_release");
-    p.exit_group_dead = tracepoint_args(btf, "sched_process_exit") >= 2;
-    if (tracepoint_args(btf, "io_uring_submit_req") >= 1)
+    // The same readings of the kernel's BTF as `glassbox doctor` (kernel_features.hpp).
+    p.legacy = !btf_has_func(btf, "bpf_rdonly_cast") || !btf_has_func(btf, "bpf_task_from_pid") ||
+               !btf_has_func(btf, "bpf_task_release");
+    p.exit_group_dead = tracepoint_arg_count(btf, "sched_process_exit") >= 2;
+    if (tracepoint_arg_count(btf, "io_uring_submit_req") >= 1)
         p.uring_submit = "gb_uring_submit";
-    else if (tracepoint_args(btf, "io_uring_submit_sqe") >= 1)
+    else if (tracepoint_arg_count(btf, "io_uring_submit_sqe") >= 1)
         p.uring_submit = "gb_uring_submit_sqe";
     // (ctx, req, cqe) on newer kernels; (ctx, req, user_data, res, cflags, extra1, extra2) before.
-    int complete_args = tracepoint_args(btf, "io_uring_complete");
+    int complete_args = tracepoint_arg_count(btf, "io_uring_complete");
     if (complete_args == 3)
         p.uring_complete = "gb_uring_complete";
     else if (complete_args >= 4)

@@ -1,10 +1,12 @@
 // The trace header's `coverage` object (docs/trace-format.md) against what the running kernel
-// offers, read here independently from its BTF: the build of the BPF object, the shape of
+// offers, read here from its BTF (with the probes `glassbox doctor` uses): the build of the BPF object, the shape of
 // sched_process_exit, the io_uring tracepoints. Runs on the host and inside the kernel matrix
 // (tests/vm.cmake), where 6.1 takes the legacy build and 6.12 lacks group_dead.
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <glassbox/kernel_features.hpp>
 
 #include <bpf/btf.h>
 
@@ -20,26 +22,16 @@ struct kernel_facts {
     bool uring = false;           // an io_uring submit tracepoint and io_uring_complete
 };
 
-int tracepoint_params(const struct btf* btf, const std::string& name) {
-    int id = btf__find_by_name_kind(btf, ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
-    if (id < 0)
-        return -1;
-    const struct btf_type* t = btf__type_by_id(btf, static_cast<__u32>(id));
-    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
-        t = btf__type_by_id(btf, t->type);
-    return t && btf_is_func_proto(t) ? static_cast<int>(btf_vlen(t)) - 1 : -1;
-}
-
 kernel_facts read_kernel() {
     kernel_facts k;
     struct btf* btf = btf__parse("/sys/kernel/btf/vmlinux", nullptr);
     REQUIRE(btf != nullptr);
     k.kfuncs = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) >= 0 &&
                btf__find_by_name_kind(btf, "bpf_task_from_pid", BTF_KIND_FUNC) >= 0;
-    k.exit_group_dead = tracepoint_params(btf, "sched_process_exit") >= 2;
-    k.uring = (tracepoint_params(btf, "io_uring_submit_req") >= 1 ||
-               tracepoint_params(btf, "io_uring_submit_sqe") >= 1) &&
-              (tracepoint_params(btf, "io_uring_complete") == 3 || tracepoint_params(btf, "io_uring_complete") >= 4);
+    k.exit_group_dead = glassbox::tracepoint_arg_count(btf, "sched_process_exit") >= 2;
+    k.uring = (glassbox::tracepoint_arg_count(btf, "io_uring_submit_req") >= 1 ||
+               glassbox::tracepoint_arg_count(btf, "io_uring_submit_sqe") >= 1) &&
+              (glassbox::tracepoint_arg_count(btf, "io_uring_complete") == 3 || glassbox::tracepoint_arg_count(btf, "io_uring_complete") >= 4);
     btf__free(btf);
     return k;
 }
