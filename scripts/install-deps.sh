@@ -19,6 +19,8 @@ packages=(
   libclang-rt-14-dev
   # tests, demo and benchmarks: real privileged programs, baselines, namespaces
   clamav lynis strace iproute2 procps util-linux coreutils python3 curl hyperfine
+  # review: .deb packages read in-process, the dossier's chart library (inlined), its browser test
+  libarchive-dev libjs-d3 chromium
 )
 
 if [[ $(id -u) -ne 0 ]]; then

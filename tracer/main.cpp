@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kFooter = R"(Exit status:
   run / attach / enforce exit with the traced command's own status (128+N if killed by signal N).
   glassbox's own failures:
-    1   check / diff / scan --diff: violations or new behaviour found
+    1   check / diff / scan --diff / review: violations or new behaviour found
     2   usage error, or an analysis command could not read its input
     3   the kernel dropped events (lost > 0) and --allow-loss was not given
     69  the kernel lacks a needed feature (BTF, cgroup2, tracefs, BPF)
@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
     glassbox::register_check(app);
     glassbox::register_diff(app);
     glassbox::register_scan(app);
+    glassbox::register_review(app);
 
     try {
         check_command_name(app, argc, argv);

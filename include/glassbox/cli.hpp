@@ -20,5 +20,6 @@ void register_check(CLI::App& app);
 void register_diff(CLI::App& app);
 void register_enforce(CLI::App& app);
 void register_scan(CLI::App& app);
+void register_review(CLI::App& app);
 
 } // namespace glassbox

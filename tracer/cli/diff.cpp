@@ -18,6 +18,7 @@ namespace {
 struct diff_options {
     std::string old_input, new_input;
     report_output_options output;
+    bool no_run_roots = false;
 };
 
 } // namespace
@@ -28,12 +29,18 @@ void register_diff(CLI::App& app) {
     cmd->add_option("old", opts->old_input, "OLD: a trace or a profile")->required();
     cmd->add_option("new", opts->new_input, "NEW: a trace or a profile")->required();
     add_report_output_options(cmd, opts->output);
+    cmd->add_flag("--no-run-roots", opts->no_run_roots,
+                  "Compare paths as recorded: do not replace each trace's working directory, path arguments, "
+                  "$HOME and $TMPDIR with placeholders (<cwd>, <arg1>, <home>, <tmpdir>)");
     cmd->footer(R"(Lists what NEW does that OLD did not (new executables, files and file areas read or
 written, network endpoints, DNS names, privileged operations) and what OLD did that NEW no
 longer does, each with its event count and one example. Behaviour is normalised as
 `glassbox learn` normalises it (pids, temporary names, versions: docs/learning.md), so two
-runs of the same work diff to nothing. Ranked by risk: privileged and network first, then
-processes, writes, reads. A trace is compared with a profile through the profile's rules.
+runs of the same work diff to nothing; each trace's run roots (working directory, the
+command's path arguments, $HOME, $TMPDIR) become named placeholders, so the same version
+traced in two folders or on two machines diffs to nothing too (--no-run-roots turns this off).
+A file change shows its operation and flags ("renameat2 RENAME_NOREPLACE", "linkat").
+Ranked by risk: privileged and network first, then processes, writes, reads. A trace is compared with a profile through the profile's rules.
 
 Exit status: 0 NEW does nothing new, 1 NEW does something OLD did not, 2 an input could not
 be read.
@@ -44,7 +51,9 @@ Examples:
   glassbox diff profiles/clamscan.yaml new-version.trace
   glassbox diff approved.yaml proposed.yaml)");
     cmd->callback([opts] {
-        auto rep = analysis::diff_inputs(opts->old_input, opts->new_input);
+        analysis::diff_options dopts;
+        dopts.run_roots = !opts->no_run_roots;
+        auto rep = analysis::diff_inputs(opts->old_input, opts->new_input, dopts);
         if (!rep)
             throw fatal_error(exit_code::usage, rep.error().message);
         print_report(*rep, opts->output, rep->added.empty());
