@@ -116,6 +116,9 @@ constexpr const char* kScript = R"js(
     var el = document.getElementById(id);
     if (el) { el.addEventListener('input', applyFilters); el.addEventListener('change', applyFilters); }
   });
+  // A link can carry a filter: dossier.html#filter=curl opens with the search filled in.
+  var m = /^#filter=(.*)$/.exec(location.hash);
+  if (m && document.getElementById('f-text')) document.getElementById('f-text').value = decodeURIComponent(m[1]);
   if (document.getElementById('f-text')) applyFilters();
   if (typeof d3 === 'undefined') return;
   var holder = d3.select('#timeline-charts');
