@@ -60,11 +60,37 @@ _Static_assert(sizeof(struct gb_sockaddr_in6) == 28 && sizeof(struct gb_msghdr) 
                    sizeof(struct gb_mmsghdr) == 64 && sizeof(struct gb_open_how) == 24,
                "user ABI layouts");
 
-/* Reads through a kernel pointer that the verifier only knows as a number (taken from a map, a
- * loop context or another read): bpf_rdonly_cast gives it its BTF type, so fields are read with
- * direct (fault-safe) loads instead of one bpf_probe_read_kernel call each. */
-extern void* bpf_rdonly_cast(const void* obj__ign, __u32 btf_id__k) __ksym __weak;
+/* Two builds of this object (bpf/CMakeLists.txt), picked at run time by what the kernel offers
+ * (tracer/record/recorder.cpp):
+ * - the default one, for kernels with the kfuncs bpf_rdonly_cast and bpf_task_from_pid (6.2+);
+ * - GB_KERNEL_LEGACY, for kernels without them (Debian 12's 6.1): every read that went through
+ *   bpf_rdonly_cast is a BPF_CORE_READ (probe reads: slower, the same values), and what needed a
+ *   task from a pid number takes another route (see gb_task_of_pid's callers).
+ *
+ * GB_FIELD(type, p, field) reads p->field, p being a kernel address the verifier may only know as
+ * a number (taken from a map, a loop context or another read). With bpf_rdonly_cast the pointer
+ * gets its BTF type and the field is a direct (fault-safe) load instead of a
+ * bpf_probe_read_kernel call; without it, a CO-RE probe read. `field` may be nested (a.b). */
+#ifndef GB_KERNEL_LEGACY
+extern void* bpf_rdonly_cast(const void* obj__ign, __u32 btf_id__k) __ksym;
 #define GB_BTF(type, p) ((type*)bpf_rdonly_cast((const void*)(p), bpf_core_type_id_kernel(type)))
+#define GB_FIELD(type, p, field) (GB_BTF(type, p)->field)
+extern struct task_struct* bpf_task_from_pid(s32 pid) __ksym;
+extern void bpf_task_release(struct task_struct* p) __ksym;
+#else
+#define GB_FIELD(type, p, field) BPF_CORE_READ((type*)(p), field)
+#endif
+
+/* The thread-group leader behind a struct pid, read through the pid's task list: the route from
+ * a pid to its task that needs no kfunc. Probe reads, so a task exiting meanwhile reads as NULL
+ * or as stale fields, never as a fault. */
+static __always_inline struct task_struct* gb_pid_leader(struct pid* p) {
+    struct hlist_node* first = p ? BPF_CORE_READ(p, tasks[PIDTYPE_TGID].first) : NULL;
+    if (!first)
+        return NULL;
+    return (struct task_struct*)((char*)first -
+                                 bpf_core_field_offset(struct task_struct, pid_links[PIDTYPE_TGID]));
+}
 
 #define GB_MAX_SCOPE_PIDS 65536
 #define GB_MAX_INFLIGHT 16384
@@ -116,8 +142,34 @@ struct {
  * CPU (user space sets max_entries to the number of possible CPUs) because per-CPU map values are
  * limited to 32 KiB. Tracepoint programs run with preemption disabled, so a CPU's slot has one
  * user at a time. */
+/* State of one path walk (helpers/path.h), shared with its bpf_loop callback (one verified step
+ * instead of an unrolled loop: the verifier would otherwise explore every iteration's branches). Pointers are
+ * kept as numbers and read with GB_FIELD in each step. */
+struct gb_walk {
+    __u64 dentry;
+    __u64 mnt; /* struct mount * */
+    __u64 mnt_root;
+    __u64 root_dentry; /* the task's root: the walk ends there */
+    __u64 root_mnt;    /* struct mount * */
+    __u32 off;
+    __u16 flags;
+    __u16 done;
+};
+
+/* gb_pseudo_name's locals (helpers/path.h). */
+struct gb_pseudo_locals {
+    union {
+        char c[24];
+        __u64 w;
+    } tn;           /* the filesystem type's name */
+    char dn[32];    /* an anonymous inode's name */
+    __u64 data[2];  /* bpf_snprintf's arguments */
+};
+
 struct gb_path_buf {
     char buf[GB_PATH_MAX * 2];
+    struct gb_pseudo_locals pseudo;
+    struct gb_walk walk;
     __u64 pseudo_dentry; /* argument of gb_pseudo_name (helpers/path.h) */
     __u64 walk_dentry;   /* arguments of gb_walk_global (helpers/path.h) */
     __u64 walk_mnt;
@@ -282,19 +334,29 @@ static __always_inline struct gb_path_buf* gb_path_buf(void) {
  * and state, which tripled the load time. */
 static __always_inline void gb_fill_header_task(struct gb_event_header* h, __u32 kind, __u32 size,
                                                 struct task_struct* trusted_task) {
-    struct task_struct* task = GB_BTF(struct task_struct, trusted_task);
     h->kind = kind;
     h->via = GB_VIA_SYSCALL;
     h->size = size;
     h->ts = bpf_ktime_get_ns();
+    h->cpu = bpf_get_smp_processor_id();
+#ifndef GB_KERNEL_LEGACY
+    struct task_struct* task = GB_BTF(struct task_struct, trusted_task);
     h->pid = task->tgid;
     h->tid = task->pid;
     h->ppid = task->real_parent->tgid;
     const struct cred* cred = task->cred;
     h->uid = cred->uid.val;
     h->euid = cred->euid.val;
-    h->cpu = bpf_get_smp_processor_id();
     __builtin_memcpy(&h->comm, task->comm, sizeof(h->comm));
+#else
+    struct task_struct* task = trusted_task;
+    h->pid = BPF_CORE_READ(task, tgid);
+    h->tid = BPF_CORE_READ(task, pid);
+    h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+    h->uid = BPF_CORE_READ(task, cred, uid.val);
+    h->euid = BPF_CORE_READ(task, cred, euid.val);
+    BPF_CORE_READ_INTO(&h->comm, task, comm);
+#endif
 }
 
 static __always_inline void gb_fill_header(struct gb_event_header* h, __u32 kind, __u32 size) {

@@ -13,18 +13,6 @@
 
 #define GB_PATH_MASK (GB_PATH_MAX - 1)
 
-/* State of one path walk, shared with the bpf_loop callback (one verified step instead of an
- * unrolled loop: the verifier would otherwise explore every iteration's branches). Pointers are
- * kept as numbers and re-typed with GB_BTF in each step. */
-struct gb_walk {
-    __u64 dentry;
-    __u64 mnt; /* struct mount * */
-    __u64 mnt_root;
-    __u32 off;
-    __u16 flags;
-    __u16 done;
-};
-
 /* Names a pseudo file the way /proc/PID/fd does (the kernel makes these names up on demand with
  * d_dname): "pipe:[INO]", "socket:[INO]", "net:[INO]" (nsfs: the namespace type),
  * "anon_inode:[eventfd]", otherwise "<filesystem type>:[INO]". Written into this CPU's path buffer
@@ -36,17 +24,19 @@ __noinline __u32 gb_pseudo_name(__u32 end, __u32 named) {
     struct gb_path_buf* pb = gb_path_buf();
     if (!pb)
         return end;
-    struct dentry* dentry = GB_BTF(struct dentry, pb->pseudo_dentry);
-    struct inode* inode = dentry->d_inode;
-    union {
-        char c[24];
-        __u64 w;
-    } tn = {};
-    bpf_probe_read_kernel_str(tn.c, sizeof(tn.c), dentry->d_sb->s_type->name);
+    __u64 dentry = pb->pseudo_dentry;
+    struct inode* inode = GB_FIELD(struct dentry, dentry, d_inode);
+    /* Its locals live in the path buffer's upper half (see gb_path_buf), not on the stack: this
+     * function ends the deepest call chains, which must fit in 512 bytes of stack in all. */
+    struct gb_pseudo_locals* l = &pb->pseudo;
+    __builtin_memset(l, 0, sizeof(*l));
+    struct super_block* sb = GB_FIELD(struct dentry, dentry, d_sb);
+    struct file_system_type* fst = GB_FIELD(struct super_block, sb, s_type);
+    bpf_probe_read_kernel_str(l->tn.c, sizeof(l->tn.c), GB_FIELD(struct file_system_type, fst, name));
     /* The filesystem type compared as one little-endian word (a branch per byte multiplied the
      * verifier's paths): "anon_inode", "sockfs", "pipefs", "nsfs". */
-    bool anon = (tn.w & 0xffffffffffULL) == 0x5f6e6f6e61ULL;
-    bool sock = (tn.w & 0xffffffffffffffULL) == 0x73666b636f73ULL;
+    bool anon = (l->tn.w & 0xffffffffffULL) == 0x5f6e6f6e61ULL;
+    bool sock = (l->tn.w & 0xffffffffffffffULL) == 0x73666b636f73ULL;
     /* A pseudo file with a name of its own keeps it ("memfd:NAME"), except where the kernel
      * shows another: sockets (whose dentry holds the protocol) and anonymous inodes. */
     if (named && !anon && !sock)
@@ -55,28 +45,27 @@ __noinline __u32 gb_pseudo_name(__u32 end, __u32 named) {
     char* nb = &pb->buf[GB_PATH_MAX];
     static const char anon_fmt[] = "anon_inode:%s";
     static const char ino_fmt[] = "%s:[%llu]";
-    __u64 data[2];
     long n;
     if (anon) { /* anon_inode:[eventfd]: the dentry's own name is the bracketed part */
-        char dn[32] = {};
-        bpf_probe_read_kernel_str(dn, sizeof(dn), dentry->d_name.name);
-        data[0] = (__u64)dn;
-        n = bpf_snprintf(nb, 64, anon_fmt, data, sizeof(data[0]));
+        bpf_probe_read_kernel_str(l->dn, sizeof(l->dn), GB_FIELD(struct dentry, dentry, d_name.name));
+        l->data[0] = (__u64)l->dn;
+        n = bpf_snprintf(nb, 64, anon_fmt, l->data, sizeof(l->data[0]));
     } else {
-        const char* prefix = tn.c;
-        if ((tn.w & 0xffffffffffffffULL) == 0x736665706970ULL)
+        const char* prefix = l->tn.c;
+        if ((l->tn.w & 0xffffffffffffffULL) == 0x736665706970ULL)
             prefix = "pipe";
         else if (sock)
             prefix = "socket";
-        else if ((tn.w & 0xffffffffffULL) == 0x7366736eULL && inode) {
-            struct ns_common* ns = GB_BTF(struct ns_common, inode->i_private);
-            const char* name = ns->ops->name;
-            if (name && bpf_probe_read_kernel_str(tn.c, sizeof(tn.c), name) > 1)
-                prefix = tn.c;
+        else if ((l->tn.w & 0xffffffffffULL) == 0x7366736eULL && inode) {
+            struct ns_common* ns = GB_FIELD(struct inode, inode, i_private);
+            const struct proc_ns_operations* ops = GB_FIELD(struct ns_common, ns, ops);
+            const char* name = GB_FIELD(struct proc_ns_operations, ops, name);
+            if (name && bpf_probe_read_kernel_str(l->tn.c, sizeof(l->tn.c), name) > 1)
+                prefix = l->tn.c;
         }
-        data[0] = (__u64)prefix;
-        data[1] = inode ? inode->i_ino : 0;
-        n = bpf_snprintf(nb, 64, ino_fmt, data, sizeof(data));
+        l->data[0] = (__u64)prefix;
+        l->data[1] = inode ? GB_FIELD(struct inode, inode, i_ino) : 0;
+        n = bpf_snprintf(nb, 64, ino_fmt, l->data, sizeof(l->data));
     }
     if (n < 2) /* nothing written (a fault) */
         return end;
@@ -102,46 +91,52 @@ static __always_inline bool gb_walk_fs_name(struct gb_walk* w, struct gb_path_bu
 }
 
 static long gb_walk_step(__u64 i, void* vctx) {
-    struct gb_walk* w = vctx;
     struct gb_path_buf* pb = gb_path_buf();
-    if (!pb) {
-        w->flags |= GB_STR_FAULT;
+    if (!pb)
+        return 1; /* cannot happen: the caller had this CPU's buffer */
+    struct gb_walk* w = &pb->walk;
+    /* The task's root ("/" as the process sees it): the path ends here, as d_path() ends it,
+     * even when the root is not the root of its mount namespace (a chroot, or a disk mounted
+     * over the kernel's initial rootfs as an initramfs's switch_root leaves it). */
+    if (w->dentry == w->root_dentry && w->mnt == w->root_mnt) {
         w->done = 1;
         return 1;
     }
-    struct dentry* dentry = GB_BTF(struct dentry, w->dentry);
-    if (w->dentry == w->mnt_root) {
-        struct mount* mnt = GB_BTF(struct mount, w->mnt);
-        struct mount* mnt_parent = mnt->mnt_parent;
-        if ((__u64)mnt_parent == w->mnt) { /* the root of this mount namespace */
+    __u64 dentry = w->dentry;
+    if (dentry == w->mnt_root) {
+        __u64 mnt = w->mnt;
+        __u64 mnt_parent = (__u64)GB_FIELD(struct mount, mnt, mnt_parent);
+        if (mnt_parent == mnt) { /* the root of this mount namespace */
             w->done = 1;
-            /* Nothing above it: the object is a root. Unless it is this task's "/", it is the
-             * root of an internal filesystem: name it by its type rather than as "/". */
-            if (w->off == GB_PATH_MAX - 1 &&
-                (__u64)GB_BTF(struct task_struct, bpf_get_current_task_btf())->fs->root.dentry !=
-                    w->dentry)
+            /* Nothing above it and not the task's root: the root of an internal filesystem (or
+             * a file outside the task's root): name it by its type rather than as "/". */
+            if (w->off == GB_PATH_MAX - 1)
                 gb_walk_fs_name(w, pb, false);
             return 1;
         }
-        w->dentry = (__u64)mnt->mnt_mountpoint;
-        w->mnt = (__u64)mnt_parent;
-        w->mnt_root = (__u64)mnt_parent->mnt.mnt_root;
+        w->dentry = (__u64)GB_FIELD(struct mount, mnt, mnt_mountpoint);
+        w->mnt = mnt_parent;
+        w->mnt_root = (__u64)GB_FIELD(struct mount, mnt_parent, mnt.mnt_root);
         return 0;
     }
     /* A dentry that is its own parent but not a mount root: a pseudo file (pipe, socket, memfd,
      * anon inode) or a detached tree. Keep its name, without a leading '/'. */
-    __u64 parent = (__u64)dentry->d_parent;
+    __u64 parent = (__u64)GB_FIELD(struct dentry, dentry, d_parent);
     bool pseudo = parent == w->dentry;
-    __u32 len = dentry->d_name.len;
+    __u32 len = GB_FIELD(struct dentry, dentry, d_name.len);
+    const unsigned char* name = GB_FIELD(struct dentry, dentry, d_name.name);
     __u32 off = w->off;
     char c0 = 0;
     if (pseudo && len == 1)
-        bpf_probe_read_kernel(&c0, 1, dentry->d_name.name);
+        bpf_probe_read_kernel(&c0, 1, name);
     /* A pseudo file without a name of its own: "" (pipes, sockets) or "/" (d_alloc_anon: nsfs,
      * pidfs); the kernel makes their names up on demand. */
     /* ... and sockets and anonymous inodes, whose filesystem names them on demand. */
-    const struct dentry_operations* dops = dentry->d_op;
-    bool dname = pseudo && dops && dops->d_dname;
+    bool dname = false;
+    if (pseudo) {
+        const struct dentry_operations* dops = GB_FIELD(struct dentry, dentry, d_op);
+        dname = dops && GB_FIELD(struct dentry_operations, dops, d_dname);
+    }
     if (pseudo && (len == 0 || c0 == '/' || dname) && off == GB_PATH_MAX - 1 &&
         gb_walk_fs_name(w, pb, len != 0 && c0 != '/')) {
         w->done = 1;
@@ -153,7 +148,7 @@ static long gb_walk_step(__u64 i, void* vctx) {
         return 1;
     }
     off -= len;
-    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & GB_PATH_MASK, dentry->d_name.name);
+    bpf_probe_read_kernel(&pb->buf[off & GB_PATH_MASK], len & GB_PATH_MASK, name);
     if (pseudo) {
         w->flags |= GB_STR_RELATIVE;
         w->off = off;
@@ -177,24 +172,32 @@ static __always_inline __u32 gb_walk_path(struct gb_path_buf* pb, __u64 dentry, 
     pb->buf[end] = 0;
     if (!dentry || !vfsmnt)
         return end;
-    struct dentry* d = GB_BTF(struct dentry, dentry);
-    struct gb_walk w = {};
-    w.dentry = dentry;
-    w.mnt = vfsmnt - bpf_core_field_offset(struct mount, mnt);
-    w.mnt_root = (__u64)GB_BTF(struct vfsmount, vfsmnt)->mnt_root;
-    w.off = end;
+    /* The walk's state lives in the path buffer (not on the stack: the walk ends the deepest
+     * call chains, which must fit in 512 bytes of stack). */
+    struct gb_walk* w = &pb->walk;
+    __builtin_memset(w, 0, sizeof(*w));
+    w->dentry = dentry;
+    w->mnt = vfsmnt - bpf_core_field_offset(struct mount, mnt);
+    w->mnt_root = (__u64)GB_FIELD(struct vfsmount, vfsmnt, mnt_root);
+    w->off = end;
+    struct fs_struct* fs = BPF_CORE_READ((struct task_struct*)bpf_get_current_task_btf(), fs);
+    w->root_dentry = (__u64)BPF_CORE_READ(fs, root.dentry);
+    w->root_mnt = (__u64)BPF_CORE_READ(fs, root.mnt);
+    if (w->root_mnt)
+        w->root_mnt -= bpf_core_field_offset(struct mount, mnt);
     /* An unlinked file keeps its dentry but is no longer hashed (d_unlinked()). */
-    if (d->d_hash.pprev == NULL && (__u64)d->d_parent != dentry)
-        w.flags |= GB_STR_DELETED;
-    bpf_loop(GB_PATH_DEPTH, gb_walk_step, &w, 0);
-    if (!w.done)
-        w.flags |= GB_STR_TRUNCATED;
-    __u32 off = w.off;
+    if (GB_FIELD(struct dentry, dentry, d_hash.pprev) == NULL &&
+        (__u64)GB_FIELD(struct dentry, dentry, d_parent) != dentry)
+        w->flags |= GB_STR_DELETED;
+    bpf_loop(GB_PATH_DEPTH, gb_walk_step, NULL, 0);
+    if (!w->done)
+        w->flags |= GB_STR_TRUNCATED;
+    __u32 off = w->off;
     if (off == end) { /* the root itself */
         off -= 1;
         pb->buf[off & GB_PATH_MASK] = '/';
     }
-    *flags |= w.flags;
+    *flags |= w->flags;
     return off;
 }
 
@@ -248,8 +251,7 @@ static __always_inline __u32 gb_put_dentry_path(__u8* ev, __u32 pos, __u32 data_
 
 static __always_inline __u32 gb_put_path(__u8* ev, __u32 pos, __u32 data_off, struct gb_str* s,
                                          struct path* p) {
-    struct path* bp = GB_BTF(struct path, p);
-    return gb_put_dentry_path(ev, pos, data_off, s, bp->dentry, bp->mnt);
+    return gb_put_dentry_path(ev, pos, data_off, s, GB_FIELD(struct path, p, dentry), GB_FIELD(struct path, p, mnt));
 }
 
 static __always_inline __u32 gb_put_file_path(__u8* ev, __u32 pos, __u32 data_off,
@@ -260,20 +262,21 @@ static __always_inline __u32 gb_put_file_path(__u8* ev, __u32 pos, __u32 data_of
         s->flags = 0;
         return pos;
     }
-    struct file* bf = GB_BTF(struct file, f);
-    return gb_put_dentry_path(ev, pos, data_off, s, bf->f_path.dentry, bf->f_path.mnt);
+    return gb_put_dentry_path(ev, pos, data_off, s, GB_FIELD(struct file, f, f_path.dentry),
+                              GB_FIELD(struct file, f, f_path.mnt));
 }
 
 /* The struct file behind descriptor `fd` of `task`, or NULL. */
 static __always_inline struct file* gb_fd_file(struct task_struct* task, long fd) {
     if (fd < 0)
         return NULL;
-    struct fdtable* fdt = GB_BTF(struct task_struct, task)->files->fdt;
+    struct files_struct* files = GB_FIELD(struct task_struct, task, files);
+    struct fdtable* fdt = GB_FIELD(struct files_struct, files, fdt);
     if (!fdt)
         return NULL;
-    if ((unsigned long)fd >= fdt->max_fds)
+    if ((unsigned long)fd >= GB_FIELD(struct fdtable, fdt, max_fds))
         return NULL;
-    struct file** fds = fdt->fd;
+    struct file** fds = GB_FIELD(struct fdtable, fdt, fd);
     struct file* f = NULL;
     bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
     return f;

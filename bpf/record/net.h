@@ -34,8 +34,6 @@
 #define GB_EEXIST 17
 #define GB_RET_UNKNOWN ((__s64)0x8000000000000000ULL) /* the trace writes `ret: null` */
 
-extern struct task_struct* bpf_task_from_pid(s32 pid) __ksym;
-extern void bpf_task_release(struct task_struct* p) __ksym;
 
 /* Datagram addresses per socket and direction, with how many datagrams went there / came from
  * there. A plain hash (not LRU): an evicted entry would silently lose its count. */
@@ -64,6 +62,31 @@ struct {
     __type(key, struct gb_dest_key);
     __type(value, struct gb_dest_val);
 } gb_dests SEC(".maps");
+
+/* The large locals of the network handlers, one set per CPU rather than on the stack: with them
+ * the chain sys_exit -> gb_net_sys_exit -> gb_mmsg_step -> gb_net_dgram_addr exceeded the 512
+ * bytes of stack that kernels without BPF private stacks allow a whole call chain
+ * (scripts/bpf-stack-check.py checks it at build time). Tracepoint programs are not preempted;
+ * each field has one user in a chain (mm: gb_mmsg_step; key, nv: gb_net_dgram_addr, which it
+ * calls; msg: gb_net_recv_addr, done before gb_net_dgram_addr starts). */
+struct gb_net_frame {
+    struct gb_dest_key key;
+    struct gb_dest_val nv;
+    struct gb_mmsghdr mm;
+    struct gb_msghdr msg;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_net_frame);
+} gb_net_frames SEC(".maps");
+
+static __always_inline struct gb_net_frame* gb_net_frame_get(void) {
+    __u32 zero = 0;
+    return bpf_map_lookup_elem(&gb_net_frames, &zero);
+}
 
 /* Receives and sendmmsg build their arguments here at exit instead of a stash (one per CPU:
  * tracepoint programs are not preempted). */
@@ -330,13 +353,14 @@ static __always_inline __u32 gb_unix_peer_proc(__u8* buf, __u32 pos, __u32 data_
     if (nr <= 0)
         return pos;
     ev->peer_pid = nr;
-    struct task_struct* t = bpf_task_from_pid(nr);
+    /* The socket holds a reference on the peer's struct pid: its task list leads to the process
+     * (probe reads), with or without bpf_task_from_pid. */
+    struct task_struct* t = gb_pid_leader(p);
     if (!t)
         return pos; /* gone since: the pid stays, the executable is unknown */
     struct file* exe = BPF_CORE_READ(t, mm, exe_file);
     struct dentry* d = exe ? BPF_CORE_READ(exe, f_path.dentry) : NULL;
     struct vfsmount* m = exe ? BPF_CORE_READ(exe, f_path.mnt) : NULL;
-    bpf_task_release(t);
     if (!d || !m)
         return pos;
     return gb_put_dentry_path(buf, pos, data_off, &ev->peer_exe, d, m);
@@ -384,41 +408,49 @@ __noinline int gb_net_dgram_addr(struct gb_inflight* in, __u64 sk, __s64 ret, __
     if (!in || in->addrlen < 2)
         return 0; /* nothing the kernel reports (a stream socket's recvfrom) */
     __u32 kind = gb_net_kind(nr);
-    struct gb_dest_key key = {};
-    key.sk = sk;
-    key.dir = kind == GB_EV_RECVFROM;
-    key.addrlen = in->addrlen;
-    __builtin_memcpy(key.addr, in->sockaddr, sizeof(key.addr));
-    struct gb_dest_val* v = bpf_map_lookup_elem(&gb_dests, &key);
+    struct gb_net_frame* f = gb_net_frame_get();
+    if (!f) {
+        gb_count_lost(kind);
+        return 0;
+    }
+    struct gb_dest_key* key = &f->key;
+    key->sk = sk;
+    key->dir = kind == GB_EV_RECVFROM;
+    key->addrlen = in->addrlen;
+    __builtin_memcpy(key->addr, in->sockaddr, sizeof(key->addr));
+    struct gb_dest_val* v = bpf_map_lookup_elem(&gb_dests, key);
     if (v) {
         __sync_fetch_and_add(&v->count, 1);
         return 0;
     }
     __u64 id = bpf_get_current_pid_tgid();
-    struct gb_dest_val nv = {};
-    nv.count = 1;
-    nv.tgid = id >> 32;
-    nv.fd = (__s32)in->args[0];
-    nv.syscall = nr;
-    long err = bpf_map_update_elem(&gb_dests, &key, &nv, BPF_NOEXIST);
+    struct gb_dest_val* nv = &f->nv;
+    __builtin_memset(nv, 0, sizeof(*nv));
+    nv->count = 1;
+    nv->tgid = id >> 32;
+    nv->fd = (__s32)in->args[0];
+    nv->syscall = nr;
+    __s32 fd = nv->fd;
+    __u32 tgid = nv->tgid;
+    long err = bpf_map_update_elem(&gb_dests, key, nv, BPF_NOEXIST);
     if (err == -GB_EEXIST) { /* another thread of the same socket won the race */
-        v = bpf_map_lookup_elem(&gb_dests, &key);
+        v = bpf_map_lookup_elem(&gb_dests, key);
         if (v)
             __sync_fetch_and_add(&v->count, 1);
         return 0;
     }
     if (err == 0) {
-        __u64 fk = (id & 0xffffffff00000000ULL) | (__u32)nv.fd;
+        __u64 fk = (id & 0xffffffff00000000ULL) | (__u32)fd;
         bpf_map_update_elem(&gb_dest_fds, &fk, &sk, BPF_ANY);
         __u8 one = 1;
-        bpf_map_update_elem(&gb_dest_procs, &nv.tgid, &one, BPF_ANY);
+        bpf_map_update_elem(&gb_dest_procs, &tgid, &one, BPF_ANY);
     }
     __u8* buf = gb_event_buf_or_lost(kind);
     if (!buf)
         return 0;
     struct gb_net_event* ev = (struct gb_net_event*)buf;
     const __u32 data_off = sizeof(*ev);
-    gb_net_begin(ev, kind, nr, ret, nv.fd, (struct sock*)sk);
+    gb_net_begin(ev, kind, nr, ret, fd, (struct sock*)sk);
     ev->count = 1;
     ev->index = index;
     if (err != 0)
@@ -443,24 +475,27 @@ static long gb_mmsg_step(__u64 i, void* vctx) {
     struct gb_mmsg_walk* w = vctx;
     __u32 zero = 0;
     struct gb_inflight* in = bpf_map_lookup_elem(&gb_net_args, &zero);
-    if (!in || i >= w->n)
+    struct gb_net_frame* f = gb_net_frame_get();
+    if (!in || !f || i >= w->n)
         return 1;
-    struct gb_mmsghdr mm = {};
-    if (bpf_probe_read_user(&mm, sizeof(mm), (const void*)(in->args[1] + i * sizeof(struct gb_mmsghdr))) != 0)
+    struct gb_mmsghdr* mm = &f->mm;
+    if (bpf_probe_read_user(mm, sizeof(*mm), (const void*)(in->args[1] + i * sizeof(struct gb_mmsghdr))) != 0)
         return 1;
     in->addrlen = 0;
     __builtin_memset(in->sockaddr, 0, sizeof(in->sockaddr));
-    if (!mm.msg_hdr.msg_name)
+    void* name = mm->msg_hdr.msg_name;
+    __u32 sent = mm->msg_len;
+    if (!name)
         return 0;
-    __u32 len = mm.msg_hdr.msg_namelen;
+    __u32 len = mm->msg_hdr.msg_namelen;
     if (len > sizeof(in->sockaddr))
         len = sizeof(in->sockaddr);
     len &= 0xff;
     if (len > sizeof(in->sockaddr))
         len = sizeof(in->sockaddr);
-    if (len && bpf_probe_read_user(in->sockaddr, len, mm.msg_hdr.msg_name) == 0)
+    if (len && bpf_probe_read_user(in->sockaddr, len, name) == 0)
         in->addrlen = len;
-    gb_net_dgram_addr(in, w->sk, mm.msg_len, w->nr, (__u32)i);
+    gb_net_dgram_addr(in, w->sk, sent, w->nr, (__u32)i);
     return 0;
 }
 
@@ -482,11 +517,11 @@ static __always_inline void gb_net_recv_addr(struct gb_inflight* in, long nr) {
         uaddr = (const void*)in->args[4];
         len = l > 0 ? (__u32)l : 0;
     } else {
-        struct gb_msghdr msg = {};
-        if (bpf_probe_read_user(&msg, sizeof(msg), (const void*)in->args[1]) != 0)
+        struct gb_net_frame* f = gb_net_frame_get();
+        if (!f || bpf_probe_read_user(&f->msg, sizeof(f->msg), (const void*)in->args[1]) != 0)
             return;
-        uaddr = msg.msg_name;
-        len = msg.msg_namelen;
+        uaddr = f->msg.msg_name;
+        len = f->msg.msg_namelen;
     }
     if (!uaddr)
         return;

@@ -197,8 +197,7 @@ static __noinline int gb_process_sys_exit(struct gb_regs* regs, long ret) {
 }
 
 /* Exit of a thread or (group_dead) of the whole process; the process leaves the scope set. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
+static __always_inline int gb_sched_exit_common(struct task_struct* task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
     if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
         return 0;
@@ -213,4 +212,23 @@ int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
     if (group_dead)
         bpf_map_delete_elem(&gb_scope_pids, &tgid);
     return 0;
+}
+
+/* Kernels whose sched_process_exit passes group_dead (6.16+). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_sched_exit, struct task_struct* task, bool group_dead) {
+    return gb_sched_exit_common(task, group_dead);
+}
+
+/* True when `task`, exiting, is the last live thread of its process: do_exit() has already taken
+ * it off signal->live when sched_process_exit fires. Two threads ending at the same instant may
+ * both see 0; the process's exit is then reported twice, never missed. */
+static __always_inline bool gb_group_dead(struct task_struct* task) {
+    return BPF_CORE_READ(task, signal, live.counter) == 0;
+}
+
+/* Kernels whose sched_process_exit has the task alone (before 6.16: Debian 12's 6.1 and 6.12). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_sched_exit_live, struct task_struct* task) {
+    return gb_sched_exit_common(task, gb_group_dead(task));
 }

@@ -58,7 +58,7 @@
 #define GB_DNS_PORT 53
 #define GB_MMSG_MAX 4 /* sendmmsg messages inspected for DNS per call */
 
-/* bpf_task_from_pid / bpf_task_release are declared in net.h (one declaration per unit). */
+/* bpf_task_from_pid / bpf_task_release are declared in helpers/common.h (one declaration per unit). */
 
 /* The spec table, by x86-64 syscall number (loaded by user space). */
 struct {
@@ -169,6 +169,7 @@ __noinline __u32 gb_cov_put_exe(struct gb_cov_buf* ev, struct gb_str* s, __u32 p
     s->pad = 0;
     if (pid <= 0)
         return pos;
+#ifndef GB_KERNEL_LEGACY
     struct task_struct* t = bpf_task_from_pid(pid);
     if (!t)
         return pos;
@@ -178,6 +179,13 @@ __noinline __u32 gb_cov_put_exe(struct gb_cov_buf* ev, struct gb_str* s, __u32 p
     __u64 m = exe ? (__u64)BPF_CORE_READ(exe, f_path.mnt) : 0;
     bpf_task_release(t);
     return gb_cov_put_path(ev, s, GB_PD(pos, data_off), d, m);
+#else
+    /* No way from a pid number to its task without bpf_task_from_pid: user space names the
+     * target from /proc when the record arrives (GB_SYS_TARGET_LATE). */
+    *tgid = (__u32)pid;
+    s->flags = GB_STR_LATE;
+    return pos;
+#endif
 }
 
 /* The pid number behind a pidfd: pidfs keeps the struct pid in the inode (6.9+), older kernels
@@ -354,10 +362,7 @@ static __noinline int gb_cov_sys_enter(struct gb_regs* regs, long id) {
 
 /* The process ended with descriptors open: report their totals (the fd table is still there),
  * and the totals of the datagram addresses it counted. */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(gb_cov_process_exit, struct task_struct* task, bool group_dead) {
-    if (!group_dead)
-        return 0;
+static __always_inline int gb_cov_exit_common(struct task_struct* task) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
     if (bpf_map_lookup_elem(&gb_io_procs, &tgid)) {
         gb_flush_range(task, tgid, 0, 65535, GB_CLOSE_AT_EXIT);
@@ -365,6 +370,17 @@ int BPF_PROG(gb_cov_process_exit, struct task_struct* task, bool group_dead) {
     }
     gb_net_flush_tgid(tgid);
     return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_cov_process_exit, struct task_struct* task, bool group_dead) {
+    return group_dead ? gb_cov_exit_common(task) : 0;
+}
+
+/* Kernels whose sched_process_exit has no group_dead argument (see gb_sched_exit_live). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(gb_cov_process_exit_live, struct task_struct* task) {
+    return gb_group_dead(task) ? gb_cov_exit_common(task) : 0;
 }
 
 /* ---- DNS ------------------------------------------------------------------------------------ */
@@ -383,8 +399,8 @@ static __always_inline bool gb_inet_socket(struct task_struct* task, long fd, st
     if (!f)
         return false;
     /* Direct loads: every write to an untracked descriptor (a pipe, stdout) gets here. */
-    struct inode* inode = GB_BTF(struct file, f)->f_inode;
-    if (!inode || (GB_BTF(struct inode, inode)->i_mode & GB_S_IFMT) != GB_S_IFSOCK)
+    struct inode* inode = GB_FIELD(struct file, f, f_inode);
+    if (!inode || (GB_FIELD(struct inode, inode, i_mode) & GB_S_IFMT) != GB_S_IFSOCK)
         return false;
     struct socket* sock = BPF_CORE_READ(f, private_data);
     struct sock* sk = BPF_CORE_READ(sock, sk);
@@ -417,13 +433,15 @@ static __always_inline void gb_dest_from_sockaddr(struct gb_sock_info* si, const
     }
 }
 
-/* A destination given with the send (sendto/sendmsg) overrides the connected peer. */
-static __always_inline void gb_user_dest(struct gb_sock_info* si, const void* uaddr, __u32 alen) {
+/* A destination given with the send (sendto/sendmsg) overrides the connected peer. `sa` is
+ * scratch space for the copy. */
+static __always_inline void gb_user_dest(struct gb_sock_info* si, struct gb_sockaddr_in6* sa,
+                                         const void* uaddr, __u32 alen) {
     if (!uaddr || alen < 8)
         return;
-    struct gb_sockaddr_in6 sa = {};
-    bpf_probe_read_user(&sa, sizeof(sa) < alen ? sizeof(sa) : (alen & 31), uaddr);
-    gb_dest_from_sockaddr(si, &sa);
+    __builtin_memset(sa, 0, sizeof(*sa));
+    bpf_probe_read_user(sa, sizeof(*sa) < alen ? sizeof(*sa) : (alen & 31), uaddr);
+    gb_dest_from_sockaddr(si, sa);
 }
 
 struct gb_dns_req {
@@ -501,6 +519,24 @@ struct gb_args {
     __u64 a[6];
 };
 
+/* gb_dns_check's locals, one set per CPU rather than on the stack (the 512-byte limit on a call
+ * chain's stack: see gb_cov_frame). Tracepoint programs are not preempted. */
+struct gb_dns_frame {
+    struct gb_sock_info si;
+    struct gb_sock_info base;
+    struct gb_dns_req r;
+    struct gb_sockaddr_in6 sa;
+    struct gb_msghdr m;
+    struct gb_mmsghdr mm;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_dns_frame);
+} gb_dns_frames SEC(".maps");
+
 /* A global function: the verifier checks it once, not inside every path of gb_cov_sys_exit
  * (inlined, with its sendmmsg loop, it was ~4,000 verifier steps of every start-up). */
 __noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
@@ -508,54 +544,62 @@ __noinline int gb_dns_check(struct gb_args* args, long nr, long ret) {
         return 0;
     struct task_struct* task = bpf_get_current_task_btf();
     __u64* a = args->a;
-    struct gb_sock_info si = {};
+    __u32 zero = 0;
+    struct gb_dns_frame* f = bpf_map_lookup_elem(&gb_dns_frames, &zero);
+    if (!f)
+        return 0;
+    struct gb_sock_info* si = &f->si;
+    __builtin_memset(si, 0, sizeof(*si));
     long fd = (int)a[0];
     /* The scope lookup after the socket test: most writes go to files and pipes. */
-    if (!gb_inet_socket(task, fd, &si) || !gb_in_scope())
+    if (!gb_inet_socket(task, fd, si) || !gb_in_scope())
         return 0;
-    struct gb_dns_req r = {.ret = ret, .nr = nr, .fd = fd, .via = GB_VIA_SYSCALL};
+    struct gb_dns_req* r = &f->r;
+    *r = (struct gb_dns_req){.ret = ret, .nr = nr, .fd = fd, .via = GB_VIA_SYSCALL};
     if (nr == NR_SENDTO) {
-        gb_user_dest(&si, (const void*)a[4], a[5]);
-        if (si.port == GB_DNS_PORT) {
-            r.buf = a[1];
-            r.len = a[2];
-            gb_cov_emit_dns(&si, &r);
+        gb_user_dest(si, &f->sa, (const void*)a[4], a[5]);
+        if (si->port == GB_DNS_PORT) {
+            r->buf = a[1];
+            r->len = a[2];
+            gb_cov_emit_dns(si, r);
         }
     } else if (nr == NR_WRITE || nr == NR_WRITEV) {
-        if (si.port != GB_DNS_PORT)
+        if (si->port != GB_DNS_PORT)
             return 0;
         if (nr == NR_WRITE) {
-            r.buf = a[1];
-            r.len = a[2];
+            r->buf = a[1];
+            r->len = a[2];
         } else {
-            r.iov = a[1];
-            r.iovcnt = a[2];
+            r->iov = a[1];
+            r->iovcnt = a[2];
         }
-        gb_cov_emit_dns(&si, &r);
+        gb_cov_emit_dns(si, r);
     } else if (nr == NR_SENDMSG) {
-        struct gb_msghdr m = {};
-        bpf_probe_read_user(&m, sizeof(m), (const void*)a[1]);
-        gb_user_dest(&si, m.msg_name, m.msg_namelen);
-        if (si.port == GB_DNS_PORT) {
-            r.iov = (__u64)m.msg_iov;
-            r.iovcnt = m.msg_iovlen;
-            gb_cov_emit_dns(&si, &r);
+        struct gb_msghdr* m = &f->m;
+        __builtin_memset(m, 0, sizeof(*m));
+        bpf_probe_read_user(m, sizeof(*m), (const void*)a[1]);
+        gb_user_dest(si, &f->sa, m->msg_name, m->msg_namelen);
+        if (si->port == GB_DNS_PORT) {
+            r->iov = (__u64)m->msg_iov;
+            r->iovcnt = m->msg_iovlen;
+            gb_cov_emit_dns(si, r);
         }
     } else { /* sendmmsg */
         __u32 vlen = a[2] > GB_MMSG_MAX ? GB_MMSG_MAX : a[2];
-        struct gb_sock_info base = si;
+        f->base = *si;
+        struct gb_mmsghdr* mm = &f->mm;
         for (__u32 i = 0; i < GB_MMSG_MAX; i++) {
             if (i >= vlen)
                 break;
-            struct gb_mmsghdr mm = {};
-            bpf_probe_read_user(&mm, sizeof(mm), (const void*)(a[1] + i * sizeof(struct gb_mmsghdr)));
-            si = base;
-            gb_user_dest(&si, mm.msg_hdr.msg_name, mm.msg_hdr.msg_namelen);
-            if (si.port == GB_DNS_PORT) {
-                r.iov = (__u64)mm.msg_hdr.msg_iov;
-                r.iovcnt = mm.msg_hdr.msg_iovlen;
-                r.index = i;
-                gb_cov_emit_dns(&si, &r);
+            __builtin_memset(mm, 0, sizeof(*mm));
+            bpf_probe_read_user(mm, sizeof(*mm), (const void*)(a[1] + i * sizeof(struct gb_mmsghdr)));
+            *si = f->base;
+            gb_user_dest(si, &f->sa, mm->msg_hdr.msg_name, mm->msg_hdr.msg_namelen);
+            if (si->port == GB_DNS_PORT) {
+                r->iov = (__u64)mm->msg_hdr.msg_iov;
+                r->iovcnt = mm->msg_hdr.msg_iovlen;
+                r->index = i;
+                gb_cov_emit_dns(si, r);
             }
         }
     }
@@ -598,6 +642,29 @@ struct gb_sys_req {
     __u8 kdir[2];  /* io_uring: 1 + index of their dirfd args (0: not a path) */
     __u32 pad;
 };
+
+/* The large locals of gb_cov_sys_exit (and gb_abi32, inlined into it), one set per CPU instead
+ * of on the stack: the chain sys_exit -> gb_cov_sys_exit -> gb_cov_emit_sys -> path walk must stay
+ * within the 512 bytes that kernels without BPF private stacks allow a whole call chain
+ * (scripts/bpf-stack-check.py checks it at build time). Tracepoint programs are not preempted,
+ * and nothing deeper in the chain uses this slot. */
+struct gb_cov_frame {
+    struct gb_args args;
+    struct gb_sys_req req;
+    struct gb_sys_spec none; /* the spec of a 32-bit call the table does not know */
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_cov_frame);
+} gb_cov_frames SEC(".maps");
+
+static __always_inline struct gb_cov_frame* gb_cov_frame_get(void) {
+    __u32 zero = 0;
+    return bpf_map_lookup_elem(&gb_cov_frames, &zero);
+}
 
 /* Builds and emits the generic record of one syscall as described by its spec. */
 __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, struct gb_sys_req* r) {
@@ -696,12 +763,18 @@ static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task
     }
     if (pid <= 0)
         return true;
+#ifndef GB_KERNEL_LEGACY
     struct task_struct* t = bpf_task_from_pid(pid);
     if (!t)
         return true; /* gone: cannot prove it was ours */
     __u32 tgid = t->tgid;
     bpf_task_release(t);
     return !gb_pid_in_scope(tgid);
+#else
+    /* Without bpf_task_from_pid a thread id cannot be mapped to its process: a signal to a
+     * traced thread other than a leader is recorded too (more evidence, never less). */
+    return !gb_pid_in_scope((__u32)pid);
+#endif
 }
 
 /* 32-bit entry: decode what the table knows under its x86-64 name, else a bare `abi32` record. */
@@ -712,18 +785,22 @@ static __always_inline void gb_abi32(struct gb_regs* regs, long nr, long ret) {
         return;
     if (!gb_in_scope())
         return;
-    struct gb_args args;
-    args.a[0] = (__u32)regs->bx;
-    args.a[1] = (__u32)regs->cx;
-    args.a[2] = (__u32)regs->dx;
-    args.a[3] = (__u32)regs->si;
-    args.a[4] = (__u32)regs->di;
-    args.a[5] = (__u32)regs->bp;
+    struct gb_cov_frame* f = gb_cov_frame_get();
+    if (!f) {
+        gb_count_lost(GB_EV_ABI32);
+        return;
+    }
+    f->args.a[0] = (__u32)regs->bx;
+    f->args.a[1] = (__u32)regs->cx;
+    f->args.a[2] = (__u32)regs->dx;
+    f->args.a[3] = (__u32)regs->si;
+    f->args.a[4] = (__u32)regs->di;
+    f->args.a[5] = (__u32)regs->bp;
     __u32 key = (__u32)nr;
     __u32* x = nr >= 0 && nr < GB_SYS_NR_MAX ? bpf_map_lookup_elem(&gb_abi32_nr, &key) : NULL;
     __u32 xnr = x ? *x : 0xffffffff;
-    struct gb_sys_spec none = {};
-    struct gb_sys_spec* spec = &none;
+    __builtin_memset(&f->none, 0, sizeof(f->none));
+    struct gb_sys_spec* spec = &f->none;
     if (xnr < GB_SYS_NR_MAX) {
         struct gb_sys_spec* s = bpf_map_lookup_elem(&gb_sys_specs, &xnr);
         if (s)
@@ -733,13 +810,13 @@ static __always_inline void gb_abi32(struct gb_regs* regs, long nr, long ret) {
         /* Not in the table: an `abi32` record, with the path string of the calls the recorder
          * decodes only for the 64-bit ABI (open, creat, execve, openat). */
         if (xnr == NR_OPEN || xnr == NR_CREAT || xnr == 59)
-            none.str_arg[0] = 1;
+            f->none.str_arg[0] = 1;
         else if (xnr == NR_OPENAT)
-            none.str_arg[0] = 2;
+            f->none.str_arg[0] = 2;
     }
     __u32 kind = spec->kind ? spec->kind : GB_EV_ABI32;
-    struct gb_sys_req r = {.ret = ret, .spec_nr = xnr, .raw_nr = (__u32)nr, .kind = kind, .via = GB_VIA_ABI32};
-    gb_cov_emit_sys(spec, &args, &r);
+    f->req = (struct gb_sys_req){.ret = ret, .spec_nr = xnr, .raw_nr = (__u32)nr, .kind = kind, .via = GB_VIA_ABI32};
+    gb_cov_emit_sys(spec, &f->args, &f->req);
 }
 
 static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
@@ -752,8 +829,6 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     if (nr < 0 || nr >= GB_SYS_NR_MAX)
         return 0;
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    struct gb_args args;
-    __u64* a = args.a;
 
     switch (nr) {
     case NR_READ:
@@ -819,6 +894,11 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     bool dns = nr == NR_WRITE || nr == NR_WRITEV || nr == NR_SENDTO || nr == NR_SENDMSG || nr == NR_SENDMMSG;
     if (!dns && (!spec || !spec->kind))
         return 0;
+    struct gb_cov_frame* f = gb_cov_frame_get();
+    if (!f)
+        return 0;
+    struct gb_args* args = &f->args;
+    __u64* a = args->a;
     gb_syscall_args(a, regs);
     /* The tests on the arguments alone come before the scope lookup (a hash lookup): most mmaps
      * map data, most writes go to files and pipes. */
@@ -827,7 +907,7 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     if (nr == NR_PRCTL && !gb_prctl_recorded(a[0]))
         return 0;
     if (dns) {
-        gb_dns_check(&args, nr, ret); /* checks the scope itself, once it sees an inet socket */
+        gb_dns_check(args, nr, ret); /* checks the scope itself, once it sees an inet socket */
         if (!spec || !spec->kind)
             return 0;
     }
@@ -840,9 +920,9 @@ static __noinline int gb_cov_sys_exit(struct gb_regs* regs, long ret) {
     __u32 kind = spec->kind;
     if (nr == NR_UNLINKAT && (a[2] & GB_AT_REMOVEDIR))
         kind = GB_EV_RMDIR;
-    struct gb_sys_req r = {.ret = ret, .spec_nr = (__u32)nr, .raw_nr = (__u32)nr, .kind = kind,
-                           .via = GB_VIA_SYSCALL};
-    gb_cov_emit_sys(spec, &args, &r);
+    f->req = (struct gb_sys_req){.ret = ret, .spec_nr = (__u32)nr, .raw_nr = (__u32)nr, .kind = kind,
+                                 .via = GB_VIA_SYSCALL};
+    gb_cov_emit_sys(spec, args, &f->req);
     if ((spec->flags & GB_SPEC_TRACK_FD) && ret >= 0)
         gb_track_fd(task, tgid, ret);
     return 0;
@@ -1047,8 +1127,25 @@ static __always_inline void gb_uring_io_submit(struct io_kiocb* req, int dir) {
     bpf_map_update_elem(&gb_uring_io_map, &key, &v, BPF_ANY);
 }
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
+/* gb_uring_submit's large locals, one set per CPU rather than on the stack (the 512-byte limit on
+ * a call chain's stack: see gb_cov_frame). */
+struct gb_uring_frame {
+    struct gb_args args;
+    struct gb_sys_req req;
+    struct gb_sock_info si;
+    struct gb_sockaddr_in6 sa;
+    struct gb_dns_req dr;
+    struct gb_msghdr m;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_uring_frame);
+} gb_uring_frames SEC(".maps");
+
+static __always_inline int gb_uring_submit_common(struct io_kiocb* req) {
     __u8 op = BPF_CORE_READ(req, opcode);
     int io_dir = gb_uring_io_dir(op);
     if (io_dir && gb_pid_in_scope(bpf_get_current_pid_tgid() >> 32))
@@ -1092,35 +1189,42 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
     if (op == IOU_OP_SEND || op == IOU_OP_SEND_ZC || op == IOU_OP_SENDMSG) {
         /* Only DNS matters here (the destination of other sends is not a kind of its own); the
          * payload is in user memory now, so the record goes out now, with ret unknown. */
-        struct gb_sock_info si = {};
-        if (!gb_inet_socket(bpf_get_current_task_btf(), fd, &si))
+        __u32 fz = 0;
+        struct gb_uring_frame* f = bpf_map_lookup_elem(&gb_uring_frames, &fz);
+        if (!f)
+            return 0;
+        struct gb_sock_info* si = &f->si;
+        __builtin_memset(si, 0, sizeof(*si));
+        if (!gb_inet_socket(bpf_get_current_task_btf(), fd, si))
             return 0;
         struct io_sr_msg* sr = cmd;
         struct io_async_msghdr* am = BPF_CORE_READ(req, async_data);
         if (am && BPF_CORE_READ(am, msg.msg_name)) {
-            struct gb_sockaddr_in6 sa = {};
-            bpf_probe_read_kernel(&sa, sizeof(sa), &am->addr);
-            gb_dest_from_sockaddr(&si, &sa);
+            __builtin_memset(&f->sa, 0, sizeof(f->sa));
+            bpf_probe_read_kernel(&f->sa, sizeof(f->sa), &am->addr);
+            gb_dest_from_sockaddr(si, &f->sa);
         }
-        if (si.port != GB_DNS_PORT)
+        if (si->port != GB_DNS_PORT)
             return 0;
-        struct gb_dns_req r = {.ret = GB_RET_UNKNOWN, .nr = op, .fd = fd, .via = GB_VIA_IO_URING};
+        struct gb_dns_req* r = &f->dr;
+        *r = (struct gb_dns_req){.ret = GB_RET_UNKNOWN, .nr = op, .fd = fd, .via = GB_VIA_IO_URING};
         if (op == IOU_OP_SENDMSG) {
-            struct gb_msghdr m = {};
-            bpf_probe_read_user(&m, sizeof(m), BPF_CORE_READ(sr, umsg));
-            r.iov = (__u64)m.msg_iov;
-            r.iovcnt = m.msg_iovlen;
+            __builtin_memset(&f->m, 0, sizeof(f->m));
+            bpf_probe_read_user(&f->m, sizeof(f->m), BPF_CORE_READ(sr, umsg));
+            r->iov = (__u64)f->m.msg_iov;
+            r->iovcnt = f->m.msg_iovlen;
         } else {
-            r.buf = (__u64)BPF_CORE_READ(sr, buf);
-            r.len = (__u32)BPF_CORE_READ(sr, len);
+            r->buf = (__u64)BPF_CORE_READ(sr, buf);
+            r->len = (__u32)BPF_CORE_READ(sr, len);
         }
-        gb_cov_emit_dns(&si, &r);
+        gb_cov_emit_dns(si, r);
         return 0;
     }
 
     __u32 zk = 0;
     struct gb_uring_pend* zero = bpf_map_lookup_elem(&gb_uring_zero, &zk);
-    if (!zero)
+    struct gb_uring_frame* f = bpf_map_lookup_elem(&gb_uring_frames, &zk);
+    if (!zero || !f)
         return 0;
     __u64 key = (__u64)req;
     if (bpf_map_update_elem(&gb_uring_pending, &key, zero, BPF_ANY) != 0) {
@@ -1179,62 +1283,76 @@ int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
     }
     if (op == IOU_OP_SOCKET) {
         struct io_socket* so = cmd;
-        struct gb_args args = {};
-        args.a[0] = BPF_CORE_READ(so, domain);
-        args.a[1] = BPF_CORE_READ(so, type);
-        args.a[2] = BPF_CORE_READ(so, protocol);
-        struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .spec_nr = NR_SOCKET, .raw_nr = op,
-                               .kind = GB_EV_SOCKET, .via = GB_VIA_IO_URING};
-        gb_uring_sys(p, &args, &r);
+        __builtin_memset(&f->args, 0, sizeof(f->args));
+        f->args.a[0] = BPF_CORE_READ(so, domain);
+        f->args.a[1] = BPF_CORE_READ(so, type);
+        f->args.a[2] = BPF_CORE_READ(so, protocol);
+        f->req = (struct gb_sys_req){.ret = GB_RET_UNKNOWN, .spec_nr = NR_SOCKET, .raw_nr = op,
+                                     .kind = GB_EV_SOCKET, .via = GB_VIA_IO_URING};
+        gb_uring_sys(p, &f->args, &f->req);
         return 0;
     }
     /* File changes, laid out as the arguments of their syscall twins. */
-    struct gb_args args = {};
-    struct gb_sys_req r = {.ret = GB_RET_UNKNOWN, .raw_nr = op, .via = GB_VIA_IO_URING};
+    struct gb_args* args_p = &f->args;
+    __builtin_memset(args_p, 0, sizeof(*args_p));
+    f->req = (struct gb_sys_req){.ret = GB_RET_UNKNOWN, .raw_nr = op, .via = GB_VIA_IO_URING};
+    struct gb_sys_req* rq = &f->req;
     if (op == IOU_OP_UNLINKAT) { /* unlinkat(dfd, path, flags) */
         struct io_unlink* u = cmd;
-        args.a[0] = BPF_CORE_READ(u, dfd);
-        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(u, filename));
-        args.a[2] = BPF_CORE_READ(u, flags);
-        r.spec_nr = NR_UNLINKAT;
-        r.kind = (args.a[2] & GB_AT_REMOVEDIR) ? GB_EV_RMDIR : GB_EV_UNLINK;
-        r.kstr[0] = 2;
-        r.kdir[0] = 1;
+        args_p->a[0] = BPF_CORE_READ(u, dfd);
+        args_p->a[1] = (__u64)gb_filename(BPF_CORE_READ(u, filename));
+        args_p->a[2] = BPF_CORE_READ(u, flags);
+        rq->spec_nr = NR_UNLINKAT;
+        rq->kind = (args_p->a[2] & GB_AT_REMOVEDIR) ? GB_EV_RMDIR : GB_EV_UNLINK;
+        rq->kstr[0] = 2;
+        rq->kdir[0] = 1;
     } else if (op == IOU_OP_MKDIRAT) { /* mkdirat(dfd, path, mode) */
         struct io_mkdir* m = cmd;
-        args.a[0] = BPF_CORE_READ(m, dfd);
-        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(m, filename));
-        args.a[2] = BPF_CORE_READ(m, mode);
-        r.spec_nr = NR_MKDIRAT;
-        r.kind = GB_EV_MKDIR;
-        r.kstr[0] = 2;
-        r.kdir[0] = 1;
+        args_p->a[0] = BPF_CORE_READ(m, dfd);
+        args_p->a[1] = (__u64)gb_filename(BPF_CORE_READ(m, filename));
+        args_p->a[2] = BPF_CORE_READ(m, mode);
+        rq->spec_nr = NR_MKDIRAT;
+        rq->kind = GB_EV_MKDIR;
+        rq->kstr[0] = 2;
+        rq->kdir[0] = 1;
     } else if (op == IOU_OP_SYMLINKAT) { /* symlinkat(target, newdfd, linkpath) */
         struct io_rename* rn = cmd; /* io_link has the same layout */
-        args.a[0] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
-        args.a[1] = BPF_CORE_READ(rn, new_dfd);
-        args.a[2] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
-        r.spec_nr = NR_SYMLINKAT;
-        r.kind = GB_EV_SYMLINK;
-        r.kstr[0] = 1;
-        r.kstr[1] = 3;
-        r.kdir[1] = 2;
+        args_p->a[0] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args_p->a[1] = BPF_CORE_READ(rn, new_dfd);
+        args_p->a[2] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        rq->spec_nr = NR_SYMLINKAT;
+        rq->kind = GB_EV_SYMLINK;
+        rq->kstr[0] = 1;
+        rq->kstr[1] = 3;
+        rq->kdir[1] = 2;
     } else { /* renameat2 / linkat(olddfd, old, newdfd, new, flags) */
         struct io_rename* rn = cmd;
-        args.a[0] = BPF_CORE_READ(rn, old_dfd);
-        args.a[1] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
-        args.a[2] = BPF_CORE_READ(rn, new_dfd);
-        args.a[3] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
-        args.a[4] = BPF_CORE_READ(rn, flags);
-        r.spec_nr = op == IOU_OP_RENAMEAT ? NR_RENAMEAT2 : NR_LINKAT;
-        r.kind = op == IOU_OP_RENAMEAT ? GB_EV_RENAME : GB_EV_LINK;
-        r.kstr[0] = 2;
-        r.kstr[1] = 4;
-        r.kdir[0] = 1;
-        r.kdir[1] = 3;
+        args_p->a[0] = BPF_CORE_READ(rn, old_dfd);
+        args_p->a[1] = (__u64)gb_filename(BPF_CORE_READ(rn, oldpath));
+        args_p->a[2] = BPF_CORE_READ(rn, new_dfd);
+        args_p->a[3] = (__u64)gb_filename(BPF_CORE_READ(rn, newpath));
+        args_p->a[4] = BPF_CORE_READ(rn, flags);
+        rq->spec_nr = op == IOU_OP_RENAMEAT ? NR_RENAMEAT2 : NR_LINKAT;
+        rq->kind = op == IOU_OP_RENAMEAT ? GB_EV_RENAME : GB_EV_LINK;
+        rq->kstr[0] = 2;
+        rq->kstr[1] = 4;
+        rq->kdir[0] = 1;
+        rq->kdir[1] = 3;
     }
-    gb_uring_sys(p, &args, &r);
+    gb_uring_sys(p, args_p, rq);
     return 0;
+}
+
+/* The tracepoint's name since 6.4 ... */
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(gb_uring_submit, struct io_kiocb* req) {
+    return gb_uring_submit_common(req);
+}
+
+/* ... and before (Debian 12's 6.1): the same request. */
+SEC("tp_btf/io_uring_submit_sqe")
+int BPF_PROG(gb_uring_submit_sqe, struct io_kiocb* req) {
+    return gb_uring_submit_common(req);
 }
 
 SEC("tp_btf/io_uring_complete")
@@ -1268,7 +1386,10 @@ int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_u
         bpf_map_delete_elem(&gb_uring_pending, &key);
         return 0;
     }
-    bpf_probe_read_kernel(ev->b, size & (GB_URING_REC_MAX - 1), p->rec);
+    /* The compiler drops the mask after the test above; some verifiers (6.12) then lose the
+     * bound: keep both, in this order. */
+    asm volatile("%0 &= %1" : "+r"(size) : "i"(GB_URING_REC_MAX - 1));
+    bpf_probe_read_kernel(ev->b, size, p->rec);
     __u32 op = p->opcode;
     __u32 pos = size;
     struct gb_event_header* h = (struct gb_event_header*)ev->b;

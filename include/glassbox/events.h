@@ -58,6 +58,7 @@ struct gb_event_header {
 #define GB_STR_DELETED 0x4    /* resolved path of an unlinked file: " (deleted)" */
 #define GB_STR_RELATIVE 0x8   /* resolved name with no root (pipe:, memfd:, anon_inode:...) */
 #define GB_STR_FAULT 0x10     /* reading the bytes failed (bad pointer, unmapped page) */
+#define GB_STR_LATE 0x20      /* not read in the kernel (it lacks the means): user space fills it in */
 
 struct gb_str {
     __u16 off;   /* from the end of the fixed struct (the data area) */

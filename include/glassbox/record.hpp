@@ -111,6 +111,8 @@ struct recorder_options {
     static constexpr unsigned default_spool_mb = 64;
     std::size_t ringbuf_bytes = std::size_t{default_ringbuf_mb} << 20;
     std::size_t spool_memory_bytes = std::size_t{default_spool_mb} << 20;
+    // --require-complete-coverage: refuse (exit 69) when this kernel cannot observe every family.
+    bool require_complete = false;
 };
 
 struct loss_counts {
@@ -129,6 +131,26 @@ struct event_view {
     const std::string* text = nullptr; // short human description ("open /etc/passwd = 3")
     bool failed = false;               // ret < 0
     const std::string* json = nullptr; // the event's trace line (enforce derives Landlock denials)
+};
+
+// One event family's observability on this kernel (the trace header's `coverage.families`).
+struct coverage_family {
+    std::string name;     // process, exit, file, net, unix_peer, dns, signals, ...
+    bool observed = true; // recorded on this kernel
+    std::string via;      // how (hook, kfunc or fallback), when observed
+    std::string degraded; // observed, but weaker than on kernels that have X (why), or empty
+    std::string reason;   // why not, when not observed
+};
+
+struct coverage {
+    std::string variant; // "kfunc" (6.2+: bpf_rdonly_cast, bpf_task_from_pid) or "legacy"
+    std::vector<coverage_family> families;
+    // Every family observed and none degraded.
+    bool complete() const;
+    // The families not observed or degraded, one line each ("io_uring: not observed: ...").
+    std::vector<std::string> gaps() const;
+    // The `coverage` JSON object of the trace header.
+    std::string json() const;
 };
 
 class recorder {
@@ -162,6 +184,10 @@ public:
     std::int64_t last_ts() const; // ts of the latest record (ns since start)
     // Called after each record is written (live view); keep it cheap.
     void on_event(std::function<void(const event_view&)> cb);
+
+    // What this kernel lets the recorder observe: one entry per event family, and whether the
+    // whole is complete (the trace header's `coverage` object, docs/trace-format.md).
+    const struct coverage& coverage() const;
 
     // Appends an extra line (e.g. enforcement's `violation`) with the common fields of `pid`
     // (comm and exe from the recorder's process table) and `ts` = now; `fill` adds the rest.

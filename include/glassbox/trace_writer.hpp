@@ -79,6 +79,8 @@ struct trace_summary {
     std::optional<int> exit_code;   // the launched command exited normally
     std::optional<int> exit_signal; // ... or was killed by this signal
     std::string ended_by;           // exit, timeout, signal, duration
+    // What this kernel did not let the recorder observe (the header's `coverage`), one line each.
+    std::vector<std::string> coverage_gaps;
 };
 
 // Writes FILE.partial, renamed to FILE by finish(). Thread-safe: enforcement appends `violation`

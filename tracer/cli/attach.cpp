@@ -24,6 +24,7 @@ struct attach_args {
     unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
     unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
+    bool require_complete = false;
 };
 
 constexpr const char* attach_footer = R"(
@@ -62,6 +63,9 @@ void register_attach(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_flag("--require-complete-coverage", args->require_complete,
+                  "Refuse to record (exit 69) when this kernel cannot observe every event family "
+                  "(the trace header's `coverage`; `glassbox doctor` lists them)");
     cmd->callback([args] {
         if (args->pids.empty() && args->cgroup.empty())
             throw fatal_error(exit_code::usage, "attach needs --pid PID (repeatable) or --cgroup PATH");
@@ -76,6 +80,7 @@ void register_attach(CLI::App& app) {
         if ((rb & (rb - 1)) != 0)
             throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
         o.recorder_opts.ringbuf_bytes = rb;
+        o.recorder_opts.require_complete = args->require_complete;
         o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
         std::vector<pid_t> pids(args->pids.begin(), args->pids.end());
         auto res = record::attach_session(pids, args->cgroup, o);

@@ -21,6 +21,7 @@ struct run_args {
     unsigned ringbuf_mb = record::recorder_options::default_ringbuf_mb;
     unsigned spool_mb = record::recorder_options::default_spool_mb;
     bool quiet = false;
+    bool require_complete = false;
     std::vector<std::string> command;
 };
 
@@ -60,6 +61,9 @@ void register_run(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_flag("--require-complete-coverage", args->require_complete,
+                  "Refuse to record (exit 69) when this kernel cannot observe every event family "
+                  "(the trace header's `coverage`; `glassbox doctor` lists them)");
     cmd->add_option("command", args->command, "The command to run, after --")->required();
     cmd->callback([args] {
         record::session_options o;
@@ -72,6 +76,7 @@ void register_run(CLI::App& app) {
         if ((rb & (rb - 1)) != 0)
             throw fatal_error(exit_code::usage, "--ringbuf-mb must be a power of two (1, 2, 4, ... 4096)");
         o.recorder_opts.ringbuf_bytes = rb;
+        o.recorder_opts.require_complete = args->require_complete;
         o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
         auto res = record::run_session(args->command, o);
         if (!args->quiet)

@@ -796,6 +796,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     };
 
     record::session_options so;
+    so.recorder_opts.require_complete = opts_.require_all; // and every family recorded
     so.out = out;
     so.mode = "enforce";
     so.progress = false;

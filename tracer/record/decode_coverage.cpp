@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <cstring>
 #include <linux/netlink.h>
@@ -343,6 +345,19 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
             std::optional<std::string> exe;
             if (ev.target_exe.flags & GB_STR_PRESENT) {
                 exe = d.path_field(line, "target_exe", in, ev.target_exe);
+            } else if (ev.target_exe.flags & GB_STR_LATE) {
+                // A kernel without bpf_task_from_pid cannot name the target in BPF: /proc names it
+                // now, a few ms later (the pid may have been reused meanwhile: said as such).
+                char buf[4096];
+                std::string link = fmt::format("/proc/{}/exe", ev.target_pid);
+                ssize_t n = ev.target_pid > 0 ? ::readlink(link.c_str(), buf, sizeof(buf)) : -1;
+                if (n > 0) {
+                    exe = std::string(buf, static_cast<std::size_t>(n));
+                    line.str("target_exe", *exe);
+                } else {
+                    line.null("target_exe");
+                }
+                line.str("target_exe_source", "proc");
             } else {
                 line.null("target_exe");
             }

@@ -8,6 +8,7 @@
 #include <glassbox/record.hpp>
 
 #include "glassbox_record_bpf.skel.h"
+#include "glassbox_record_legacy_bpf.skel.h"
 #include "record/syscall_specs.hpp"
 #include "record/decode.hpp"
 #include "record/ring_reader.hpp"
@@ -18,10 +19,13 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <set>
 #include <optional>
 #include <cerrno>
 #include <condition_variable>
@@ -44,10 +48,67 @@ namespace glassbox::record {
 
 namespace {
 
+// The program whose load failed last, and the verifier's last words about it, read from libbpf's
+// warnings: an optional program the kernel refuses is left out and the load retried without it.
+std::mutex load_failure_mu;
+std::string failed_program;
+std::string failed_reason;
+
+void note_load_failure(const std::string& msg) {
+    std::lock_guard lock(load_failure_mu);
+    if (auto at = msg.find("prog '"); at != std::string::npos) {
+        auto end = msg.find('\'', at + 6);
+        if (end != std::string::npos && msg.find("failed to load", end) != std::string::npos)
+            failed_program = msg.substr(at + 6, end - at - 6);
+        if (end != std::string::npos && msg.find("failed to find kernel BTF type ID", end) != std::string::npos) {
+            failed_program = msg.substr(at + 6, end - at - 6);
+            failed_reason = "the kernel has no such tracepoint";
+        }
+    }
+    if (auto log = msg.find("-- BEGIN PROG LOAD LOG --"); log != std::string::npos) {
+        // The verifier's verdict is the last line before its statistics ("processed N insns").
+        std::string last;
+        std::size_t pos = log;
+        while (pos < msg.size()) {
+            auto nl = msg.find('\n', pos);
+            std::string line = msg.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+            if (line.starts_with("processed ") || line.starts_with("-- END"))
+                break;
+            if (!line.empty() && !line.starts_with("--"))
+                last = line;
+            if (nl == std::string::npos)
+                break;
+            pos = nl + 1;
+        }
+        if (!last.empty())
+            failed_reason = "the verifier refused it: " + last;
+    }
+}
+
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
     spdlog::level::level_enum to = level == LIBBPF_WARN   ? spdlog::level::warn
                                    : level == LIBBPF_INFO ? spdlog::level::debug
                                                           : spdlog::level::trace;
+    if (level == LIBBPF_WARN) {
+        // Rare: format every warning, to see which program failed and why (the load may go on
+        // without it). Verifier logs are long; they go to -v, the outcome to one warning line.
+        va_list copy;
+        va_copy(copy, args);
+        int n = std::vsnprintf(nullptr, 0, fmt_str, copy);
+        va_end(copy);
+        if (n <= 0)
+            return n;
+        std::string msg(static_cast<std::size_t>(n) + 1, '\0');
+        va_copy(copy, args);
+        std::vsnprintf(msg.data(), msg.size(), fmt_str, copy);
+        va_end(copy);
+        msg.resize(static_cast<std::size_t>(n));
+        note_load_failure(msg);
+        while (!msg.empty() && msg.back() == '\n')
+            msg.pop_back();
+        spdlog::debug("libbpf: {}", msg);
+        return n;
+    }
     // libbpf sends a few thousand debug lines per load (one per CO-RE relocation): formatting
     // them only to drop them cost the start-up a few ms.
     if (!spdlog::should_log(to))
@@ -91,7 +152,182 @@ struct skel_deleter {
     void operator()(glassbox_record_bpf* s) const { glassbox_record_bpf__destroy(s); }
 };
 
+// What the running kernel offers the recorder, read from its BTF before the programs are opened:
+// which build of the BPF object fits, which programs of a hook whose arguments changed between
+// kernels to load, and which optional programs the kernel refused (they are left out; the load is
+// retried without them, and the trace's coverage says what is missing and why).
+struct kernel_plan {
+    bool legacy = false;          // no bpf_rdonly_cast / bpf_task_from_pid: the legacy build
+    bool exit_group_dead = false; // sched_process_exit passes group_dead (6.16+)
+    std::string uring_submit;     // gb_uring_submit (io_uring_submit_req), gb_uring_submit_sqe, or ""
+    bool uring_complete = false;
+    std::map<std::string, std::string> refused; // optional program -> why the kernel refused it
+
+    static bool optional(std::string_view prog) {
+        return prog.starts_with("gb_uring_") || prog.starts_with("gb_cov_process_exit");
+    }
+    bool uring() const {
+        return !uring_submit.empty() && uring_complete && !refused.contains(uring_submit) &&
+               !refused.contains("gb_uring_complete");
+    }
+    // Whether program `prog` is loaded on this kernel.
+    bool wants(std::string_view prog) const {
+        if (refused.contains(std::string(prog)))
+            return false;
+        if (prog == "gb_sched_exit" || prog == "gb_cov_process_exit")
+            return exit_group_dead;
+        if (prog == "gb_sched_exit_live" || prog == "gb_cov_process_exit_live")
+            return !exit_group_dead;
+        if (prog == "gb_uring_submit" || prog == "gb_uring_submit_sqe")
+            return uring() && prog == uring_submit;
+        if (prog == "gb_uring_complete")
+            return uring();
+        return true;
+    }
+};
+
+// The number of arguments a tp_btf tracepoint passes (its btf_trace_<name> typedef is a pointer
+// to a function whose first parameter is the tracepoint's private data), or -1 when the kernel has
+// no such tracepoint.
+int tracepoint_args(const struct btf* btf, const char* name) {
+    std::string type = std::string("btf_trace_") + name;
+    int id = btf__find_by_name_kind(btf, type.c_str(), BTF_KIND_TYPEDEF);
+    if (id < 0)
+        return -1;
+    const struct btf_type* t = btf__type_by_id(btf, static_cast<__u32>(id));
+    while (t && (btf_is_typedef(t) || btf_is_ptr(t)))
+        t = btf__type_by_id(btf, t->type);
+    if (!t || !btf_is_func_proto(t))
+        return -1;
+    return static_cast<int>(btf_vlen(t)) - 1;
+}
+
+kernel_plan plan_for(const struct btf* btf) {
+    kernel_plan p;
+    auto has_func = [&](const char* n) { return btf__find_by_name_kind(btf, n, BTF_KIND_FUNC) >= 0; };
+    p.legacy = !has_func("bpf_rdonly_cast") || !has_func("bpf_task_from_pid") || !has_func("bpf_task_release");
+    p.exit_group_dead = tracepoint_args(btf, "sched_process_exit") >= 2;
+    if (tracepoint_args(btf, "io_uring_submit_req") >= 1)
+        p.uring_submit = "gb_uring_submit";
+    else if (tracepoint_args(btf, "io_uring_submit_sqe") >= 1)
+        p.uring_submit = "gb_uring_submit_sqe";
+    p.uring_complete = tracepoint_args(btf, "io_uring_complete") >= 3;
+    return p;
+}
+
+// Opens the build of the BPF object that fits this kernel. Both builds come from one source with
+// the same maps and programs, so one skeleton type serves both: only the object's bytes differ.
+glassbox_record_bpf* open_variant(bool legacy) {
+    if (!legacy)
+        return glassbox_record_bpf__open();
+    auto* obj = static_cast<glassbox_record_bpf*>(std::calloc(1, sizeof(glassbox_record_bpf)));
+    if (!obj) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    if (int err = glassbox_record_bpf__create_skeleton(obj); err != 0) {
+        glassbox_record_bpf__destroy(obj);
+        errno = -err;
+        return nullptr;
+    }
+    obj->skeleton->data = const_cast<void*>(glassbox_record_legacy_bpf__elf_bytes(&obj->skeleton->data_sz));
+    if (int err = bpf_object__open_skeleton(obj->skeleton, nullptr); err != 0) {
+        glassbox_record_bpf__destroy(obj);
+        errno = -err;
+        return nullptr;
+    }
+    return obj;
+}
+
+// The families of events and what each needs, in the trace header's terms (docs/recording.md,
+// "Kernels").
+coverage coverage_of(const kernel_plan& p) {
+    coverage c;
+    c.variant = p.legacy ? "legacy" : "kfunc";
+    auto add = [&](std::string name, std::string via, std::string degraded = {}) {
+        c.families.push_back({std::move(name), true, std::move(via), std::move(degraded), {}});
+    };
+    add("process", "tp_btf sched_process_fork, sched_process_exec; sys_exit of execve/execveat");
+    add("exit", p.exit_group_dead ? "tp_btf sched_process_exit (group_dead argument)"
+                                  : "tp_btf sched_process_exit (last thread: signal->live == 0)");
+    add("file", "sys_enter/sys_exit of open, openat, openat2, creat; paths from the new descriptor");
+    add("file_changes", "sys_exit, table-driven (unlink, rename, link, mkdir, chmod, chown, ...)");
+    add("net", "sys_enter/sys_exit of connect, bind, listen, accept, sends and receives with addresses");
+    add("unix_peer", "the peer's struct pid (sk_peer_pid) and its task list");
+    add("dns", "queries parsed from what is sent to port 53 (write, send*, io_uring send)");
+    add("signals", p.legacy ? "sys_exit of kill, tkill, tgkill, pidfd_send_signal" : "sys_exit of kill, tkill, tgkill, pidfd_send_signal; target named with bpf_task_from_pid",
+        p.legacy ? "the target's executable is named from /proc when the record is read (no "
+                   "bpf_task_from_pid on this kernel): a pid reused meanwhile would be misnamed"
+                 : "");
+    add("privileged", "sys_exit, table-driven (mount, module, bpf, ptrace, setuid, capabilities, ...)",
+        p.legacy ? "ptrace targets are named from /proc when the record is read (no bpf_task_from_pid)" : "");
+    add("abi32", "sys_enter/sys_exit of syscalls entered through int 0x80 (i386 numbers)");
+    if (p.wants(p.exit_group_dead ? "gb_cov_process_exit" : "gb_cov_process_exit_live"))
+        add("io_totals", "per-descriptor byte counts, reported at close and at process exit");
+    else
+        c.families.push_back({"io_totals", false, {}, {},
+                              "descriptors still open at exit are not reported: " +
+                                  p.refused.begin()->second});
+    if (p.uring()) {
+        add("io_uring", "tp_btf " + std::string(p.uring_submit == "gb_uring_submit" ? "io_uring_submit_req"
+                                                                               : "io_uring_submit_sqe") +
+                            ", io_uring_complete");
+    } else {
+        std::string why;
+        if (p.uring_submit.empty() || !p.uring_complete)
+            why = "the kernel has no io_uring submit/complete tracepoints";
+        else if (auto it = p.refused.find(p.uring_submit); it != p.refused.end())
+            why = it->second;
+        else if (auto it2 = p.refused.find("gb_uring_complete"); it2 != p.refused.end())
+            why = it2->second;
+        c.families.push_back({"io_uring", false, {}, {},
+                              why + ": operations submitted through io_uring are not recorded"});
+    }
+    return c;
+}
+
 } // namespace
+
+bool coverage::complete() const {
+    return std::all_of(families.begin(), families.end(),
+                       [](const coverage_family& f) { return f.observed && f.degraded.empty(); });
+}
+
+std::vector<std::string> coverage::gaps() const {
+    std::vector<std::string> out;
+    for (const auto& f : families) {
+        if (!f.observed)
+            out.push_back(fmt::format("{}: not observed on this kernel: {}", f.name, f.reason));
+        else if (!f.degraded.empty())
+            out.push_back(fmt::format("{}: degraded on this kernel: {}", f.name, f.degraded));
+    }
+    return out;
+}
+
+std::string coverage::json() const {
+    json_line o;
+    o.str("variant", variant).boolean("complete", complete());
+    std::string fam = "{";
+    bool first = true;
+    for (const auto& f : families) {
+        json_line l;
+        l.boolean("observed", f.observed);
+        if (f.observed)
+            l.str("via", f.via);
+        if (!f.degraded.empty())
+            l.str("degraded", f.degraded);
+        if (!f.observed)
+            l.str("reason", f.reason);
+        fam += first ? "" : ",";
+        append_json_string(fam, f.name);
+        fam += ':';
+        fam += l.finish();
+        first = false;
+    }
+    fam += "}";
+    o.raw("families", fam);
+    return o.finish();
+}
 
 struct recorder::impl {
     std::unique_ptr<glassbox_record_bpf, skel_deleter> skel;
@@ -100,6 +336,7 @@ struct recorder::impl {
     std::unique_ptr<glassbox_record_bpf, skel_deleter> second;
     std::unique_ptr<decoder> dec;
     std::unique_ptr<spool> sp;
+    struct coverage cov;
     std::optional<ring_reader> reader;
     std::size_t spool_memory = 64u << 20;
     trace_writer* out = nullptr;
@@ -353,28 +590,66 @@ bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::stri
 // thread while this one creates the maps, handed to libbpf through btf__load_vmlinux_btf()). The
 // two verifications and relocations then run side by side. If the maps cannot be made ahead or
 // taken by both instances, `main` loads everything alone, as libbpf normally does.
-skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure) {
+// Sets each program of `s` to load as `plan` says (and, when split_only is given, only the split
+// program or only the others).
+void select_programs(glassbox_record_bpf& s, const kernel_plan& plan, std::optional<bool> split_only = {}) {
+    struct bpf_program* prog;
+    bpf_object__for_each_program(prog, s.obj) {
+        const char* name = bpf_program__name(prog);
+        bool split = std::strcmp(name, split_program) == 0;
+        bpf_program__set_autoload(prog, plan.wants(name) && (!split_only || split == *split_only));
+    }
+}
+
+// A load failed: the error, or 0 after noting an optional program to leave out next time.
+int leave_out_refused(int err, kernel_plan& plan) {
+    std::lock_guard lock(load_failure_mu);
+    if (err == 0 || failed_program.empty() || !kernel_plan::optional(failed_program) ||
+        plan.refused.contains(failed_program))
+        return err;
+    std::string why = failed_reason.empty() ? fmt::format("the kernel refused it ({})", std::strerror(-err))
+                                            : failed_reason;
+    spdlog::warn("this kernel refused the optional BPF program {} ({}); recording without it",
+                 failed_program, why);
+    plan.refused.emplace(failed_program, why);
+    failed_program.clear();
+    failed_reason.clear();
+    return 0;
+}
+
+// Loads `main` (and maybe a second instance, see below). Returns the error of a failed load
+// (negative errno), with `second` unset.
+int load_split(glassbox_record_bpf& main, const std::function<void(glassbox_record_bpf&)>& configure,
+               const kernel_plan& plan, skel_ptr& second_out, bool btf_parsed) {
+    {
+        std::lock_guard lock(load_failure_mu);
+        failed_program.clear();
+        failed_reason.clear();
+    }
     // GLASSBOX_ONE_PASS_LOAD=1: libbpf's plain path, one instance loading every program (a
     // diagnostic switch, and what the tests compare the two-instance load against).
     if (const char* one = std::getenv("GLASSBOX_ONE_PASS_LOAD"); one && std::strcmp(one, "1") == 0) {
         spdlog::debug("loading the BPF programs in one pass: GLASSBOX_ONE_PASS_LOAD=1");
-        if (int err = glassbox_record_bpf__load(&main); err != 0)
-            refused(err);
-        return nullptr;
+        select_programs(main, plan);
+        int err = glassbox_record_bpf__load(&main);
+        end_vmlinux_btf_share();
+        return err;
     }
     // The helper parses the BTF for both instances, then loads `second` if told to. Nothing
     // below throws before it is joined.
     std::promise<bool> go;
     skel_ptr second;
     int second_err = 0;
-    announce_vmlinux_btf_share(2);
+    if (!btf_parsed)
+        announce_vmlinux_btf_share(2);
     std::thread helper;
     using ms = std::chrono::duration<double, std::milli>;
     const auto t0 = std::chrono::steady_clock::now();
     ms second_took{};
     try {
         helper = std::thread([&, go_later = go.get_future()]() mutable {
-            parse_vmlinux_btf_share();
+            if (!btf_parsed)
+                parse_vmlinux_btf_share();
             if (go_later.get()) {
                 second_err = glassbox_record_bpf__load(second.get());
                 second_took = std::chrono::steady_clock::now() - t0;
@@ -385,21 +660,14 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
         throw;
     }
     std::expected<std::vector<std::pair<std::string, int>>, std::string> fds;
-    second.reset(glassbox_record_bpf__open());
+    second.reset(open_variant(plan.legacy));
     if (!second) {
         fds = std::unexpected(fmt::format("cannot open the BPF programs twice: {}", std::strerror(errno)));
     } else {
         configure(*second);
         // Which programs an instance loads: the split one only, or all others.
-        auto select = [](glassbox_record_bpf& s, bool split_only) {
-            struct bpf_program* prog;
-            bpf_object__for_each_program(prog, s.obj) {
-                bool split = std::strcmp(bpf_program__name(prog), split_program) == 0;
-                bpf_program__set_autoload(prog, split == split_only);
-            }
-        };
-        select(main, false);
-        select(*second, true);
+        select_programs(main, plan, false);
+        select_programs(*second, plan, true);
         fds = create_maps(main);
     }
     bool split = fds.has_value() && reuse_maps(*second, *fds) && reuse_maps(main, *fds);
@@ -409,8 +677,7 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
     if (!split) {
         spdlog::debug("loading the BPF programs in one pass: {}",
                       fds.has_value() ? "a map was not taken" : fds.error());
-        struct bpf_program* prog;
-        bpf_object__for_each_program(prog, main.obj) bpf_program__set_autoload(prog, true);
+        select_programs(main, plan);
     }
     go.set_value(split);
     const ms maps_took = std::chrono::steady_clock::now() - t0;
@@ -425,12 +692,13 @@ skel_ptr load_split(glassbox_record_bpf& main, const std::function<void(glassbox
     else
         spdlog::debug("BPF programs loaded in one pass in {:.0f} ms", main_took.count());
     if (err != 0)
-        refused(err);
+        return err;
     if (!split)
-        return nullptr; // `main` loaded everything
+        return 0; // `main` loaded everything
     if (second_err != 0)
-        refused(second_err);
-    return second;
+        return second_err;
+    second_out = std::move(second);
+    return 0;
 }
 
 } // namespace
@@ -443,10 +711,21 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     use_fast_vmlinux_btf();
     libbpf_set_print(libbpf_to_spdlog);
     auto p = std::make_unique<impl>();
-    p->skel.reset(glassbox_record_bpf__open());
-    if (!p->skel)
+    // The kernel's BTF, parsed once: for the plan here and for both loads below.
+    announce_vmlinux_btf_share(3);
+    parse_vmlinux_btf_share();
+    kernel_plan plan;
+    if (struct btf* kbtf = btf__load_vmlinux_btf()) {
+        plan = plan_for(kbtf);
+        btf__free(kbtf); // the share keeps it for the loads
+    } else {
+        end_vmlinux_btf_share();
         throw fatal_error(exit_code::environment,
-                          fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
+                          fmt::format("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): {}", std::strerror(errno)));
+    }
+    spdlog::debug("kernel plan: {} build, sched_process_exit {} group_dead, io_uring via {}",
+                  plan.legacy ? "legacy" : "kfunc", plan.exit_group_dead ? "with" : "without",
+                  plan.uring() ? plan.uring_submit : std::string("nothing"));
     p->ncpus = libbpf_num_possible_cpus();
     if (p->ncpus <= 0)
         p->ncpus = 1;
@@ -460,8 +739,29 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
         bpf_map__set_max_entries(s.maps.gb_event_scratch, ncpus);
         bpf_map__set_max_entries(s.maps.gb_path_scratch, ncpus);
     };
-    configure(*p->skel);
-    p->second = load_split(*p->skel, configure);
+    // An optional program the kernel refuses is left out, and the load tried again without it.
+    for (bool first = true;; first = false) {
+        p->second.reset();
+        p->skel.reset(open_variant(plan.legacy));
+        if (!p->skel) {
+            end_vmlinux_btf_share();
+            throw fatal_error(exit_code::environment,
+                              fmt::format("cannot open the BPF programs: {}", std::strerror(errno)));
+        }
+        configure(*p->skel);
+        int err = load_split(*p->skel, configure, plan, p->second, first);
+        if (err == 0)
+            break;
+        if (leave_out_refused(err, plan) != 0)
+            refused(err);
+    }
+    end_vmlinux_btf_share();
+    p->cov = coverage_of(plan);
+    if (opts.require_complete && !p->cov.complete())
+        throw fatal_error(exit_code::environment,
+                          fmt::format("coverage is not complete on this kernel and --require-complete-coverage "
+                                      "was given: {}",
+                                      fmt::join(p->cov.gaps(), "; ")));
     // Issue 3's syscall table: which argument of which syscall is what (bpf/record/syscalls.h).
     if (auto t = load_coverage_tables(bpf_map__fd(p->skel->maps.gb_sys_specs),
                                       bpf_map__fd(p->skel->maps.gb_abi32_nr));
@@ -633,6 +933,7 @@ std::uint64_t recorder::truncated_argv() const {
     std::lock_guard lock(impl_->mu);
     return impl_->dec ? impl_->dec->truncated_argv() : 0;
 }
+const struct coverage& recorder::coverage() const { return impl_->cov; }
 std::uint64_t recorder::records() const { return impl_->records.load(); }
 std::uint64_t recorder::captured() const { return impl_->captured.load(); }
 std::int64_t recorder::last_ts() const {

@@ -180,7 +180,15 @@ trace_summary make_summary(recorder& rec, const loop_state& st, const loss_count
     s.exit_code = st.exit_code;
     s.exit_signal = st.exit_signal;
     s.ended_by = st.ended_by;
+    s.coverage_gaps = rec.coverage().gaps();
     return s;
+}
+
+// What this kernel does not let the recorder see, said before the recording starts (and kept in
+// the trace's header and summary).
+void warn_coverage(const recorder& rec) {
+    for (const auto& gap : rec.coverage().gaps())
+        spdlog::warn("coverage: {}", gap);
 }
 
 // Ends a launched tree early: everything in the cgroup, and every process of the kernel's scope
@@ -282,6 +290,8 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     h.root_pid = child->pid();
     h.cgroup = cg->path();
     h.extra = opts.header_extra;
+    h.extra.emplace_back("coverage", rec->coverage().json());
+    warn_coverage(*rec);
     setup_view(*rec, opts);
     // Attached before the header is written: a header on disk means the recorder is live (the
     // records are only consumed by poll(), after the header).
@@ -372,6 +382,8 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     }
     for (const auto& e : opts.header_extra)
         h.extra.push_back(e);
+    h.extra.emplace_back("coverage", rec->coverage().json());
+    warn_coverage(*rec);
     setup_view(*rec, opts);
     rec->start(*writer, start_mono);
     writer->write_header(h); // flushed: its presence tells a waiting test/user that we are live

@@ -180,6 +180,8 @@ result<void> trace_writer::finish(const trace_summary& s) {
         l.raw("exit", fmt::format("{{\"signal\":{}}}", *s.exit_signal));
     if (!s.ended_by.empty())
         l.str("ended_by", s.ended_by);
+    if (!s.coverage_gaps.empty())
+        l.str_array("coverage_gaps", s.coverage_gaps); // as the header's coverage says, repeated
     l.boolean("complete", true);
     buf_ += l.finish();
     buf_ += '\n';
