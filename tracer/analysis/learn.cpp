@@ -828,9 +828,19 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
             y += " []";
         y += "\n";
         for (const auto* e : ok) {
-            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}\n", pad, yaml_quote(e->subject), e->count,
+            // A rule learned from attempts the kernel refused says so: allowing it keeps the
+            // kernel's answer under enforce (ECONNREFUSED stays ECONNREFUSED, not EPERM).
+            std::string refused;
+            const auto& detail = set.pool.get(e->detail);
+            for (std::string_view err : {"ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT"})
+                if (detail.find("attempted, ret ") != std::string::npos &&
+                    detail.find(fmt::format("({})", err)) != std::string::npos)
+                    refused = fmt::format("; attempted, the kernel refused it ({}): allowed so that enforce leaves "
+                                          "the answer to the kernel",
+                                          err);
+            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}{}\n", pad, yaml_quote(e->subject), e->count,
                              e->count == 1 ? "" : "s", comment_text(e->example_or_subject()),
-                             e->chain == 0 ? "" : " (" + comment_text(set.pool.get(e->chain)) + ")");
+                             e->chain == 0 ? "" : " (" + comment_text(set.pool.get(e->chain)) + ")", refused);
             ++out.rules;
         }
         for (const auto& [e, problem] : bad) {

@@ -53,6 +53,18 @@ run_roots run_roots::from_header(const trace::header& h) {
         }
         if (a.starts_with("-") || a.empty())
             continue;
+        // NAME=/path, as given to env(1) before the command: the path is a root named for NAME
+        // (LD_LIBRARY_PATH=/lab/old/usr/lib -> <env:LD_LIBRARY_PATH>).
+        // Any other NAME=VALUE (a list such as PATH=/a:/b) is an assignment, not an argument.
+        if (auto eq = a.find('='); eq != std::string_view::npos && eq > 0 &&
+                                   a.substr(0, eq).find_first_not_of(
+                                       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                                       std::string_view::npos) {
+            std::string_view value = a.substr(eq + 1);
+            if (value.starts_with('/') && value.find(':') == std::string_view::npos)
+                r.add(fmt::format("<env:{}>", a.substr(0, eq)), absolute_of(value, h.cwd));
+            continue;
+        }
         ++positional;
         r.add(fmt::format("<arg{}>", positional), absolute_of(a, h.cwd));
     }

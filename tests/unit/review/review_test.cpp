@@ -8,12 +8,15 @@
 #include <glassbox/analysis.hpp>
 #include <glassbox/review.hpp>
 
+#include "analysis/engine.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -393,4 +396,76 @@ TEST_CASE("review CLI: formats, output file and exit status as a CI gate", "[rev
     auto unwritable = run({"review", "--old", kDir + "v1-run1.trace", "--new", kDir + "v2-run1.trace", "-o",
                            "/nonexistent-dir/x.html"});
     CHECK(unwritable.status == 73);
+}
+
+TEST_CASE("run roots: which parts of a header become placeholders", "[review]") {
+    glassbox::trace::header h;
+    h.cwd = "/lab/w1";
+    h.command = {"env", "LD_LIBRARY_PATH=/lab/pkg-old/usr/lib", "PATH=/a:/b", "/lab/pkg-old/usr/bin/clamscan",
+                 "--database=db", "--move=q", "-r", "eicar/", "../shared", "/"};
+    h.home = "/root";
+    h.tmpdir = "/tmp/";
+    auto r = run_roots::from_header(h);
+    std::map<std::string, std::string> m(r.entries().begin(), r.entries().end());
+    CHECK(m.at("<env:LD_LIBRARY_PATH>") == "/lab/pkg-old/usr/lib");
+    CHECK_FALSE(m.contains("<env:PATH>"));          // a list of paths is not one root
+    CHECK(m.at("<arg1>") == "/lab/pkg-old/usr/bin/clamscan");
+    CHECK(m.at("<arg:--database>") == "/lab/w1/db");
+    CHECK(m.at("<arg:--move>") == "/lab/w1/q");
+    CHECK(m.at("<arg2>") == "/lab/w1/eicar");         // trailing '/' folded
+    CHECK(m.at("<arg3>") == "/lab/shared");           // '..' folded
+    CHECK_FALSE(m.contains("<arg4>"));                // "/" would swallow every path
+    CHECK(m.at("<cwd>") == "/lab/w1");
+    CHECK(m.at("<tmpdir>") == "/tmp");
+    CHECK(m.at("<home>") == "/root");
+    // Longest root first, on component boundaries only.
+    std::string out;
+    REQUIRE(r.rewrite(section::file_read, "/lab/w1/eicar/x.com", out));
+    CHECK(out == "<arg2>/x.com");
+    REQUIRE(r.rewrite(section::file_write, "/lab/w1/other", out));
+    CHECK(out == "<cwd>/other");
+    CHECK_FALSE(r.rewrite(section::file_read, "/lab/w10/x", out));
+    REQUIRE(r.rewrite(section::net_connect, "unix /lab/w1/q/sock", out));
+    CHECK(out == "unix <arg:--move>/sock");
+    CHECK_FALSE(r.rewrite(section::net_connect, "tcp 1.2.3.4:80", out));
+    // The placeholder survives normalisation; the rest is normalised as a path.
+    CHECK(normalise_path("<cwd>/log-1234567.txt") == "<cwd>/log-*.txt");
+    CHECK(normalise_path("<tmpdir>/clamav-0a1b2c3d4e5f") == "<tmpdir>/clamav-*");
+    CHECK(normalise_subject(section::net_connect, "unix <cwd>/s.sock") == "unix <cwd>/s.sock");
+}
+
+TEST_CASE("learn keeps a connect the kernel refused, so enforce gives the same answer", "[review][learn]") {
+    // v1 connects to 127.0.0.1:3310 and gets ECONNREFUSED in both runs, and opens a missing
+    // optional config (ENOENT). enforce judges a connect in its cgroup hook before the kernel
+    // tries it: left out of the profile, the connect would get EPERM. A missing file's lookup
+    // fails first under enforce too, so it stays ENOENT without a rule.
+    learn_options lo;
+    lo.name = "qagent";
+    auto learned = learn_profile({kDir + "v1-run1.trace", kDir + "v1-run2.trace"}, lo);
+    REQUIRE(learned);
+    const auto& y = learned->yaml;
+    auto rule = y.find("- \"tcp 127.0.0.1:3310\"");
+    REQUIRE(rule != std::string::npos);
+    auto eol = y.find('\n', rule);
+    auto line = y.substr(rule, eol - rule);
+    CHECK(line.find("2 events") != std::string::npos);
+    CHECK(line.find("the kernel refused it (ECONNREFUSED): allowed so that enforce leaves the answer to the kernel") !=
+          std::string::npos);
+    CHECK(y.find("optional.conf") == std::string::npos);
+
+    // check agrees: the learned profile allows both runs, refused connect included.
+    auto p = glassbox::profile::parse_profile(y);
+    REQUIRE(p);
+    auto c = check_trace(*p, "learned", kDir + "v1-run2.trace");
+    REQUIRE(c);
+    CHECK(c->violations.empty());
+    // And a refused connect to an endpoint the profile lacks is a violation, not silence.
+    auto strict = glassbox::profile::parse_profile("apiVersion: glassbox/v1\nkind: Profile\nmetadata: {name: s}\n");
+    REQUIRE(strict);
+    auto v = check_trace(*strict, "strict", kDir + "v1-run1.trace");
+    REQUIRE(v);
+    bool refused_connect = false;
+    for (const auto& f : v->violations)
+        refused_connect |= f.subject == "tcp 127.0.0.1:3310" && f.detail.find("ECONNREFUSED") != std::string::npos;
+    CHECK(refused_connect);
 }
