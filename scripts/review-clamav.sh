@@ -46,8 +46,11 @@ for side in old new; do
   done
 done
 
-# The allowed profile, learned from the old version's runs.
+# The allowed profile, learned from the old version's runs. learn already generalised the two
+# lab folders (w-old1, w-old2 -> w-old*); the reviewer widens them to every lab folder and to
+# whichever unpacked build runs (old/, new/), as a profile meant for the lab would say.
 "$glassbox" learn "$work/old1.trace" "$work/old2.trace" --name clamscan -o "$work/clamscan.yaml"
+sed -i -e "s#$work/w-old\*#$work/w-*#g" -e "s#$work/old/#$work/*/#g" "$work/clamscan.yaml"
 
 # One version in two folders: no change.
 "$glassbox" review --old "$work/old1.trace" --new "$work/old2.trace" | head -3

@@ -62,6 +62,7 @@ struct review_join {
     std::string kind;
     std::string syscall, binary, static_evidence;
     std::string change_id; // the observed change it pairs with ("" when none)
+    std::uint64_t observed = 0; // events of the new runs made with this syscall
 };
 
 struct review_trace {
@@ -92,7 +93,9 @@ struct review_report {
     bool static_compared = false; // packages were given
     std::vector<review_trace> traces;
     std::vector<review_change> changes; // ranked: risk, then new before gone, then subject
-    std::vector<finding> violations_list; // new runs against the profile (merged over runs)
+    // The new runs against the profile, merged over runs: subjects normalised with run roots as
+    // placeholders (the example is an exact one), evidence from the first run that showed it.
+    std::vector<finding> violations_list;
     std::string profile;
     scan::diff_result static_diff;
     std::string old_package, new_package;

@@ -576,9 +576,13 @@ result<review_report> review(const review_options& opts) {
                 std::string_view subject = f.subject;
                 if (roots.rewrite(f.sec, subject, rooted))
                     subject = rooted;
-                violating.insert(key_of(f.sec, normalise_subject(f.sec, subject)));
-                auto [it, inserted] = merged_v.try_emplace(key_of(f.sec, f.subject), f);
-                if (!inserted)
+                auto normalised = normalise_subject(f.sec, subject);
+                auto key = key_of(f.sec, normalised);
+                violating.insert(key);
+                auto [it, inserted] = merged_v.try_emplace(key, f);
+                if (inserted)
+                    it->second.subject = std::move(normalised); // example stays the exact subject
+                else
                     it->second.count += f.count;
             }
         }
@@ -655,7 +659,9 @@ result<review_report> review(const review_options& opts) {
             j.syscall = sc;
             j.binary = where.first;
             j.static_evidence = where.second;
-            j.kind = observed_new.contains(sc) ? "reachable-and-observed" : "reachable-not-observed";
+            auto seen = observed_new.find(sc);
+            j.observed = seen == observed_new.end() ? 0 : seen->second;
+            j.kind = j.observed ? "reachable-and-observed" : "reachable-not-observed";
             for (const auto& c : rep.changes)
                 if (c.change == "new" && c.syscall == sc) {
                     j.change_id = c.id;
@@ -667,7 +673,14 @@ result<review_report> review(const review_options& opts) {
         for (const auto& c : rep.changes)
             if (c.change == "new" && !c.syscall.empty() && scan::syscall_number(c.syscall) &&
                 !old_reachable.contains(c.syscall) && !static_new.contains(c.syscall) && done.insert(c.syscall).second)
-                rep.join.push_back({"observed-not-reachable-before", c.syscall, "", "", c.id});
+                rep.join.push_back({"observed-not-reachable-before", c.syscall, "", "", c.id, observed_new[c.syscall]});
+        // What needs a look first: seen on both sides, then observed beyond the old reach, then
+        // reachable but never exercised (a test scenario to write).
+        auto order = [](const std::string& k) {
+            return k == "reachable-and-observed" ? 0 : k == "observed-not-reachable-before" ? 1 : 2;
+        };
+        std::stable_sort(rep.join.begin(), rep.join.end(),
+                         [&](const review_join& a, const review_join& b) { return order(a.kind) < order(b.kind); });
     }
 
     if (!opts.title.empty())

@@ -282,12 +282,15 @@ std::string render_review_html(const review_report& r) {
             out += "<p>No syscall is new on either side.</p>";
         else {
             out += "<table id=\"join\"><thead><tr><th>Kind</th><th>Syscall</th><th>Binary</th><th>Static evidence</th>"
-                   "<th>Observed change</th></tr></thead><tbody>";
+                   "<th>Observed events</th><th>Observed change</th></tr></thead><tbody>";
             for (const auto& j : r.join)
-                out += fmt::format("<tr class=\"join {}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                                   j.kind, j.kind, esc(j.syscall), esc(j.binary), esc(j.static_evidence),
-                                   j.change_id.empty() ? "<span class=\"muted\">never observed: worth a test scenario</span>"
-                                                       : fmt::format("<a href=\"#{}\">{}</a>", j.change_id, j.change_id));
+                out += fmt::format(
+                    "<tr class=\"join {}\"><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td>"
+                    "<td>{}</td></tr>",
+                    j.kind, j.kind, esc(j.syscall), esc(j.binary), esc(j.static_evidence), j.observed,
+                    !j.change_id.empty() ? fmt::format("<a href=\"#{}\">{}</a>", j.change_id, j.change_id)
+                    : j.observed        ? "<span class=\"muted\">made, but no new behaviour came of it</span>"
+                                        : "<span class=\"muted\">never observed: worth a test scenario</span>");
             out += "</tbody></table>";
         }
         out += "<h2>Static diff (scan --diff)</h2><table id=\"static-diff\"><thead><tr><th>Risk</th><th>Finding</th><th>Binary</th>"

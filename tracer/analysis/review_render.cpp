@@ -118,7 +118,8 @@ json review_json(const review_report& r) {
                         {"syscall", j.syscall},
                         {"binary", j.binary},
                         {"static_evidence", j.static_evidence},
-                        {"change", j.change_id}});
+                        {"change", j.change_id},
+                        {"observed", j.observed}});
     json procs = json::array();
     for (const auto& p : r.processes)
         procs.push_back({{"pid", p.pid}, {"ppid", p.ppid}, {"name", p.name}, {"argv", p.argv}, {"ts", p.ts}, {"root", p.root}});
@@ -208,8 +209,9 @@ std::string render_text(const review_report& r, bool colour) {
     if (!r.join.empty()) {
         out += fmt::format("\n{}\n", paint("Static and observed:", fmt::emphasis::bold));
         for (const auto& j : r.join)
-            out += fmt::format("  {:<30} {:<14} {}{}{}\n", j.kind, j.syscall, j.binary,
+            out += fmt::format("  {:<30} {:<14} {}{}{}{}\n", j.kind, j.syscall, j.binary,
                                j.static_evidence.empty() ? "" : " " + j.static_evidence,
+                               j.observed ? fmt::format("; {} events in the new runs", j.observed) : "",
                                j.change_id.empty() ? "" : " -> change " + j.change_id);
     }
     if (r.static_compared) {
@@ -251,10 +253,11 @@ std::string render_markdown(const review_report& r) {
                                md_escape(fmt::format("{}:{} by {}", f.source, f.first_line, f.chain)), md_escape(f.detail));
     }
     if (!r.join.empty()) {
-        out += "\n## Static and observed\n\n| Kind | Syscall | Binary | Static evidence | Change |\n|---|---|---|---|---|\n";
+        out += "\n## Static and observed\n\n| Kind | Syscall | Binary | Static evidence | Observed events | Change |\n"
+               "|---|---|---|---|---:|---|\n";
         for (const auto& j : r.join)
-            out += fmt::format("| {} | {} | {} | {} | {} |\n", j.kind, md_code(j.syscall), md_escape(j.binary),
-                               md_escape(j.static_evidence), j.change_id);
+            out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", j.kind, md_code(j.syscall), md_escape(j.binary),
+                               md_escape(j.static_evidence), j.observed, j.change_id);
     }
     if (r.static_compared) {
         out += "\n## Static diff\n\n";

@@ -326,6 +326,7 @@ TEST_CASE("packages: folders and .deb files give the static view, joined with th
                 j = &x;
         REQUIRE(j);
         CHECK(j->kind == "reachable-and-observed");
+        CHECK(j->observed == 4); // two renameat2 per new run
         REQUIRE_FALSE(j->change_id.empty());
         const review_change* c = nullptr;
         for (const auto& x : r.changes)
