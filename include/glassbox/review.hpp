@@ -48,6 +48,7 @@ struct review_change {
     std::vector<std::string> why;   // what the risk is made of, one short phrase each
     std::uint64_t count = 0;        // events, over all runs of its side
     unsigned runs_seen = 0, runs_total = 0; // stability: runs of its side that show it
+    std::uint64_t runs_mask = 0;    // bit i: run i of its side shows it
     bool outside_profile = false;   // "new" only: the profile does not allow it
     std::string syscall;            // the syscall of the first occurrence ("" when the trace omits it)
     std::string static_view;        // the join with scan --diff ("renameat2 newly reachable in ...")

@@ -334,12 +334,14 @@ void group_change_areas(std::vector<review_change>& v, std::size_t threshold = 8
         a.count = 0;
         a.runs_seen = 0;
         a.outside_profile = false;
+        a.runs_mask = 0;
         for (auto i : members) {
             a.count += v[i].count;
-            a.runs_seen = std::max(a.runs_seen, v[i].runs_seen);
+            a.runs_mask |= v[i].runs_mask;
             a.outside_profile |= v[i].outside_profile;
             dead[i] = true;
         }
+        a.runs_seen = static_cast<unsigned>(std::popcount(a.runs_mask));
         a.first.operation = fmt::format("{} distinct paths in this directory; first: {}", members.size(),
                                         v[members.front()].first.operation);
         areas.push_back(std::move(a));
@@ -350,6 +352,131 @@ void group_change_areas(std::vector<review_change>& v, std::size_t threshold = 8
             kept.push_back(std::move(v[i]));
     for (auto& a : areas)
         kept.push_back(std::move(a));
+    v = std::move(kept);
+}
+
+// What differs from run to run of one side is volatile (docs/learning.md, rule 3, as learn does
+// across its traces): changes of one side and section whose subjects differ only in runs of
+// digits, each seen in other runs than the rest (a pid of 4 digits in a folder name:
+// ".clamav-unlink-1390-..." in run 1, "-1410-" in run 2), are one change with '*' where they
+// differ, seen in the union of their runs.
+// A subject cut into runs of digits and runs of everything else.
+std::vector<std::string> digit_tokens(const std::string& s) {
+    std::vector<std::string> t;
+    for (std::size_t i = 0; i < s.size();) {
+        bool digit = s[i] >= '0' && s[i] <= '9';
+        std::size_t j = i;
+        while (j < s.size() && ((s[j] >= '0' && s[j] <= '9') == digit))
+            ++j;
+        t.push_back(s.substr(i, j - i));
+        i = j;
+    }
+    return t;
+}
+
+// The subject with each run of digits as '#' (the shape run variants share).
+std::string digit_skeleton(std::string_view prefix, const std::string& subject) {
+    std::string k(prefix);
+    k.push_back('\0');
+    for (char ch : subject)
+        if (!(ch >= '0' && ch <= '9'))
+            k.push_back(ch);
+        else if (k.back() != '#')
+            k.push_back('#');
+    return k;
+}
+
+// The members' common subject with '*' for each run of digits that differs; "" when their
+// shapes differ.
+std::string starred_subject(const std::vector<const std::string*>& subjects) {
+    auto first = digit_tokens(*subjects.front());
+    std::vector<bool> varies(first.size());
+    for (const auto* s : subjects) {
+        auto t = digit_tokens(*s);
+        if (t.size() != first.size())
+            return {};
+        for (std::size_t x = 0; x < t.size(); ++x)
+            varies[x] = varies[x] || t[x] != first[x];
+    }
+    std::string out;
+    for (std::size_t x = 0; x < first.size(); ++x)
+        out += varies[x] ? "*" : first[x];
+    return out;
+}
+
+// The same for violations: findings of one section from different new runs that differ only in
+// digits are one finding.
+void merge_finding_variants(std::vector<finding>& v) {
+    std::map<std::string, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (v[i].subject.find_first_of("0123456789") != std::string::npos)
+            groups[digit_skeleton(section_name(v[i].sec), v[i].subject)].push_back(i);
+    std::vector<bool> dead(v.size());
+    for (auto& [k, members] : groups) {
+        if (members.size() < 2)
+            continue;
+        std::set<std::string> sources;
+        std::vector<const std::string*> subjects;
+        for (auto i : members) {
+            sources.insert(v[i].source);
+            subjects.push_back(&v[i].subject);
+        }
+        auto starred = starred_subject(subjects);
+        if (sources.size() != members.size() || starred.empty())
+            continue;
+        auto& keep = v[members.front()];
+        keep.subject = starred;
+        for (std::size_t m = 1; m < members.size(); ++m) {
+            keep.count += v[members[m]].count;
+            dead[members[m]] = true;
+        }
+    }
+    std::vector<finding> kept;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!dead[i])
+            kept.push_back(std::move(v[i]));
+    v = std::move(kept);
+}
+
+void merge_run_variants(std::vector<review_change>& v) {
+    auto skeleton = [](const review_change& c) {
+        return digit_skeleton(c.change + '\0' + std::string(section_name(c.sec)), c.subject);
+    };
+    std::map<std::string, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (v[i].runs_seen < v[i].runs_total && v[i].subject.find_first_of("0123456789") != std::string::npos)
+            groups[skeleton(v[i])].push_back(i);
+    std::vector<bool> dead(v.size());
+    for (auto& [k, members] : groups) {
+        if (members.size() < 2)
+            continue;
+        std::uint64_t seen = 0;
+        bool disjoint = true;
+        for (auto i : members) {
+            disjoint &= (seen & v[i].runs_mask) == 0;
+            seen |= v[i].runs_mask;
+        }
+        std::vector<const std::string*> subjects;
+        for (auto i : members)
+            subjects.push_back(&v[i].subject);
+        auto subject = starred_subject(subjects);
+        if (!disjoint || subject.empty())
+            continue;
+        review_change& keep = v[members.front()];
+        keep.subject = subject;
+        for (std::size_t m = 1; m < members.size(); ++m) {
+            const auto& o = v[members[m]];
+            keep.count += o.count;
+            keep.outside_profile |= o.outside_profile;
+            dead[members[m]] = true;
+        }
+        keep.runs_mask = seen;
+        keep.runs_seen = static_cast<unsigned>(std::popcount(seen));
+    }
+    std::vector<review_change> kept;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!dead[i])
+            kept.push_back(std::move(v[i]));
     v = std::move(kept);
 }
 
@@ -588,6 +715,7 @@ result<review_report> review(const review_options& opts) {
         }
         for (auto& [k, f] : merged_v)
             rep.violations_list.push_back(std::move(f));
+        merge_finding_variants(rep.violations_list);
         group_areas(rep.violations_list);
         sort_findings(rep.violations_list);
         rep.violations = !rep.violations_list.empty();
@@ -617,7 +745,8 @@ result<review_report> review(const review_options& opts) {
             c.first = evidence_of(set, e);
             c.syscall = set.pool.get(e.syscall);
             c.count = is_new ? m.new_count : m.old_count;
-            c.runs_seen = static_cast<unsigned>(std::popcount(is_new ? m.new_runs : m.old_runs));
+            c.runs_mask = is_new ? m.new_runs : m.old_runs;
+            c.runs_seen = static_cast<unsigned>(std::popcount(c.runs_mask));
             c.runs_total = static_cast<unsigned>(is_new ? opts.new_traces.size() : opts.old_traces.size());
             c.outside_profile = is_new && violating.contains(key_of(f.sec, f.subject));
             if (is_new && rep.static_compared && !c.syscall.empty()) {
@@ -632,6 +761,7 @@ result<review_report> review(const review_options& opts) {
     };
     make_changes(added, true);
     make_changes(removed, false);
+    merge_run_variants(rep.changes);
     group_change_areas(rep.changes);
     for (auto& c : rep.changes)
         rank(c);

@@ -146,7 +146,7 @@ TEST_CASE("diff shows the operation and flags of a file change", "[review][diff]
     auto renamed = detail_of("files.write", "<arg:--move>/.qagent-unlink-*/a.com");
     CHECK(renamed.starts_with("renameat2 RENAME_NOREPLACE /lab/w-new1/eicar/a.com -> "));
     CHECK(detail_of("files.delete", "<arg:--move>/.qagent-unlink-*").starts_with("unlinkat AT_REMOVEDIR"));
-    CHECK(detail_of("files.write", "<arg:--move>/.lock").starts_with("openat for write, create"));
+    CHECK(detail_of("files.write", "<arg:--move>/.lock.700").starts_with("openat for write, create"));
 }
 
 TEST_CASE("an update's changes are ranked by risk with their evidence and stability", "[review]") {
@@ -195,6 +195,13 @@ TEST_CASE("an update's changes are ranked by risk with their evidence and stabil
     CHECK(moved->syscall == "renameat2");
     CHECK(moved->runs_seen == 2);
     CHECK_FALSE(moved->outside_profile); // /lab/*/q/** allows it
+    // The lock file's name varies from run to run (.lock.700, .lock.800): one change, every run.
+    const auto* lock = find_change(*r, "new", "files.write", "<arg:--move>/.lock.*");
+    REQUIRE(lock);
+    CHECK(lock->runs_seen == 2);
+    CHECK(lock->runs_mask == 3);
+    CHECK(lock->count == 2);
+    CHECK(find_change(*r, "new", "files.write", "<arg:--move>/.lock.700") == nullptr);
     const auto* made = find_change(*r, "new", "files.write", "<arg:--move>/.qagent-unlink-*");
     REQUIRE(made);
     CHECK(made->first.operation == "mkdirat mode 0700");

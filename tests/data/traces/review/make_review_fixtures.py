@@ -8,7 +8,8 @@ A fake agent "qagent" moves detected files into a quarantine folder, modelled on
                    optional config (ENOENT).
   v1-home          version 1 again, in a third folder and with another $HOME and $TMPDIR.
   v2-run1/v2-run2  version 2 in /lab/w-new1, /lab/w-new2: quarantine by linkat + unlink, a
-                   .qagent-unlink-* folder (mkdirat), renameat2 RENAME_NOREPLACE, a lock file, a new
+                   .qagent-unlink-* folder (mkdirat), renameat2 RENAME_NOREPLACE, a lock file named
+                   after the pid (.lock.700 in run 1, .lock.800 in run 2), a new
                    connect to 10.0.0.5:443 (outside the profile); run 1 only also spawns sh -> curl.
   v2-partial       version 2 cut short: no summary line, and a header whose coverage says the
                    network family was not observed.
@@ -78,7 +79,10 @@ def build(version, cwd, pid, spawn_shell=False, home="/root", tmpdir="/tmp", par
             ev("unlink", path=f"{tmpd}/{name}", raw_path=f"{tmpd}/{name}", flags=0, ret=0, syscall="unlinkat")
             ev("rmdir", path=tmpd, raw_path=tmpd, flags=512, ret=0, syscall="unlinkat")
     if version == 2:
-        ev("open", path=f"{cwd}/q/.lock", raw_path="q/.lock", flags=65, access="write", create=True,
+        # The lock file is named after the pid (/10: 3-4 digits, which the normaliser keeps):
+        # review must see the run-to-run variation and merge it.
+        ev("open", path=f"{cwd}/q/.lock.{pid // 10}", raw_path=f"q/.lock.{pid // 10}", flags=65, access="write",
+           create=True,
            truncate=False, mode=384, ret=7, syscall="openat")
         ev("socket", family="inet", sock_type="stream", protocol=0, ret=8, syscall="socket")
         ev("connect", family="inet", sock_type="stream", addr="10.0.0.5", port=443, fd=8, ret=0,
