@@ -201,7 +201,7 @@ int gb_dns_egress(struct __sk_buff *skb) {
     __u16 dport = 0;
     if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2) || dport != bpf_htons(53))
         return 1;
-    gb_current_ids(&s->r.pid, &s->r.tid);
+    gb_skb_current_ids(&s->r.pid, &s->r.tid);
     if (proto == IPPROTO_TCP) {
         s->r.reason = 2;
         return verdict(s, c);

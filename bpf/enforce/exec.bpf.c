@@ -6,8 +6,8 @@
 // records which file it approved for that thread; here, after the kernel has committed to the
 // new image but before any instruction of it runs, the executed file must be that one, or the
 // task is killed. Loaded only when a profile needs it (it needs the kernel's BTF: tp_btf).
-#define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -42,10 +42,12 @@ int BPF_PROG(gb_exec_check, struct task_struct *p, pid_t old_pid, struct linux_b
         return 0;
     __u32 tid = old_pid;
     struct gb_exec_ok *ok = bpf_map_lookup_elem(&gb_exec_ok, &tid);
-    struct file *f = bprm->file;
-    struct inode *ino = f ? f->f_inode : 0;
-    __u64 i_ino = ino ? ino->i_ino : 0;
-    __u32 dev = ino ? ino->i_sb->s_dev : 0;
+    /* CO-RE reads: the layouts of linux_binprm, file and inode differ between kernels (a direct
+     * load at the build host's offsets read the wrong field on 6.12). */
+    struct file *f = BPF_CORE_READ(bprm, file);
+    struct inode *ino = f ? BPF_CORE_READ(f, f_inode) : 0;
+    __u64 i_ino = ino ? BPF_CORE_READ(ino, i_ino) : 0;
+    __u32 dev = ino ? BPF_CORE_READ(ino, i_sb, s_dev) : 0;
     int match = ok && ino && ok->ino == i_ino && ok->dev == dev;
     if (ok)
         bpf_map_delete_elem(&gb_exec_ok, &tid);

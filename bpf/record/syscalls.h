@@ -807,8 +807,10 @@ static __always_inline void gb_abi32(struct gb_regs* regs, long nr, long ret) {
             spec = s;
     }
     if (!spec->kind) {
-        /* Not in the table: an `abi32` record, with the path string of the calls the recorder
-         * decodes only for the 64-bit ABI (open, creat, execve, openat). */
+        /* Not in the table (its entry, when the number has one, is all zero): an `abi32` record,
+         * with the path string of the calls the recorder decodes only for the 64-bit ABI (open,
+         * creat, execve, openat). */
+        spec = &f->none;
         if (xnr == NR_OPEN || xnr == NR_CREAT || xnr == 59)
             f->none.str_arg[0] = 1;
         else if (xnr == NR_OPENAT)
@@ -1355,12 +1357,11 @@ int BPF_PROG(gb_uring_submit_sqe, struct io_kiocb* req) {
     return gb_uring_submit_common(req);
 }
 
-SEC("tp_btf/io_uring_complete")
-int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_uring_cqe* cqe) {
+static __always_inline int gb_uring_complete_common(void* req, __s32 res) {
     __u64 key = (__u64)req;
     struct gb_uring_io* io = bpf_map_lookup_elem(&gb_uring_io_map, &key);
     if (io) {
-        __s32 n = BPF_CORE_READ(cqe, res);
+        __s32 n = res;
         struct gb_fd_io* t = n > 0 ? bpf_map_lookup_elem(&gb_fd_io_map, &io->fd_key) : NULL;
         if (t && io->write) {
             __sync_fetch_and_add(&t->bytes_written, n);
@@ -1375,7 +1376,6 @@ int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_u
     struct gb_uring_pend* p = bpf_map_lookup_elem(&gb_uring_pending, &key);
     if (!p)
         return 0;
-    __s32 res = BPF_CORE_READ(cqe, res);
     struct gb_cov_buf* ev = gb_cov_buf_get();
     if (!ev) {
         bpf_map_delete_elem(&gb_uring_pending, &key);
@@ -1421,4 +1421,16 @@ int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_u
     bpf_map_delete_elem(&gb_uring_pending, &key);
     gb_submit_scratch(pos, kind);
     return 0;
+}
+
+/* The completion tracepoint passes the CQE since 6.? (6.18 has it) ... */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(gb_uring_complete, struct io_ring_ctx* ring, void* req, struct io_uring_cqe* cqe) {
+    return gb_uring_complete_common(req, BPF_CORE_READ(cqe, res));
+}
+
+/* ... and its fields one by one before (Debian 12's 6.1 and 6.12): ctx, req, user_data, res, ... */
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(gb_uring_complete_res, void* ring, void* req, __u64 user_data, int res) {
+    return gb_uring_complete_common(req, res);
 }

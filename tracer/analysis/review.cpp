@@ -196,11 +196,18 @@ std::vector<std::string> gaps_of(const input_info& i) {
         if (c.is_object()) {
             if (auto it = c.find("families"); it != c.end() && it->is_object())
                 for (const auto& [family, v] : it->items()) {
-                    if (!v.is_object() || v.value("observed", true))
+                    if (!v.is_object())
                         continue;
-                    std::string reason = v.contains("reason") && v["reason"].is_string() ? v["reason"].get<std::string>() : "";
-                    gaps.push_back(fmt::format("{}: {} events were not observed{}{}", i.name, family,
-                                               reason.empty() ? "" : ": ", reason));
+                    auto text = [&](const char* key) {
+                        return v.contains(key) && v[key].is_string() ? v[key].get<std::string>() : std::string();
+                    };
+                    if (!v.value("observed", true)) {
+                        auto reason = text("reason");
+                        gaps.push_back(fmt::format("{}: {} events were not observed{}{}", i.name, family,
+                                                   reason.empty() ? "" : ": ", reason));
+                    } else if (auto degraded = text("degraded"); !degraded.empty()) {
+                        gaps.push_back(fmt::format("{}: {} events are observed degraded: {}", i.name, family, degraded));
+                    }
                 }
             if (auto it = c.find("complete"); it != c.end() && it->is_boolean() && !it->get<bool>() && gaps.empty())
                 gaps.push_back(fmt::format("{}: the header says coverage is not complete", i.name));

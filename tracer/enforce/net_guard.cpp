@@ -4,10 +4,12 @@
 #include <glassbox/enforce_net.h>
 
 #include "glassbox_enforce_bpf.skel.h"
+#include "glassbox_enforce_legacy_bpf.skel.h"
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <cstdlib>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -102,12 +104,40 @@ int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
 }
 } // namespace
 
+// The build of the enforcement object that fits this kernel: cgroup_skb programs may call
+// bpf_get_current_pid_tgid only on newer kernels (not 6.1); the legacy build reports the DNS
+// queries it judges without the sender's pid. Both builds have the same maps and programs, so one
+// skeleton type serves both: only the object's bytes differ.
+static glassbox_enforce_bpf* open_enforce_object() {
+    bool legacy = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) != 1;
+    if (!legacy)
+        return glassbox_enforce_bpf__open();
+    spdlog::debug("enforce: cgroup_skb programs cannot call bpf_get_current_pid_tgid here: legacy build");
+    auto* obj = static_cast<glassbox_enforce_bpf*>(std::calloc(1, sizeof(glassbox_enforce_bpf)));
+    if (!obj) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    if (int err = glassbox_enforce_bpf__create_skeleton(obj); err != 0) {
+        glassbox_enforce_bpf__destroy(obj);
+        errno = -err;
+        return nullptr;
+    }
+    obj->skeleton->data = const_cast<void*>(glassbox_enforce_legacy_bpf__elf_bytes(&obj->skeleton->data_sz));
+    if (int err = bpf_object__open_skeleton(obj->skeleton, nullptr); err != 0) {
+        glassbox_enforce_bpf__destroy(obj);
+        errno = -err;
+        return nullptr;
+    }
+    return obj;
+}
+
 result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, int cgroup_fd, bool exec_check) {
     libbpf_set_print(libbpf_to_spdlog);
     std::unique_ptr<net_guard> g(new net_guard());
     g->stop_event_.reset(eventfd(0, EFD_CLOEXEC));
     g->mode_ = m;
-    g->skel_ = glassbox_enforce_bpf__open();
+    g->skel_ = open_enforce_object();
     if (!g->skel_)
         return std::unexpected(error{fmt::format("cannot open the network enforcement BPF object: {}", std::strerror(errno))});
     // Only what the profile needs is loaded: the exec backstop is a tp_btf program, and loading
@@ -149,7 +179,7 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
         // A kernel without the AF_UNIX hooks (< 6.7): everything else still loads.
         glassbox_enforce_bpf__destroy(g->skel_);
-        g->skel_ = glassbox_enforce_bpf__open();
+        g->skel_ = open_enforce_object();
         if (!g->skel_)
             return std::unexpected(error{"cannot reopen the network enforcement BPF object"});
         bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include <cstring>
 #include <vector>
 
@@ -72,8 +74,23 @@ void exec_body(decoder& d, const decode_input& in, json_line& line, std::string&
     } else if (ev.flags & GB_EXEC_SCRIPT) {
         auto script = record_string(in, ev.path);
         if (script) {
+            // The kernel has released the script's file by the time the exec tracepoint fires,
+            // so only its name is known there: resolve symlinks here, as the kernel did when it
+            // opened it, so that a script reached through a link is named as binaries are (the
+            // file that ran). The name as given stays in raw_path; `path_from` says who resolved.
             path = absolute_against(*script, cwd);
-            line.str("path", path);
+            if (char* real = ::realpath(path.c_str(), nullptr)) {
+                if (path != real) {
+                    path = real;
+                    line.str("path", path);
+                    line.str("path_from", "user space (symlinks resolved after the exec)");
+                } else {
+                    line.str("path", path);
+                }
+                std::free(real);
+            } else {
+                line.str("path", path);
+            }
         } else {
             line.null("path");
         }

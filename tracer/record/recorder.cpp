@@ -160,15 +160,15 @@ struct kernel_plan {
     bool legacy = false;          // no bpf_rdonly_cast / bpf_task_from_pid: the legacy build
     bool exit_group_dead = false; // sched_process_exit passes group_dead (6.16+)
     std::string uring_submit;     // gb_uring_submit (io_uring_submit_req), gb_uring_submit_sqe, or ""
-    bool uring_complete = false;
+    std::string uring_complete;   // gb_uring_complete (the CQE), gb_uring_complete_res (its fields), or ""
     std::map<std::string, std::string> refused; // optional program -> why the kernel refused it
 
     static bool optional(std::string_view prog) {
         return prog.starts_with("gb_uring_") || prog.starts_with("gb_cov_process_exit");
     }
     bool uring() const {
-        return !uring_submit.empty() && uring_complete && !refused.contains(uring_submit) &&
-               !refused.contains("gb_uring_complete");
+        return !uring_submit.empty() && !uring_complete.empty() && !refused.contains(uring_submit) &&
+               !refused.contains(uring_complete);
     }
     // Whether program `prog` is loaded on this kernel.
     bool wants(std::string_view prog) const {
@@ -180,8 +180,8 @@ struct kernel_plan {
             return !exit_group_dead;
         if (prog == "gb_uring_submit" || prog == "gb_uring_submit_sqe")
             return uring() && prog == uring_submit;
-        if (prog == "gb_uring_complete")
-            return uring();
+        if (prog == "gb_uring_complete" || prog == "gb_uring_complete_res")
+            return uring() && prog == uring_complete;
         return true;
     }
 };
@@ -211,7 +211,12 @@ kernel_plan plan_for(const struct btf* btf) {
         p.uring_submit = "gb_uring_submit";
     else if (tracepoint_args(btf, "io_uring_submit_sqe") >= 1)
         p.uring_submit = "gb_uring_submit_sqe";
-    p.uring_complete = tracepoint_args(btf, "io_uring_complete") >= 3;
+    // (ctx, req, cqe) on newer kernels; (ctx, req, user_data, res, cflags, extra1, extra2) before.
+    int complete_args = tracepoint_args(btf, "io_uring_complete");
+    if (complete_args == 3)
+        p.uring_complete = "gb_uring_complete";
+    else if (complete_args >= 4)
+        p.uring_complete = "gb_uring_complete_res";
     return p;
 }
 
@@ -271,14 +276,15 @@ coverage coverage_of(const kernel_plan& p) {
     if (p.uring()) {
         add("io_uring", "tp_btf " + std::string(p.uring_submit == "gb_uring_submit" ? "io_uring_submit_req"
                                                                                : "io_uring_submit_sqe") +
-                            ", io_uring_complete");
+                            (p.uring_complete == "gb_uring_complete" ? ", io_uring_complete (CQE)"
+                                                                     : ", io_uring_complete (result argument)"));
     } else {
         std::string why;
-        if (p.uring_submit.empty() || !p.uring_complete)
-            why = "the kernel has no io_uring submit/complete tracepoints";
+        if (p.uring_submit.empty() || p.uring_complete.empty())
+            why = "the kernel has no io_uring submit/complete tracepoints of a known shape";
         else if (auto it = p.refused.find(p.uring_submit); it != p.refused.end())
             why = it->second;
-        else if (auto it2 = p.refused.find("gb_uring_complete"); it2 != p.refused.end())
+        else if (auto it2 = p.refused.find(p.uring_complete); it2 != p.refused.end())
             why = it2->second;
         c.families.push_back({"io_uring", false, {}, {},
                               why + ": operations submitted through io_uring are not recorded"});

@@ -35,7 +35,13 @@ TEST_CASE("privileged operations are priv events with key arguments and results"
     long long target = r.act("ptrace_attach").num("target");
     CHECK(pt[0]["request"] == "PTRACE_ATTACH");
     CHECK(pt[0]["target_pid"] == target);
-    CHECK(s(pt[0], "target_exe").find("cov_priv") != std::string::npos);
+    if (s(pt[0], "target_exe_source") == "proc") {
+        // A kernel without bpf_task_from_pid (coverage: privileged degraded): the target is
+        // named from /proc when the record is read, and this one may have exited by then.
+        CHECK((pt[0]["target_exe"].is_null() || s(pt[0], "target_exe").find("cov_priv") != std::string::npos));
+    } else {
+        CHECK(s(pt[0], "target_exe").find("cov_priv") != std::string::npos);
+    }
     CHECK(pt[1]["request"] == "PTRACE_DETACH");
     json vm = one("process_vm_readv");
     CHECK(vm["target_pid"] == target);
@@ -75,7 +81,12 @@ TEST_CASE("privileged operations are priv events with key arguments and results"
     json nh = one("name_to_handle_at");
     CHECK(nh["path"] == r.act("name_to_handle_at").get("path"));
     json oh = one("open_by_handle_at");
-    CHECK(oh["path"] == r.act("open_by_handle_at").get("path")); // resolved from the new descriptor
+    // Resolved from the new descriptor; none when the call failed (a filesystem without file
+    // handles, such as the kernel matrix's overlay on 9p, refuses name_to_handle_at first).
+    if (r.act("open_by_handle_at").ret() >= 0)
+        CHECK(oh["path"] == r.act("open_by_handle_at").get("path"));
+    else
+        CHECK(oh["path"].is_null());
     CHECK(oh["ret"] == r.act("open_by_handle_at").ret());
 
     json ak = one("add_key");

@@ -249,6 +249,8 @@ TEST_CASE("trace gaps come from the header's coverage and the summary", "[review
             gaps += g + "\n";
     CHECK(gaps.find("v2-partial.trace: incomplete (no summary line)") != std::string::npos);
     CHECK(gaps.find("v2-partial.trace: network events were not observed: cgroup BPF unavailable") != std::string::npos);
+    CHECK(gaps.find("v2-partial.trace: signals events are observed degraded: target named from /proc") !=
+          std::string::npos);
     CHECK(gaps.find("v2-lost.trace: the kernel lost 17 events") != std::string::npos);
     CHECK(r->traces[0].gaps.empty());
     CHECK(r->verdict_line().find("TRACE GAPS") != std::string::npos);

@@ -129,5 +129,6 @@ if __name__ == "__main__":
     write("v2-partial.trace", build(2, "/lab/w-new3", 9000, partial=True,
                                     coverage={"complete": False, "families": {
                                         "file": {"observed": True},
+                                        "signals": {"observed": True, "degraded": "target named from /proc"},
                                         "network": {"observed": False, "reason": "cgroup BPF unavailable"}}}))
     write("v2-lost.trace", build(2, "/lab/w-new4", 9500, lost=17))
