@@ -24,6 +24,8 @@ packages=(
   # kernel matrix (scripts/vmtest.sh): qemu boots Debian's kernels, busybox-static is the
   # initramfs, kmod (depmod/modprobe) orders the kernel's modules and autoloads them in the guest
   qemu-system-x86 busybox-static kmod
+  # review: .deb packages read in-process, the dossier's chart library (inlined), its browser test
+  libarchive-dev libjs-d3 chromium
 )
 
 if [[ $(id -u) -ne 0 ]]; then

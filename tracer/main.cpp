@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kFooter = R"(Exit status:
   run / attach / enforce exit with the traced command's own status (128+N if killed by signal N).
   glassbox's own failures:
-    1   check / diff / scan --diff: violations or new behaviour found; doctor: this kernel is degraded;
+    1   check / diff / scan --diff / review: violations or new behaviour found; doctor: this kernel is degraded;
         verify: the trace is NOT intact (a line was changed, or the signature fails)
     2   usage error, or an analysis command could not read its input (a partial
         trace without --accept-partial, a trace whose hash chain breaks)
@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     glassbox::register_scan(app);
     glassbox::register_verify(app);
     glassbox::register_doctor(app);
+    glassbox::register_review(app);
 
     try {
         check_command_name(app, argc, argv);

@@ -126,6 +126,11 @@ struct input_info {
     // the exact evidence. digest_kind "chain" (the verified final digest) or "file".
     std::string digest, digest_kind;
     std::string partial; // trace::reader::partial_reason(): empty when complete
+    std::string cwd, host, coverage_json; // trace header (coverage_json: "" when not stated)
+    std::uint64_t duration_ns = 0;        // from the summary (0 when incomplete)
+    // Run roots replaced by placeholders while reading ({"<cwd>", "/srv/w-old1"}, ...): empty
+    // when root normalisation was off (docs/review.md).
+    std::vector<std::pair<std::string, std::string>> roots;
 };
 
 struct check_report {
@@ -161,9 +166,15 @@ result<check_report> check_trace(const profile::profile& p, std::string_view pro
                                  const std::filesystem::path& trace);
 result<learn_result> learn_profile(const std::vector<std::filesystem::path>& traces,
                                    const learn_options& opts);
+struct diff_options {
+    // Replace each trace's run roots (cwd, path arguments of the command, $HOME, $TMPDIR) with
+    // named placeholders before comparing, so one version run in two folders diffs to nothing.
+    bool run_roots = true;
+};
+
 // OLD and NEW may each be a trace or a profile (detected from the content).
 result<diff_report> diff_inputs(const std::filesystem::path& old_input,
-                                const std::filesystem::path& new_input);
+                                const std::filesystem::path& new_input, const diff_options& opts = {});
 
 enum class report_format { text, json, markdown };
 std::string render(const check_report& r, report_format f, bool colour);

@@ -22,5 +22,6 @@ void register_enforce(CLI::App& app);
 void register_scan(CLI::App& app);
 void register_verify(CLI::App& app);
 void register_doctor(CLI::App& app);
+void register_review(CLI::App& app);
 
 } // namespace glassbox

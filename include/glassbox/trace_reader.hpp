@@ -30,6 +30,10 @@ struct header {
     std::vector<std::string> command;
     std::int64_t start_ns = 0;
     std::int64_t root_pid = 0;
+    // The run's $HOME and $TMPDIR when the header's "env" object states them (review's run roots).
+    std::string home, tmpdir;
+    // The header's "coverage" object as JSON text ("" when absent): which families were observed.
+    std::string coverage_json;
 };
 
 struct summary {
@@ -62,6 +66,7 @@ struct event {
 
     // file
     std::string_view access;     // open: read, write, read-write, path
+    std::int64_t flags = missing, mode = missing; // the syscall's flags (O_*, RENAME_*, AT_*) and mode
     bool create = false, truncate = false;
 
     // process

@@ -39,9 +39,18 @@ bool counts_as_behaviour(const trace::event& e) {
     if (e.succeeded())
         return true;
     // Refused attempts are behaviour (an enforced profile shows them as EACCES/EPERM); so is a
-    // non-blocking connect in progress. Failed lookups (ENOENT, ENOTDIR, ...) are not.
-    return e.err == "EACCES" || e.err == "EPERM" || e.err == "EINPROGRESS" || e.err == "EAGAIN" ||
-           e.err == "EALREADY" || e.err == "EWOULDBLOCK";
+    // non-blocking connect in progress. Failed lookups (ENOENT, ENOTDIR, ...) are not: under
+    // enforce the lookup still runs first and fails the same way.
+    if (e.err == "EACCES" || e.err == "EPERM" || e.err == "EINPROGRESS" || e.err == "EAGAIN" || e.err == "EALREADY" ||
+        e.err == "EWOULDBLOCK")
+        return true;
+    // A connection attempt the peer or the network refused (nothing listening, no route) is
+    // behaviour too: enforce's cgroup hook judges a connect before the kernel tries it, so a
+    // connect left out of the profile would get EPERM where the program got ECONNREFUSED while
+    // learning. Learned, it keeps the kernel's answer (docs/learning.md, "Refused attempts").
+    if ((e.kind == GB_EV_CONNECT || e.kind == GB_EV_SENDTO) && (e.family == "inet" || e.family == "inet6"))
+        return e.err == "ECONNREFUSED" || e.err == "ENETUNREACH" || e.err == "EHOSTUNREACH" || e.err == "ETIMEDOUT";
+    return false;
 }
 
 namespace {

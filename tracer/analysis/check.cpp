@@ -73,9 +73,90 @@ bool allowed_by(const profile::profile& p, const behaviour& b, const void** rule
     return r != nullptr;
 }
 
+namespace {
+
+// Names of the set bits of `flags` from `names` ({bit, name}); unknown bits as hex.
+std::string flag_names(std::int64_t flags, std::initializer_list<std::pair<std::int64_t, std::string_view>> names) {
+    std::string out;
+    auto rest = static_cast<std::uint64_t>(flags);
+    for (auto [bit, name] : names)
+        if (rest & static_cast<std::uint64_t>(bit)) {
+            out += out.empty() ? "" : "|";
+            out += name;
+            rest &= ~static_cast<std::uint64_t>(bit);
+        }
+    if (rest)
+        out += fmt::format("{}{:#x}", out.empty() ? "" : "|", rest);
+    return out;
+}
+
+// The operation of a file change as the program issued it: "renameat2 RENAME_NOREPLACE",
+// "linkat", "mkdirat mode 0700". For these kinds the path alone hides what was done (a reviewer
+// must see that a quarantine now hard-links instead of copying), so reports carry it.
+std::string file_operation(const trace::event& e) {
+    std::string op(e.syscall.empty() ? e.type : e.syscall);
+    std::string flags;
+    if (e.flags != trace::event::missing && e.flags != 0) {
+        switch (e.kind) {
+        case GB_EV_RENAME:
+            flags = flag_names(e.flags, {{1, "RENAME_NOREPLACE"}, {2, "RENAME_EXCHANGE"}, {4, "RENAME_WHITEOUT"}});
+            break;
+        case GB_EV_LINK:
+        case GB_EV_CHOWN:
+        case GB_EV_UTIMES:
+        case GB_EV_CHMOD:
+            flags = flag_names(e.flags, {{0x100, "AT_SYMLINK_NOFOLLOW"}, {0x400, "AT_SYMLINK_FOLLOW"},
+                                         {0x1000, "AT_EMPTY_PATH"}});
+            break;
+        case GB_EV_UNLINK:
+        case GB_EV_RMDIR:
+            flags = flag_names(e.flags, {{0x200, "AT_REMOVEDIR"}});
+            break;
+        case GB_EV_SETXATTR:
+            flags = flag_names(e.flags, {{1, "XATTR_CREATE"}, {2, "XATTR_REPLACE"}});
+            break;
+        default:
+            flags = fmt::format("flags {:#x}", e.flags);
+        }
+    }
+    if (!flags.empty())
+        op += " " + flags;
+    if (e.mode != trace::event::missing &&
+        (e.kind == GB_EV_MKDIR || e.kind == GB_EV_MKNOD || e.kind == GB_EV_CHMOD))
+        op += fmt::format(" mode {:04o}", e.mode & 07777);
+    if (e.kind == GB_EV_RENAME || e.kind == GB_EV_LINK || e.kind == GB_EV_SYMLINK)
+        op += fmt::format(" {} -> {}", e.old_path, e.new_path);
+    return op;
+}
+
+bool is_file_change(gb_event_kind k) {
+    switch (k) {
+    case GB_EV_RENAME:
+    case GB_EV_LINK:
+    case GB_EV_SYMLINK:
+    case GB_EV_MKDIR:
+    case GB_EV_MKNOD:
+    case GB_EV_UNLINK:
+    case GB_EV_RMDIR:
+    case GB_EV_CHMOD:
+    case GB_EV_CHOWN:
+    case GB_EV_TRUNCATE:
+    case GB_EV_UTIMES:
+    case GB_EV_SETXATTR:
+    case GB_EV_REMOVEXATTR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 std::string event_detail(const trace::event& e) {
     std::string d;
-    if (e.kind == GB_EV_EXEC && !e.argv.empty()) {
+    if (is_file_change(e.kind)) {
+        d = file_operation(e);
+    } else if (e.kind == GB_EV_EXEC && !e.argv.empty()) {
         d = "argv:";
         for (auto a : e.argv) {
             d += ' ';
@@ -86,7 +167,7 @@ std::string event_detail(const trace::event& e) {
             }
         }
     } else if (e.kind == GB_EV_OPEN && !e.access.empty()) {
-        d = fmt::format("open for {}", e.access);
+        d = fmt::format("{} for {}", e.syscall.empty() ? std::string_view("open") : e.syscall, e.access);
         if (e.create)
             d += ", create";
         if (e.truncate)
@@ -149,6 +230,10 @@ input_info info_of(const trace::reader& r) {
     i.digest = r.digest();
     i.digest_kind = r.digest_kind();
     i.partial = r.partial_reason();
+    i.cwd = r.trace_header().cwd;
+    i.host = r.trace_header().host;
+    i.coverage_json = r.trace_header().coverage_json;
+    i.duration_ns = r.trace_summary() ? r.trace_summary()->duration_ns : 0;
     return i;
 }
 

@@ -68,8 +68,10 @@ finding rule_finding(const rule_ref& r, const std::string& source, const char* w
     return f;
 }
 
+} // namespace
+
 // Groups many findings in one directory of a file section into one "area" finding.
-void group_areas(std::vector<finding>& v, std::size_t threshold = 8) {
+void group_areas(std::vector<finding>& v, std::size_t threshold) {
     std::map<std::pair<section, std::string>, std::vector<std::size_t>> by_dir;
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (!is_path_section(v[i].sec) || v[i].sec == section::proc_exec)
@@ -113,8 +115,6 @@ void group_areas(std::vector<finding>& v, std::size_t threshold = 8) {
 //    the random part of one name (looks_volatile_pair).
 // Candidates of the last rule share a skeleton (letters and digits blurred, punctuation kept),
 // so this is linear in practice; each entry is compared with at most 256 candidates.
-using has_behaviour = std::function<bool(section, std::string_view)>;
-
 void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed, const has_behaviour& in_old,
                            const has_behaviour& in_new) {
     std::vector<bool> drop_added(added.size()), drop_removed(removed.size());
@@ -183,6 +183,8 @@ void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& re
     keep(added, drop_added);
     keep(removed, drop_removed);
 }
+
+namespace {
 
 struct loaded_profile {
     profile::profile p;
@@ -257,12 +259,14 @@ std::vector<finding> unused_rules(const profile::profile& p, const std::set<cons
 
 } // namespace
 
-result<diff_report> diff_inputs(const std::filesystem::path& old_input, const std::filesystem::path& new_input) {
-    return diff_inputs_bounded(old_input, new_input, 1ull << 30);
+result<diff_report> diff_inputs(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
+                                const diff_options& opts) {
+    return diff_inputs_bounded(old_input, new_input, 1ull << 30, opts);
 }
 
 result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
-                                        std::uint64_t parallel_below_bytes) {
+                                        std::uint64_t parallel_below_bytes, const diff_options& opts) {
+    const bool roots = opts.run_roots;
     auto old_is_trace = looks_like_trace(old_input);
     if (!old_is_trace)
         return std::unexpected(old_is_trace.error());
@@ -281,8 +285,8 @@ result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, 
             // Small enough to hold both sets: read the two traces at once, one per core.
             std::vector<std::string> old_warnings, new_warnings;
             result<input_info> o = std::unexpected(error{"not read"});
-            std::thread old_reader([&] { o = collect(old_input, old_set, 1, old_warnings); });
-            auto n = collect(new_input, new_set, 2, new_warnings);
+            std::thread old_reader([&] { o = collect(old_input, old_set, 1, old_warnings, {}, nullptr, nullptr, roots); });
+            auto n = collect(new_input, new_set, 2, new_warnings, {}, nullptr, nullptr, roots);
             old_reader.join();
             if (!o)
                 return std::unexpected(o.error());
@@ -303,11 +307,11 @@ result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, 
         } else {
             // Large traces: OLD becomes a set of normalised behaviours and NEW is streamed
             // against it, keeping only what OLD lacks: memory is one set plus the differences.
-            auto o = collect(old_input, old_set, 1, rep.warnings);
+            auto o = collect(old_input, old_set, 1, rep.warnings, {}, nullptr, nullptr, roots);
             if (!o)
                 return std::unexpected(o.error());
             seen.assign(old_set.entries.size(), false);
-            auto n = collect(new_input, new_set, 2, rep.warnings, {}, &old_set, &seen);
+            auto n = collect(new_input, new_set, 2, rep.warnings, {}, &old_set, &seen, roots);
             if (!n)
                 return std::unexpected(n.error());
             rep.old_input = *o;

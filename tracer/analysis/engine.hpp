@@ -87,7 +87,7 @@ struct behaviour_set {
         std::uint64_t count = 0, first_line = 0;
         std::uint64_t traces = 0; // bit i: seen in input i
         std::int64_t first_ts = 0, pid = 0;
-        std::uint32_t comm = 0, chain = 0, detail = 0, source = 0; // string_pool ids
+        std::uint32_t comm = 0, chain = 0, detail = 0, source = 0, syscall = 0; // string_pool ids
         section sec = section::unknown;
         const std::string& example_or_subject() const { return example.empty() ? subject : example; }
     };
@@ -115,14 +115,45 @@ private:
     void grow();
 };
 
+// The places a run's paths depend on that are not the program's behaviour: the working
+// directory, the command's path arguments, $HOME and $TMPDIR, each with a named placeholder
+// ("<cwd>", "<arg1>", "<arg:--move>", "<home>", "<tmpdir>"). Built from a trace header; a path
+// below a root is rewritten to start with its placeholder (the longest root wins).
+class run_roots {
+public:
+    static run_roots from_header(const trace::header& h);
+    static run_roots from_entries(std::vector<std::pair<std::string, std::string>> entries);
+    // When `subject` (a path, or "unix PATH" for a network section) lies below a root, writes the
+    // placeholder form into `out` and returns true.
+    bool rewrite(section s, std::string_view subject, std::string& out) const;
+    // {placeholder, path}, longest path first.
+    const std::vector<std::pair<std::string, std::string>>& entries() const { return roots_; }
+    bool empty() const { return roots_.empty(); }
+
+private:
+    void add(std::string name, std::string path);
+    std::vector<std::pair<std::string, std::string>> roots_;
+};
+
 // Reads a whole trace, normalising every behaviour into `set` (bit `trace_bit`). `visit`, when
 // set, sees every raw behaviour first and returns false to leave it out of the set.
 // With `against`: behaviours whose normalised form is already in `against` are not added; their
 // entry's bit is set in `seen` (sized like against->entries) instead.
+// With `use_run_roots`: subjects below the trace's run roots get their placeholders first.
+// `on_event`, when set, sees every event (after the process tree has).
 result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
                            std::vector<std::string>& warnings,
                            const std::function<bool(const behaviour&, const trace::event&)>& visit = {},
-                           const behaviour_set* against = nullptr, std::vector<bool>* seen = nullptr);
+                           const behaviour_set* against = nullptr, std::vector<bool>* seen = nullptr,
+                           bool use_run_roots = false,
+                           const std::function<void(const trace::event&, const process_tree&)>& on_event = {});
+
+// diff's post-processing, shared with review: many findings of one directory become one area
+// finding; run-to-run noise the normaliser could not see in one path is cancelled (diff.cpp).
+using has_behaviour = std::function<bool(section, std::string_view)>;
+void group_areas(std::vector<finding>& v, std::size_t threshold = 8);
+void cancel_volatile_pairs(std::vector<finding>& added, std::vector<finding>& removed, const has_behaviour& in_old,
+                           const has_behaviour& in_new);
 
 // Is this a trace (JSON Lines) rather than a profile (YAML)? Looks at the first bytes.
 result<bool> looks_like_trace(const std::filesystem::path& file);
@@ -174,6 +205,6 @@ private:
 // diff_inputs with the size below which two traces are read in parallel into two full sets
 // (above it NEW is streamed against OLD's set to bound memory); tests force either path.
 result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
-                                        std::uint64_t parallel_below_bytes);
+                                        std::uint64_t parallel_below_bytes, const diff_options& opts = {});
 
 } // namespace glassbox::analysis

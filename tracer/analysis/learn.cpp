@@ -151,11 +151,16 @@ result<bool> looks_like_trace(const std::filesystem::path& file) {
 result<input_info> collect(const std::filesystem::path& file, behaviour_set& set, std::uint64_t trace_bit,
                            std::vector<std::string>& warnings,
                            const std::function<bool(const behaviour&, const trace::event&)>& visit,
-                           const behaviour_set* against, std::vector<bool>* seen) {
+                           const behaviour_set* against, std::vector<bool>* seen, bool use_run_roots,
+                           const std::function<void(const trace::event&, const process_tree&)>& on_event) {
     auto opened = trace::reader::open(file);
     if (!opened)
         return std::unexpected(opened.error());
     auto& rd = **opened;
+    run_roots roots;
+    if (use_run_roots)
+        roots = run_roots::from_header(rd.trace_header());
+    std::string rooted;
     extractor ex;
     process_tree tree;
     const trace::event* cur = nullptr;
@@ -178,9 +183,12 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
     std::uint32_t comm_id = 0;
     bool comm_valid = false;
     std::unordered_map<std::uint64_t, std::uint32_t> simple_detail_ids;
-    std::function<void(const behaviour&)> cb = [&](const behaviour& b) {
-        if (visit && !visit(b, *cur))
+    std::function<void(const behaviour&)> cb = [&](const behaviour& raw) {
+        if (visit && !visit(raw, *cur))
             return;
+        behaviour b = raw;
+        if (!roots.empty() && roots.rewrite(raw.sec, raw.subject, rooted))
+            b.subject = rooted;
         key.clear();
         key.push_back(static_cast<char>(b.sec));
         key.append(b.subject);
@@ -244,11 +252,16 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
             e->chain = chain_id;
             // The detail of ordinary events depends on a few small fields only: look it up by
             // them instead of formatting it (exec argv, priv targets and DNS types vary).
-            bool simple = cur->kind != GB_EV_EXEC && cur->kind != GB_EV_PRIV && cur->kind != GB_EV_DNS &&
-                          cur->via.empty() && cur->succeeded();
+            // File changes name their operation, flags and paths: never simple.
+            bool simple = (cur->kind == GB_EV_OPEN || cur->kind == GB_EV_MMAP_EXEC || cur->kind == GB_EV_INOTIFY ||
+                           cur->kind == GB_EV_SOCKET || cur->category == event_category::network) &&
+                          cur->kind != GB_EV_DNS && cur->via.empty() && cur->succeeded();
+            const int syscall_code = cur->syscall.empty() ? 0 : cur->syscall == "openat" ? 1 : cur->syscall == "open" ? 2 : -1;
+            simple = simple && syscall_code >= 0;
             if (simple) {
                 std::uint64_t k = static_cast<std::uint64_t>(cur->kind) << 56 | std::uint64_t(cur->create) << 55 |
-                                  std::uint64_t(cur->truncate) << 54;
+                                  std::uint64_t(cur->truncate) << 54 |
+                                  std::uint64_t(syscall_code) << 48;
                 for (std::size_t i = 0; i < cur->access.size() && i < 6; ++i)
                     k |= std::uint64_t(static_cast<unsigned char>(cur->access[i])) << (8 * i);
                 auto [it, inserted] = simple_detail_ids.try_emplace(k, 0);
@@ -259,6 +272,7 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
                 e->detail = set.pool.id(event_detail(*cur));
             }
             e->source = source;
+            e->syscall = set.pool.id(cur->syscall);
         }
         ++e->count;
     };
@@ -273,10 +287,14 @@ result<input_info> collect(const std::filesystem::path& file, behaviour_set& set
         if (cur->kind == GB_EV_EXEC || cur->kind == GB_EV_FORK)
             chain_pid = -1; // the tree changed
         ex.extract(*cur, cb);
+        if (on_event)
+            on_event(*cur, tree);
     }
     for (const auto& w : rd.warnings())
         warnings.push_back(w);
-    return info_of(rd);
+    auto info = info_of(rd);
+    info.roots = roots.entries();
+    return info;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -811,9 +829,19 @@ result<learn_result> learn_profile(const std::vector<std::filesystem::path>& tra
             y += " []";
         y += "\n";
         for (const auto* e : ok) {
-            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}\n", pad, yaml_quote(e->subject), e->count,
+            // A rule learned from attempts the kernel refused says so: allowing it keeps the
+            // kernel's answer under enforce (ECONNREFUSED stays ECONNREFUSED, not EPERM).
+            std::string refused;
+            const auto& detail = set.pool.get(e->detail);
+            for (std::string_view err : {"ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT"})
+                if (detail.find("attempted, ret ") != std::string::npos &&
+                    detail.find(fmt::format("({})", err)) != std::string::npos)
+                    refused = fmt::format("; attempted, the kernel refused it ({}): allowed so that enforce leaves "
+                                          "the answer to the kernel",
+                                          err);
+            y += fmt::format("{}  - {}  # {} event{}, e.g. {}{}{}\n", pad, yaml_quote(e->subject), e->count,
                              e->count == 1 ? "" : "s", comment_text(e->example_or_subject()),
-                             e->chain == 0 ? "" : " (" + comment_text(set.pool.get(e->chain)) + ")");
+                             e->chain == 0 ? "" : " (" + comment_text(set.pool.get(e->chain)) + ")", refused);
             ++out.rules;
         }
         for (const auto& [e, problem] : bad) {

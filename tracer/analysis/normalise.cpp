@@ -234,6 +234,20 @@ bool special_path(std::string_view path, std::string& out) {
             out.assign(kind).push_back('*');
             return true;
         }
+    // A run-root placeholder ("<cwd>/q/x", see run_roots): the placeholder stays, the rest is a
+    // path below it.
+    if (path.starts_with('<')) {
+        auto close = path.find('>');
+        if (close != std::string_view::npos && close > 1 && (close + 1 == path.size() || path[close + 1] == '/') &&
+            path.substr(1, close - 1).find_first_of("</") == std::string_view::npos) {
+            out.assign(path.substr(0, close + 1));
+            if (close + 1 < path.size()) {
+                path_context ctx;
+                normalise_components(out, path.substr(close + 2), ctx);
+            }
+            return true;
+        }
+    }
     if (path.starts_with("memfd:")) {
         out.assign("memfd:");
         normalise_component_into(out, path.substr(6));
@@ -339,7 +353,7 @@ std::string normalise_subject(section s, std::string_view subject) {
     case section::net_connect:
     case section::net_bind:
     case section::net_accept:
-        if (subject.starts_with("unix /"))
+        if (subject.starts_with("unix /") || subject.starts_with("unix <"))
             return "unix " + normalise_path(subject.substr(5));
         if (subject.starts_with("unix @"))
             return "unix @" + normalise_component(subject.substr(6));

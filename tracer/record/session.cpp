@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -146,6 +147,16 @@ std::string json_str(std::string_view s) {
     std::string out;
     append_json_string(out, s);
     return out;
+}
+
+// The launched command's $HOME and $TMPDIR (it inherits glassbox's environment), for the header's
+// "env": diff and review write paths below them as <home>/<tmpdir> (docs/review.md).
+std::string run_env_json() {
+    std::string out = "{";
+    for (const char* name : {"HOME", "TMPDIR"})
+        if (const char* v = std::getenv(name); v && *v)
+            out += fmt::format("{}\"{}\":{}", out.size() > 1 ? "," : "", name, json_str(v));
+    return out + "}";
 }
 
 struct loop_state {
@@ -291,6 +302,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     h.root_pid = child->pid();
     h.cgroup = cg->path();
     h.extra = opts.header_extra;
+    h.extra.emplace_back("env", run_env_json());
     h.extra.emplace_back("coverage", rec->coverage().json());
     warn_coverage(*rec);
     setup_view(*rec, opts);

@@ -2,7 +2,9 @@
 // findings ranked by risk. Binaries are matched by their path relative to the scanned tree (or
 // paired directly when two files are given). A finding has new_capability set when NEW can do
 // something OLD could not: a syscall newly reachable in a binary (or, for an added binary, outside
-// everything the OLD tree could reach), a new sensitive import, or new unresolved syscall sites.
+// everything the OLD tree could reach), a syscall OLD reached only through a libc import that NEW
+// now issues at a site of its own (syscall(SYS_x, ...) with a constant number), a new sensitive
+// import, or new unresolved syscall sites.
 #include <glassbox/scan.hpp>
 
 #include <fmt/color.h>
@@ -111,6 +113,29 @@ diff_result diff_reports(const std::vector<binary_report>& old_reports,
             add({id_risk(id) + (via_deps_before ? 0 : 5), "new-syscall", rel, syscall_label(id),
                  where +
                      (via_deps_before ? " (was reachable before only through dependencies)" : ""),
+                 true});
+        }
+        // A syscall OLD reached only through an imported libc function (rename() may make
+        // renameat2) that NEW's own code now issues at a site, typically syscall(SYS_renameat2,
+        // ...) with a constant number: a new way in that bypasses the wrapper, reported as a new
+        // syscall with the site.
+        auto has_site = [](const std::vector<evidence>& ev) {
+            return std::any_of(ev.begin(), ev.end(), [](const evidence& e) { return e.kind == "site"; });
+        };
+        for (const auto& [id, ev] : n->own) {
+            auto oit = o.own.find(id);
+            if (oit == o.own.end() || has_site(oit->second) || !has_site(ev))
+                continue;
+            std::string site, imports;
+            for (const auto& e : ev)
+                if (e.kind == "site" && site.empty())
+                    site = e.detail;
+            for (const auto& e : oit->second)
+                if (e.kind == "import")
+                    imports += (imports.empty() ? "" : ", ") + e.detail;
+            add({id_risk(id) + 2, "new-syscall", rel, syscall_label(id),
+                 fmt::format("site {} (newly reached directly; OLD reached it only through {})", site,
+                             imports.empty() ? "its imports" : imports),
                  true});
         }
         for (const auto& [id, ev] : n->all) {

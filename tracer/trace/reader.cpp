@@ -198,6 +198,18 @@ std::int64_t get_int(simdjson::ondemand::value v, std::string_view key) {
     return i;
 }
 
+// flags and mode are evidence shown in reports, not needed to read a trace: a value that is not a
+// small integer (a future string form, a 64-bit mask) is left `missing` instead of failing the line.
+std::int64_t get_optional_int(simdjson::ondemand::value v) {
+    std::int64_t i;
+    if (!v.get_int64().get(i))
+        return i;
+    std::uint64_t u;
+    if (!v.get_uint64().get(u))
+        return static_cast<std::int64_t>(u);
+    return event::missing;
+}
+
 bool get_bool(simdjson::ondemand::value v, std::string_view key) {
     auto t = v.type();
     if (!t.error() && t.value_unsafe() == json_type::null)
@@ -302,9 +314,13 @@ void reader::impl::parse_event(std::string_view line) {
         case 'f':
             if (is(key, "family")) ev.family = get_str(v, key);
             else if (is(key, "fileless")) ev.fileless = get_str(v, key);
+            else if (is(key, "flags")) ev.flags = get_optional_int(v);
             break;
         case 'i':
             if (is(key, "interpreter")) ev.interpreter = get_str(v, key);
+            break;
+        case 'm':
+            if (is(key, "mode")) ev.mode = get_optional_int(v);
             break;
         case 'n':
             if (is(key, "name")) ev.name = get_str(v, key);
@@ -475,6 +491,12 @@ result<std::unique_ptr<reader>> reader::open(const std::filesystem::path& file) 
         hd.start_ns = s->get<std::int64_t>();
     if (auto s = h.find("root_pid"); s != h.end() && s->is_number_integer())
         hd.root_pid = s->get<std::int64_t>();
+    if (auto e = h.find("env"); e != h.end() && e->is_object()) {
+        hd.home = json_str(*e, "HOME");
+        hd.tmpdir = json_str(*e, "TMPDIR");
+    }
+    if (auto c = h.find("coverage"); c != h.end() && c->is_object())
+        hd.coverage_json = c->dump();
     r->stats_.lines = 1;
     return r;
 }

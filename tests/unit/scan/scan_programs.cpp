@@ -354,6 +354,35 @@ TEST_CASE("diff: new syscalls and sensitive imports are ranked and flagged as ne
     CHECK(same.findings.empty());
 }
 
+TEST_CASE("diff: a syscall newly issued through syscall() is new even when an import reached it",
+          "[scan]") {
+    // OLD renames through rename() (whose libc wrapper may make renameat2); NEW also calls
+    // syscall(SYS_renameat2, ...) with a constant number, as clamscan 1.4.6's quarantine does.
+    scan_options o;
+    o.follow_dependencies = false;
+    scanner s(o);
+    scan_stats st;
+    auto old_r = s.scan_paths({prog("scan_rename_import")}, st);
+    auto new_r = s.scan_paths({prog("scan_rename_syscall")}, st);
+    REQUIRE(old_r.size() == 1);
+    REQUIRE(new_r.size() == 1);
+    REQUIRE(old_r[0].own.contains({abi::x86_64, 316})); // through the rename import
+    auto d = diff_reports(old_r, {"agent"}, new_r, {"agent"});
+    const diff_finding* f = nullptr;
+    for (const auto& x : d.findings)
+        if (x.kind == "new-syscall" && x.subject == "renameat2")
+            f = &x;
+    REQUIRE(f != nullptr);
+    CHECK(f->new_capability);
+    CHECK(d.new_capability);
+    CHECK(f->detail.find("syscall") != std::string::npos); // the site: "call syscall"
+    CHECK(f->detail.find("rename") != std::string::npos);  // the import OLD used
+    // The other way round nothing is new: OLD's direct site covers NEW's import.
+    auto back = diff_reports(new_r, {"agent"}, old_r, {"agent"});
+    for (const auto& x : back.findings)
+        CHECK_FALSE((x.kind == "new-syscall" && x.subject == "renameat2"));
+}
+
 TEST_CASE("against a trace: observed syscalls inside the surface, missing ones listed", "[scan]") {
     auto r = scan_one(prog("scan_libc_syscall"));
     REQUIRE(r.error.empty());
