@@ -86,44 +86,39 @@ void note_load_failure(const std::string& msg) {
     }
 }
 
-int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
-    spdlog::level::level_enum to = level == LIBBPF_WARN   ? spdlog::level::warn
-                                   : level == LIBBPF_INFO ? spdlog::level::debug
-                                                          : spdlog::level::trace;
-    if (level == LIBBPF_WARN) {
-        // Rare: format every warning, to see which program failed and why (the load may go on
-        // without it). Verifier logs are long; they go to -v, the outcome to one warning line.
-        va_list copy;
-        va_copy(copy, args);
-        int n = std::vsnprintf(nullptr, 0, fmt_str, copy);
-        va_end(copy);
-        if (n <= 0)
-            return n;
-        std::string msg(static_cast<std::size_t>(n) + 1, '\0');
-        va_copy(copy, args);
-        std::vsnprintf(msg.data(), msg.size(), fmt_str, copy);
-        va_end(copy);
-        msg.resize(static_cast<std::size_t>(n));
-        note_load_failure(msg);
-        while (!msg.empty() && msg.back() == '\n')
-            msg.pop_back();
-        spdlog::debug("libbpf: {}", msg);
-        return n;
-    }
-    // libbpf sends a few thousand debug lines per load (one per CO-RE relocation): formatting
-    // them only to drop them cost the start-up a few ms.
-    if (!spdlog::should_log(to))
-        return 0;
-    // The verifier log arrives as one long message: size it first.
+// libbpf's printf-style message as a string (the verifier log arrives as one long message:
+// sized first).
+std::string format_libbpf(const char* fmt_str, va_list args) {
     va_list copy;
     va_copy(copy, args);
     int n = std::vsnprintf(nullptr, 0, fmt_str, copy);
     va_end(copy);
     if (n <= 0)
-        return n;
+        return {};
     std::string msg(static_cast<std::size_t>(n) + 1, '\0');
-    std::vsnprintf(msg.data(), msg.size(), fmt_str, args);
+    va_copy(copy, args);
+    std::vsnprintf(msg.data(), msg.size(), fmt_str, copy);
+    va_end(copy);
     msg.resize(static_cast<std::size_t>(n));
+    return msg;
+}
+
+int libbpf_to_spdlog(enum libbpf_print_level level, const char* fmt_str, va_list args) {
+    spdlog::level::level_enum to = level == LIBBPF_WARN   ? spdlog::level::warn
+                                   : level == LIBBPF_INFO ? spdlog::level::debug
+                                                          : spdlog::level::trace;
+    // libbpf sends a few thousand debug lines per load (one per CO-RE relocation): formatting
+    // them only to drop them cost the start-up a few ms. Warnings are rare and always read, to
+    // see which program failed and why (the load may go on without it); verifier logs are long,
+    // so they go to -v and the outcome to one warning line.
+    if (level != LIBBPF_WARN && !spdlog::should_log(to))
+        return 0;
+    std::string msg = format_libbpf(fmt_str, args);
+    if (level == LIBBPF_WARN) {
+        note_load_failure(msg);
+        to = spdlog::level::debug;
+    }
+    auto n = static_cast<int>(msg.size());
     while (!msg.empty() && msg.back() == '\n')
         msg.pop_back();
     spdlog::log(to, "libbpf: {}", msg);
