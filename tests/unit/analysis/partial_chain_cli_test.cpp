@@ -103,7 +103,9 @@ TEST_CASE("commands refuse a partial trace in one line unless --accept-partial",
     CHECK(j["trace"]["partial"].get<std::string>().find("no summary line") != std::string::npos);
 
     CHECK(run({"diff", kData + "clamscan-run1.trace", partial.string()}).status == 2);
-    CHECK(run({"diff", "--accept-partial", kData + "clamscan-run1.trace", partial.string()}).status == 0);
+    // --no-run-roots: the rechained copy's header keeps only argv[0], so its run roots differ
+    // from the fixture's; this test is about the partial trace, not roots.
+    CHECK(run({"diff", "--accept-partial", "--no-run-roots", kData + "clamscan-run1.trace", partial.string()}).status == 0);
     CHECK(run({"learn", partial.string()}).status == 2);
     auto learned = run({"learn", "--accept-partial", partial.string()});
     CHECK(learned.status == 0);
