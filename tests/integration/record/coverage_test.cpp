@@ -86,7 +86,7 @@ TEST_CASE("the trace header's coverage says what this kernel lets the recorder o
         CHECK(sum["coverage_gaps"].size() >= 1);
 }
 
-TEST_CASE("--require-complete-coverage records on a complete kernel and refuses, exit 69, elsewhere",
+TEST_CASE("the option --require-complete-coverage records on a complete kernel and refuses, exit 69, elsewhere",
           "[root][record][coverage]") {
     temp_dir dir;
     std::string out = dir / "t.jsonl";
