@@ -56,7 +56,9 @@ TEST_CASE("a SIGKILLed glassbox leaves a partial trace that holds the events bef
     auto marks = find_all(t, [](const json& e) {
         return e["type"] == "open" && str_or(e, "raw_path").find("marker-") != std::string::npos;
     });
-    REQUIRE(marks.size() >= 20);
+    // ~150 marks in 1.5 s on the host, ~10 under the kernel matrix's emulated CPU (each one is a
+    // fork of cat and of sleep): enough that the newest on disk says how recent the file is.
+    REQUIRE(marks.size() >= 5);
     std::int64_t newest = t.front()["start_ns"].get<std::int64_t>() + marks.back()["ts"].get<std::int64_t>();
     // The window is ~0.1 s (docs/recording.md, "Durability"); 1 s leaves room for a loaded CI.
     CHECK(killed_at - newest < 1'000'000'000);
