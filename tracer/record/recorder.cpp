@@ -248,12 +248,12 @@ coverage coverage_of(const kernel_plan& p) {
     add("privileged", "sys_exit, table-driven (mount, module, bpf, ptrace, setuid, capabilities, ...)",
         p.legacy ? "ptrace targets are named from /proc when the record is read (no bpf_task_from_pid)" : "");
     add("abi32", "sys_enter/sys_exit of syscalls entered through int 0x80 (i386 numbers)");
-    if (p.wants(p.exit_group_dead ? "gb_cov_process_exit" : "gb_cov_process_exit_live"))
+    const std::string exit_totals = p.exit_group_dead ? "gb_cov_process_exit" : "gb_cov_process_exit_live";
+    if (p.wants(exit_totals))
         add("io_totals", "per-descriptor byte counts, reported at close and at process exit");
-    else
+    else // wants() is false for this program only when the kernel refused it
         c.families.push_back({"io_totals", false, {}, {},
-                              "descriptors still open at exit are not reported: " +
-                                  p.refused.begin()->second});
+                              "descriptors still open at exit are not reported: " + p.refused.at(exit_totals)});
     if (p.uring()) {
         add("io_uring", "tp_btf " + std::string(p.uring_submit == "gb_uring_submit" ? "io_uring_submit_req"
                                                                                : "io_uring_submit_sqe") +
