@@ -209,6 +209,73 @@ __noinline int gb_count_lost(__u32 kind) {
 
 /* ---- scope --------------------------------------------------------------------------------- */
 
+/* Pid numbers as the traced tree sees them when it runs in a child pid namespace (--protect
+ * pidns, or namespaces it makes itself) -> the kernel's global numbers, for the tree's own tasks:
+ * kill(5) in the namespace must be read as the tree's task 5, not the machine's. Added at fork
+ * and exec, removed at each task's exit. */
+struct gb_vpid_key {
+    __u64 ns; /* struct pid_namespace * */
+    __u32 nr;
+    __u32 pad;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, GB_MAX_SCOPE_PIDS);
+    __type(key, struct gb_vpid_key);
+    __type(value, __u32);
+} gb_tree_vpids SEC(".maps");
+
+/* The task's number in its own (innermost) pid namespace; false in the initial namespace. */
+static __always_inline bool gb_task_vpid(struct task_struct* t, struct gb_vpid_key* k) {
+    struct pid* p = BPF_CORE_READ(t, thread_pid);
+    if (!p)
+        return false;
+    __u32 level = BPF_CORE_READ(p, level);
+    if (level == 0 || level > 32)
+        return false;
+    struct upid u = {};
+    __u64 at = (__u64)p + bpf_core_field_offset(struct pid, numbers) + level * bpf_core_type_size(struct upid);
+    if (bpf_probe_read_kernel(&u, sizeof(u), (const void*)at) != 0)
+        return false;
+    k->ns = (__u64)u.ns;
+    k->nr = (__u32)u.nr;
+    k->pad = 0;
+    return true;
+}
+
+static __always_inline void gb_vpid_add(struct task_struct* t) {
+    struct gb_vpid_key k;
+    if (!gb_task_vpid(t, &k))
+        return;
+    __u32 global = BPF_CORE_READ(t, pid);
+    bpf_map_update_elem(&gb_tree_vpids, &k, &global, BPF_ANY);
+}
+
+static __always_inline void gb_vpid_del(struct task_struct* t) {
+    struct gb_vpid_key k;
+    if (gb_task_vpid(t, &k))
+        bpf_map_delete_elem(&gb_tree_vpids, &k);
+}
+
+/* A pid number the current task passed to a syscall -> the global number. In the initial
+ * namespace: the number itself. In a child namespace (*ns_rel set): the tree's task of that number,
+ * or 0 when it names none (glassbox's init, a task of another namespace, nothing). Not inlined:
+ * its locals must not add to the stack of the record builders' call chains. */
+static __noinline __s32 gb_global_pid(__s32 nr, __u32* ns_rel) {
+    struct gb_vpid_key k;
+    if (!ns_rel)
+        return nr;
+    *ns_rel = 0;
+    if (nr <= 0 || !gb_task_vpid(bpf_get_current_task_btf(), &k))
+        return nr;
+    *ns_rel = 1;
+    k.nr = (__u32)nr;
+    __u32* g = bpf_map_lookup_elem(&gb_tree_vpids, &k);
+    return g ? (__s32)*g : 0;
+}
+
 static __always_inline bool gb_pid_in_scope(__u32 tgid) {
     return bpf_map_lookup_elem(&gb_scope_pids, &tgid) != NULL;
 }

@@ -19,6 +19,7 @@ int BPF_PROG(gb_sched_fork, struct task_struct* parent, struct task_struct* chil
     __u8 one = 1;
     if (bpf_map_update_elem(&gb_scope_pids, &child_tgid, &one, BPF_ANY) != 0)
         gb_count_lost(GB_EV_FORK); /* scope table full: the child is only followed by cgroup */
+    gb_vpid_add(child);
 
     __u8* buf = gb_event_buf_or_lost(GB_EV_FORK);
     if (!buf)
@@ -46,6 +47,7 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(gb_sched_exec, struct task_struct* task, pid_t old_pid, struct linux_binprm* bprm) {
     if (!gb_in_scope())
         return 0;
+    gb_vpid_add(task); /* the launched command: forked by an init outside the scope */
     struct gb_inflight* in = gb_stash_lookup(); /* the exec'ing thread's own stash */
     __u32 nr = NR_EXECVE;
     __u64 at_flags = 0;
@@ -209,6 +211,7 @@ static __always_inline int gb_sched_exit_common(struct task_struct* task, bool g
         ev->flags = group_dead ? GB_EXIT_GROUP_DEAD : 0;
         gb_submit_scratch(sizeof(*ev), GB_EV_EXIT);
     }
+    gb_vpid_del(task);
     if (group_dead)
         bpf_map_delete_elem(&gb_scope_pids, &tgid);
     return 0;

@@ -729,10 +729,17 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
         } else {
             pid = (__s32)gb_arg(a, spec->pid_arg);
         }
+        __u32 ns_rel = 0;
+        __s32 global = (spec->pid_arg & GB_SPEC_PID_PIDFD) ? pid : gb_global_pid(pid, &ns_rel);
         __u32 tgid = 0;
-        pos = gb_cov_put_exe(ev, &e->target_exe, GB_PD(pos, data_off), pid, &tgid);
+        if (ns_rel && !global) { /* not the tree's: never looked up among the machine's numbers */
+            gb_cov_str_none(&e->target_exe, pos, data_off);
+            e->flags |= GB_SYS_TARGET_NS;
+        } else {
+            pos = gb_cov_put_exe(ev, &e->target_exe, GB_PD(pos, data_off), global, &tgid);
+        }
         e->target_pid = tgid ? tgid : (pid > 0 ? pid : 0);
-        if (!tgid)
+        if (!tgid && !(e->flags & GB_SYS_TARGET_NS))
             e->flags |= GB_SYS_TARGET_GONE;
     } else {
         gb_cov_str_none(&e->target_exe, pos, data_off);
@@ -763,6 +770,10 @@ static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task
     }
     if (pid <= 0)
         return true;
+    __u32 ns_rel;
+    pid = gb_global_pid(pid, &ns_rel);
+    if (!pid)
+        return true; /* names no task of the tree in the caller's namespace */
 #ifndef GB_KERNEL_LEGACY
     struct task_struct* t = bpf_task_from_pid(pid);
     if (!t)

@@ -192,6 +192,8 @@ struct gb_sys_spec {
 
 /* gb_sys_event.flags */
 #define GB_SYS_TARGET_GONE 0x1 /* the target pid did not resolve to a live task */
+#define GB_SYS_TARGET_NS 0x2   /* the caller is in a child pid namespace and the number names no
+                                * task of the traced tree there: target_pid is the caller's number */
 
 struct gb_sys_event {
     struct gb_event_header hdr;

@@ -63,6 +63,82 @@ private:
 
 // ---- launching ---------------------------------------------------------------------------------
 
+// ---- protecting the recording from the traced tree (docs/recording.md, "Protection") ---------
+
+// How the traced tree is kept from killing, stopping or blinding glassbox:
+//   pidns    the tree runs in its own pid and mount namespaces with its own /proc, under a
+//            glassbox init that dies with glassbox (the kernel then kills the whole namespace);
+//   landlock a Landlock domain scoping signals (ABI 6+, Linux 6.12) and ptrace; the tree keeps
+//            the machine's /proc and pids; a watchdog kills the tree if glassbox dies;
+//   none     nothing but the watchdog (the trace header says so).
+// Every mode also hardens glassbox itself (OOM score, the cgroup v2 root, SIGXFSZ) and, except
+// none, gives the tree a seccomp filter that refuses the bpf() commands that would reach
+// glassbox's BPF objects by id.
+enum class protect_mode { pidns, landlock, none };
+std::optional<protect_mode> parse_protect_mode(std::string_view s);
+std::string_view protect_mode_name(protect_mode m);
+
+class protection {
+public:
+    // Checks what `mode` needs on this kernel (exit_code::environment when it is missing) and
+    // builds what the child applies. Does not change glassbox yet (harden() does).
+    static result<protection> prepare(protect_mode mode);
+    protection(protection&&) noexcept;
+    protection& operator=(protection&&) noexcept;
+    protection(const protection&) = delete;
+    ~protection();
+
+    protect_mode mode() const { return mode_; }
+    bool pid_namespace() const { return mode_ == protect_mode::pidns; }
+    // Adds a glassbox process the tree must not reach through pid-addressed calls the kernel
+    // does not scope (prlimit, sched_*, setpriority, ioprio_set), by its number as the tree sees
+    // it (without a pid namespace: glassbox's own pids; with one, prepare() adds the init, 1).
+    // Before build().
+    void guard_pid(pid_t pid) { guarded_.push_back(pid); }
+    // Builds the seccomp program (in the parent: libseccomp allocates).
+    result<void> build();
+    // In the launched child, before it waits to be released (so nothing of it is recorded):
+    // Landlock domain, seccomp filter. Returns 0 or an errno. Async-signal-safe.
+    int apply_in_child() const;
+    // Hardens glassbox itself once the tree is forked (it must not inherit this): OOM score
+    // -1000, the cgroup v2 root (where no cgroup.kill or cgroup.freeze exists), SIGXFSZ ignored.
+    void harden_self();
+    // The trace header's `protection` object.
+    std::string json() const;
+    // What this mode does not stop, one line each (stderr and the header).
+    const std::vector<std::string>& gaps() const { return gaps_; }
+
+private:
+    protection() = default;
+    protect_mode mode_ = protect_mode::none;
+    int ruleset_fd_ = -1; // Landlock domain to enter (landlock mode)
+    std::vector<pid_t> guarded_;
+    std::vector<unsigned char> filter_; // struct sock_filter[]
+    std::vector<std::string> mechanisms_;
+    std::vector<std::string> gaps_;
+};
+
+// Fail-closed for the modes without a pid namespace: a process outside the tree that kills the
+// whole traced tree (cgroup.kill, and every pid in the recorder's scope set and their children,
+// stopped first so none can fork away) if glassbox ends without saying the recording is over.
+class watchdog {
+public:
+    // Forks the watchdog. `scope_map_fd`: the recorder's scope set (BPF hash of tgids).
+    static result<watchdog> start(const cgroup_dir* cg, int scope_map_fd);
+    watchdog(watchdog&& o) noexcept;
+    watchdog& operator=(watchdog&&) = delete;
+    watchdog(const watchdog&) = delete;
+    ~watchdog(); // without done(): the watchdog kills the tree (an error ended glassbox early)
+    pid_t pid() const { return pid_; }
+    // The recording is over and the tree is gone: the watchdog exits quietly.
+    void done();
+
+private:
+    watchdog(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+    pid_t pid_ = -1;
+    int fd_ = -1;
+};
+
 struct launch_options {
     std::vector<std::string> argv;  // argv[0] is searched in PATH like execvp, in the parent
     const cgroup_dir* cgroup = nullptr; // the child is born inside it (clone3 CLONE_INTO_CGROUP)
@@ -70,6 +146,8 @@ struct launch_options {
     // or an errno value to abort (the parent's release() then fails with that reason). Must be
     // async-signal-safe in spirit: the child is a fresh fork of this process.
     std::function<int()> child_setup;
+    // Applied in the child before it waits for release; pidns mode puts an init in between.
+    const protection* protect = nullptr;
 };
 
 // A launched command, stopped before execve until release().
@@ -81,6 +159,11 @@ public:
     ~child_process(); // never released: killed and reaped
 
     pid_t pid() const { return pid_; }
+    // The command's wait status once it has ended (reaps it, or reads it from the pid
+    // namespace's init, which also reaps what is reparented to it); nullopt while it runs.
+    std::optional<int> poll_status();
+    // SIGKILL to the namespace's init (the kernel then kills every process of the namespace).
+    void kill_namespace();
     // Lets the child run child_setup and exec. Errors: exec failed (not found -> not_found,
     // permission -> not_executable) or child_setup failed; the child has then exited.
     std::expected<void, fatal_error> release();
@@ -92,6 +175,9 @@ private:
     int go_fd_ = -1;
     int err_fd_ = -1;
     bool released_ = false;
+    pid_t init_ = -1;      // pidns: the namespace's init (glassbox's own child)
+    int status_fd_ = -1;   // pidns: the command's wait status, written by the init
+    std::optional<int> status_;
 };
 
 // Resolves argv[0] like execvp (PATH search) in the parent. Errors: not_found / not_executable.
@@ -176,6 +262,7 @@ public:
     // Processes in scope (the kernel's scope set), used to know when a traced tree is gone.
     std::size_t scope_size() const;
     std::vector<pid_t> scope_pids() const;
+    int scope_map_fd() const; // the kernel's scope set (the watchdog reads it)
     loss_counts lost() const;
     std::uint64_t truncated_paths() const;
     std::uint64_t truncated_argv() const;
@@ -212,6 +299,7 @@ struct session_options {
     recorder_options recorder_opts;
     std::vector<std::pair<std::string, std::string>> header_extra; // raw JSON fields
     std::function<int()> child_setup;      // run: see launch_options
+    protect_mode protect = protect_mode::pidns; // run: --protect (docs/recording.md, "Protection")
     // Called once the recorder is started (before the child is released); enforce attaches its
     // own programs / supervisor here. The recorder stays valid until run()/attach() returns.
     std::function<void(recorder&, const child_process*)> on_started;

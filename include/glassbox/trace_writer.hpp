@@ -5,6 +5,7 @@
 // Data path: decoder (record) or enforcement -> json_line -> trace_writer -> FILE.partial -> FILE.
 #pragma once
 
+#include <atomic>
 #include <glassbox/digest.hpp>
 #include <glassbox/error.hpp>
 
@@ -139,6 +140,9 @@ public:
 
     std::uint64_t events() const;
     std::uint64_t late_events() const;
+    // A write to the file failed (disk full, file size limit, I/O error): nothing more reaches
+    // the file, so the recording must end (the session stops the tree: fail closed).
+    bool failed() const { return write_failed_.load(std::memory_order_relaxed); }
     const std::string& path() const { return path_; }
     // The final digest (hex), once finish() succeeded.
     const std::string& final_digest() const { return final_digest_; }
@@ -156,7 +160,7 @@ private:
     std::string partial_;
     int fd_ = -1;
     bool finished_ = false;
-    bool write_failed_ = false;
+    std::atomic<bool> write_failed_{false};
     std::string buf_;
     std::int64_t buf_since_ns_ = 0; // monotonic time the oldest unwritten line was added
     std::uint64_t events_ = 0;

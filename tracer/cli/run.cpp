@@ -23,6 +23,7 @@ struct run_args {
     bool quiet = false;
     std::string sign_key;
     bool require_complete = false;
+    std::string protect = "pidns";
     std::vector<std::string> command;
 };
 
@@ -34,6 +35,20 @@ then killed), or on Ctrl-C/SIGTERM; every ending writes a complete trace (FILE.p
 Lines reach the file at most ~0.1 s after they are formatted, with checkpoints of the trace's
 hash chain: if glassbox is killed, FILE.partial keeps what was recorded until then, and
 'glassbox verify' checks any trace for edits (docs/trace-format.md).
+
+Protection (--protect; docs/recording.md, "Protection"): the traced program may be hostile and
+root, so it must not be able to kill, stop or blind glassbox.
+  pidns     (default) the command runs in its own pid and mount namespaces with its own /proc:
+            it cannot name glassbox or any other process of the machine (kill, ptrace, pidfd,
+            prlimit fail with ESRCH, recorded with the pid it tried); if glassbox dies anyway the
+            kernel kills the whole namespace. The command sees pids from 2 up and only its tree.
+  landlock  (Linux 6.12+) keeps the machine's pids and /proc; a Landlock domain refuses signals
+            and ptrace to any process outside the tree (EPERM, recorded with the target): the
+            command cannot signal other processes of the machine either. A watchdog kills the
+            tree if glassbox dies. Weaker: the tree can still move glassbox between cgroups.
+  none      no protection, only the watchdog; the trace header says so.
+Every mode refuses the tree bpf()'s *_GET_FD_BY_ID (EPERM) and hardens glassbox (OOM score
+-1000, cgroup v2 root). The trace header's `protection` lists what held and what did not.
 
 Exit status: the command's own (128+N if killed by signal N), or glassbox's codes:
   3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup v2, BPF:
@@ -73,12 +88,17 @@ void register_run(CLI::App& app) {
     cmd->add_flag("--require-complete-coverage", args->require_complete,
                   "Refuse to record (exit 69) when this kernel cannot observe every event family "
                   "(the trace header's `coverage`; `glassbox doctor` lists them)");
+    cmd->add_option("--protect", args->protect,
+                    "How the traced tree is kept from stopping the recording: pidns, landlock or none (see below)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"pidns", "landlock", "none"}));
     cmd->add_option("command", args->command, "The command to run, after --")->required();
     cmd->callback([args] {
         record::session_options o;
         o.out = args->out;
         o.trace.sign_key = args->sign_key;
         o.follow = args->follow;
+        o.protect = *record::parse_protect_mode(args->protect);
         o.progress = !args->quiet;
         if (args->timeout > 0)
             o.timeout = std::chrono::milliseconds(static_cast<long long>(args->timeout * 1000));

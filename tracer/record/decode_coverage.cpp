@@ -364,6 +364,8 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
             shown += fmt::format("pid {} ({})", ev.target_pid, exe.value_or("?"));
             if (ev.flags & GB_SYS_TARGET_GONE)
                 line.boolean("target_gone", true);
+            if (ev.flags & GB_SYS_TARGET_NS)
+                line.str("target_pid_ns", "caller"); // the caller's pid namespace's number
         }
         if (spec->nr == 298 && bytes.size() >= 16) { // perf_event_attr: type, size, config
             std::uint32_t t;

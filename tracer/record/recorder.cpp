@@ -867,6 +867,8 @@ std::size_t recorder::scope_size() const {
     return n;
 }
 
+int recorder::scope_map_fd() const { return bpf_map__fd(impl_->skel->maps.gb_scope_pids); }
+
 std::vector<pid_t> recorder::scope_pids() const {
     int fd = bpf_map__fd(impl_->skel->maps.gb_scope_pids);
     __u32 key = 0, next = 0;

@@ -165,19 +165,18 @@ struct loop_state {
     std::string ended_by;
 };
 
-// Reaps whatever children glassbox has; records the root's status.
-void reap(pid_t root, loop_state& st, bool& root_done) {
-    int status = 0;
-    pid_t p;
-    while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        if (p == root) {
-            root_done = true;
-            if (WIFEXITED(status))
-                st.exit_code = WEXITSTATUS(status);
-            else if (WIFSIGNALED(status))
-                st.exit_signal = WTERMSIG(status);
-        }
-    }
+// Records the root command's status once it has ended.
+void reap(child_process& child, loop_state& st, bool& root_done) {
+    if (root_done)
+        return;
+    auto status = child.poll_status();
+    if (!status)
+        return;
+    root_done = true;
+    if (WIFEXITED(*status))
+        st.exit_code = WEXITSTATUS(*status);
+    else if (WIFSIGNALED(*status))
+        st.exit_signal = WTERMSIG(*status);
 }
 
 trace_summary make_summary(recorder& rec, const loop_state& st, const loss_counts& lost) {
@@ -202,9 +201,19 @@ void warn_coverage(const recorder& rec) {
         spdlog::warn("coverage: {}", gap);
 }
 
+// Without a pid namespace the tree can reach more than it could: said before the recording.
+void warn_protection(const protection& p) {
+    if (p.pid_namespace())
+        return;
+    for (const auto& gap : p.gaps())
+        spdlog::warn("protection ({}): {}", protect_mode_name(p.mode()), gap);
+}
+
 // Ends a launched tree early: everything in the cgroup, and every process of the kernel's scope
 // set (which includes those that moved themselves out of the cgroup).
-void kill_scope(const cgroup_dir& cg, recorder& rec) {
+void kill_scope(const cgroup_dir& cg, recorder& rec, child_process* child) {
+    if (child)
+        child->kill_namespace();
     cg.kill();
     for (pid_t p : rec.scope_pids())
         if (p > 1 && p != ::getpid())
@@ -277,18 +286,36 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     auto writer = trace_writer::open(opts.out, opts.trace);
     if (!writer)
         throw fatal_error(exit_code::cant_create, writer.error().message);
+    auto prot = protection::prepare(opts.protect);
+    if (!prot)
+        throw fatal_error(exit_code::environment, prot.error().message);
+    warn_protection(*prot);
     auto cg = cgroup_dir::create();
     if (!cg)
         throw fatal_error(exit_code::environment, cg.error().message);
     rec->scope_cgroup(*cg);
+    // Without a pid namespace a watchdog outside the tree fails closed if glassbox dies. Started
+    // before the launch: it must not hold the command's go pipe.
+    std::optional<watchdog> dog;
+    if (!prot->pid_namespace()) {
+        auto w = watchdog::start(&*cg, rec->scope_map_fd());
+        if (!w)
+            throw fatal_error(exit_code::internal, w.error().message);
+        dog.emplace(std::move(*w));
+        prot->guard_pid(dog->pid());
+        prot->guard_pid(::getpid());
+    }
+    if (auto b = prot->build(); !b)
+        throw fatal_error(exit_code::environment, b.error().message);
 
     signal_watch signals;
     std::int64_t start_mono = monotonic_ns();
     std::int64_t start_real = realtime_ns();
-    launch_options lo{argv, &*cg, opts.child_setup};
+    launch_options lo{argv, &*cg, opts.child_setup, &*prot};
     auto child = launch(lo);
     if (!child)
         throw child.error();
+    prot->harden_self(); // after the fork: the command keeps its own OOM score and cgroup
     rec->scope_pid(child->pid());
 
     trace_header h;
@@ -304,6 +331,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     h.extra = opts.header_extra;
     h.extra.emplace_back("env", run_env_json());
     h.extra.emplace_back("coverage", rec->coverage().json());
+    h.extra.emplace_back("protection", prot->json());
     warn_coverage(*rec);
     setup_view(*rec, opts);
     // Attached before the header is written: a header on disk means the recorder is live (the
@@ -312,7 +340,6 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     writer->write_header(h);
     if (opts.on_started)
         opts.on_started(*rec, &*child);
-    pid_t root = child->pid();
     if (auto r = child->release(); !r)
         throw r.error();
 
@@ -321,11 +348,12 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     bool root_done = false;
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     std::optional<clock::time_point> kill_deadline;
+    std::optional<clock::time_point> tree_gone_at;
     for (;;) {
         signals.wait(20);
         int sig = signals.take(); // also empties the signalfd of SIGCHLDs, or wait() would spin
         rec->poll(0);
-        reap(root, st, root_done);
+        reap(*child, st, root_done);
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due(); // the durability window: docs/recording.md, "Durability"
@@ -336,23 +364,38 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
                 break;
             continue;
         }
-        if (sig) {
+        if (writer->failed()) {
+            // Nothing more reaches the file (disk full...): the tree must not go on unrecorded.
+            spdlog::error("the trace can no longer be written: stopping the traced tree");
+            st.ended_by = "write-error";
+        } else if (sig) {
             spdlog::info("received signal {}: ending the recording", sig);
             st.ended_by = "signal";
         } else if (clock::now() >= deadline) {
             st.ended_by = "timeout";
-        } else if (root_done && !cg->populated() && rec->scope_size() == 0) {
-            st.ended_by = "exit";
-            break;
+        } else if (!cg->populated() && rec->scope_size() == 0) {
+            // The tree is gone. The command's status comes from its init under --protect pidns:
+            // an init the tree froze or moved away cannot hold the recording open past a grace.
+            if (!tree_gone_at)
+                tree_gone_at = clock::now();
+            if (root_done || clock::now() - *tree_gone_at > std::chrono::seconds(1)) {
+                if (!root_done)
+                    spdlog::warn("the command's exit status was not reported by its pid namespace's init");
+                st.ended_by = "exit";
+                break;
+            }
+            continue;
         } else {
             continue;
         }
-        kill_scope(*cg, *rec);
+        kill_scope(*cg, *rec, &*child);
         kill_deadline = clock::now() + std::chrono::seconds(2);
     }
-    reap(root, st, root_done);
+    reap(*child, st, root_done);
     session_result res;
     finish_trace(*writer, *rec, st, res, opts.on_tick);
+    if (dog)
+        dog->done();
     warn_loss(res.lost);
     return res;
 }
@@ -415,6 +458,11 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
             opts.on_tick();
         writer->flush_due();
         progress.update(rec->captured(), writer->events());
+        if (writer->failed()) {
+            spdlog::error("the trace can no longer be written: ending the recording");
+            st.ended_by = "write-error";
+            break;
+        }
         if (signals.take()) {
             st.ended_by = "signal";
             break;

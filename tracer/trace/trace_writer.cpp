@@ -52,7 +52,7 @@ trace_writer::trace_writer(std::string path, int fd, const trace_writer_options&
 
 trace_writer::trace_writer(trace_writer&& o) noexcept
     : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_), finished_(o.finished_),
-      write_failed_(o.write_failed_), buf_(std::move(o.buf_)), buf_since_ns_(o.buf_since_ns_), events_(o.events_),
+      write_failed_(o.write_failed_.load()), buf_(std::move(o.buf_)), buf_since_ns_(o.buf_since_ns_), events_(o.events_),
       late_events_(o.late_events_), counts_(std::move(o.counts_)), opts_(std::move(o.opts_)),
       key_(std::move(o.key_)), chain_(std::move(o.chain_)), lines_(o.lines_), tags_(std::move(o.tags_)),
       tagged_(o.tagged_), start_mono_ns_(o.start_mono_ns_), final_digest_(std::move(o.final_digest_)),

@@ -1,0 +1,475 @@
+// Protecting the recording from the traced tree (see include/glassbox/record.hpp and
+// docs/recording.md, "Protection"): the Landlock domain and seccomp filter the launched child
+// enters before it is released, the hardening of glassbox itself, and the watchdog that kills the
+// tree when glassbox ends before the recording is over. The pid namespace's init lives in
+// launch.cpp, beside the launcher it wraps.
+#include <glassbox/mountinfo.hpp>
+#include <glassbox/record.hpp>
+
+#include <bpf/bpf.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <seccomp.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <set>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace glassbox::record {
+
+namespace {
+
+// Landlock's ruleset attribute as of ABI 6 (Debian 12's headers stop at ABI 2).
+struct ruleset_attr_v6 {
+    std::uint64_t handled_access_fs;
+    std::uint64_t handled_access_net;
+    std::uint64_t scoped;
+};
+constexpr std::uint64_t landlock_scope_signal = 1ULL << 1;
+
+// bpf() commands that turn a global id into a descriptor: with one, a root process could
+// delete itself from the scope set, or detach glassbox's programs.
+constexpr int bpf_prog_get_fd_by_id = 13;
+constexpr int bpf_map_get_fd_by_id = 14;
+constexpr int bpf_link_get_fd_by_id = 30;
+
+int landlock_abi_now() {
+    long v = ::syscall(__NR_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : static_cast<int>(v);
+}
+
+bool write_text(const std::string& path, std::string_view text) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    return ok;
+}
+
+std::string json_list(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i)
+            out += ',';
+        append_json_string(out, v[i]);
+    }
+    return out + "]";
+}
+
+} // namespace
+
+std::optional<protect_mode> parse_protect_mode(std::string_view s) {
+    if (s == "pidns")
+        return protect_mode::pidns;
+    if (s == "landlock")
+        return protect_mode::landlock;
+    if (s == "none")
+        return protect_mode::none;
+    return std::nullopt;
+}
+
+std::string_view protect_mode_name(protect_mode m) {
+    switch (m) {
+    case protect_mode::pidns: return "pidns";
+    case protect_mode::landlock: return "landlock";
+    case protect_mode::none: return "none";
+    }
+    return "none";
+}
+
+protection::protection(protection&& o) noexcept
+    : mode_(o.mode_), ruleset_fd_(o.ruleset_fd_), guarded_(std::move(o.guarded_)), filter_(std::move(o.filter_)),
+      mechanisms_(std::move(o.mechanisms_)), gaps_(std::move(o.gaps_)) {
+    o.ruleset_fd_ = -1;
+}
+
+protection& protection::operator=(protection&& o) noexcept {
+    if (this != &o) {
+        if (ruleset_fd_ >= 0)
+            ::close(ruleset_fd_);
+        mode_ = o.mode_;
+        ruleset_fd_ = o.ruleset_fd_;
+        o.ruleset_fd_ = -1;
+        guarded_ = std::move(o.guarded_);
+        filter_ = std::move(o.filter_);
+        mechanisms_ = std::move(o.mechanisms_);
+        gaps_ = std::move(o.gaps_);
+    }
+    return *this;
+}
+
+protection::~protection() {
+    if (ruleset_fd_ >= 0)
+        ::close(ruleset_fd_);
+}
+
+result<protection> protection::prepare(protect_mode mode) {
+    protection p;
+    p.mode_ = mode;
+    const std::string hardening = "glassbox itself: OOM score -1000, moved to the cgroup v2 root (which has no "
+                                  "cgroup.kill or cgroup.freeze), SIGXFSZ ignored (a file size limit ends the trace "
+                                  "with an error, not glassbox)";
+    const std::string bpf_filter = "seccomp: bpf() BPF_PROG/MAP/LINK_GET_FD_BY_ID refused with EPERM (the only way to "
+                                   "reach glassbox's BPF programs and maps; recorded as a failed `bpf`)";
+    const std::string common_gaps[] = {
+        "a root tree can still load a kernel module, kexec or write kernel memory where lockdown allows it "
+        "(recorded as privileged operations; the recording may not survive them)",
+        "starving glassbox of CPU (nice, SCHED_FIFO loops) overflows the ring buffer: the loss is counted in the "
+        "trace and exits 3, never hidden",
+    };
+    switch (mode) {
+    case protect_mode::pidns: {
+        // The namespace's init is the one process the tree can name: the kernel drops its signals
+        // to it, the filter refuses pid-addressed calls on 1, and a Landlock domain (any ABI)
+        // refuses ptrace, with which the tree could otherwise make the init lie about the
+        // command's exit status.
+        p.guarded_.push_back(1);
+        int abi = landlock_abi_now();
+        std::string ptrace_line;
+        if (abi >= 1) {
+            // A domain must handle some access right: making block devices, allowed again under
+            // "/" by the one rule, so the domain restricts nothing but ptrace.
+            landlock_ruleset_attr attr{};
+            attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
+            long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+            int root = ::open("/", O_PATH | O_CLOEXEC);
+            landlock_path_beneath_attr pb{LANDLOCK_ACCESS_FS_MAKE_BLOCK, root};
+            if (fd < 0 || root < 0 || ::syscall(__NR_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
+                int e = errno;
+                if (fd >= 0)
+                    ::close(static_cast<int>(fd));
+                fd = -1;
+                errno = e;
+            }
+            if (root >= 0)
+                ::close(root);
+            if (fd >= 0) {
+                p.ruleset_fd_ = static_cast<int>(fd);
+                ptrace_line = fmt::format("Landlock domain (ABI {}): ptrace from the tree to any process outside it "
+                                          "(glassbox's init included) refused with EPERM; it restricts no file "
+                                          "access",
+                                          abi);
+            } else {
+                p.gaps_.push_back(fmt::format("no Landlock domain ({}): the tree can ptrace glassbox's init (and so "
+                                              "end its own namespace or falsify the command's exit status)",
+                                              std::strerror(errno)));
+            }
+        } else {
+            p.gaps_.push_back("no Landlock on this kernel: the tree can ptrace glassbox's init (and so end its own "
+                              "namespace or falsify the command's exit status)");
+        }
+        p.mechanisms_ = {
+            "pid namespace: the tree sees only its own processes and its own /proc; glassbox and every other process "
+            "of the machine cannot be named (kill, ptrace, pidfd_open, prlimit, cgroup.procs: ESRCH)",
+            "fail-closed: the namespace's init is glassbox's and dies with it; the kernel then kills every process of "
+            "the namespace",
+            bpf_filter,
+            "seccomp: prlimit64, sched_setaffinity/setscheduler/setparam/setattr, setpriority and ioprio_set on pid "
+            "1 (glassbox's init) refused with EPERM",
+            hardening,
+        };
+        if (!ptrace_line.empty())
+            p.mechanisms_.insert(p.mechanisms_.begin() + 2, ptrace_line);
+        p.gaps_.insert(p.gaps_.end(), std::begin(common_gaps), std::end(common_gaps));
+        break;
+    }
+    case protect_mode::landlock: {
+        int abi = landlock_abi_now();
+        if (abi < 6)
+            return std::unexpected(error{fmt::format(
+                "--protect landlock needs Landlock ABI 6 (Linux 6.12+) for scoped signals; this kernel has {}; use "
+                "--protect pidns",
+                abi ? fmt::format("ABI {}", abi) : std::string("no Landlock"))});
+        ruleset_attr_v6 attr{0, 0, landlock_scope_signal};
+        long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+        if (fd < 0)
+            return std::unexpected(error{fmt::format("landlock_create_ruleset: {}", std::strerror(errno))});
+        p.ruleset_fd_ = static_cast<int>(fd);
+        p.mechanisms_ = {
+            fmt::format("Landlock domain (ABI {}): signals and ptrace from the tree to any process outside it are "
+                        "refused (EPERM), so glassbox and its watchdog cannot be killed, stopped or traced",
+                        abi),
+            bpf_filter,
+            "seccomp: prlimit64, sched_setaffinity/setscheduler/setparam/setattr, setpriority and ioprio_set on "
+            "glassbox's processes refused with EPERM",
+            "fail-closed: a watchdog outside the tree kills the whole tree if glassbox ends before the recording is "
+            "over",
+            hardening,
+        };
+        p.gaps_ = {"cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup "
+                   "(its writes to cgroup files are recorded; --protect pidns stops this)"};
+        p.gaps_.insert(p.gaps_.end(), std::begin(common_gaps), std::end(common_gaps));
+        break;
+    }
+    case protect_mode::none:
+        p.mechanisms_ = {"fail-closed: a watchdog outside the tree kills the whole tree if glassbox ends before the "
+                         "recording is over",
+                         hardening};
+        p.gaps_ = {"no protection: the tree can kill, stop or ptrace glassbox (the watchdog then kills the tree, but "
+                   "the records glassbox had not yet written are lost)"};
+        break;
+    }
+    return p;
+}
+
+result<void> protection::build() {
+    if (mode_ == protect_mode::none)
+        return {};
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx)
+        return std::unexpected(error{"seccomp_init failed"});
+    std::unique_ptr<void, void (*)(void*)> owner(ctx, [](void* c) { seccomp_release(c); });
+    // The same rules for 32-bit entry (int 0x80) and x32: libseccomp maps the names per ABI.
+    for (auto arch : {SCMP_ARCH_X86, SCMP_ARCH_X32})
+        if (int rc = seccomp_arch_add(ctx, arch); rc != 0 && rc != -EEXIST)
+            return std::unexpected(error{fmt::format("seccomp_arch_add: {}", std::strerror(-rc))});
+    auto deny = SCMP_ACT_ERRNO(EPERM);
+    int rc = 0;
+    for (int cmd : {bpf_prog_get_fd_by_id, bpf_map_get_fd_by_id, bpf_link_get_fd_by_id})
+        rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(bpf), 1, SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(cmd)));
+    {
+        // Calls that take a pid and that Landlock does not scope (it scopes signals and ptrace).
+        for (pid_t p : guarded_) {
+            auto pid = static_cast<scmp_datum_t>(p);
+            for (int nr : {SCMP_SYS(prlimit64), SCMP_SYS(sched_setaffinity), SCMP_SYS(sched_setscheduler),
+                           SCMP_SYS(sched_setparam), SCMP_SYS(sched_setattr)})
+                rc |= seccomp_rule_add(ctx, deny, nr, 1, SCMP_A0(SCMP_CMP_EQ, pid));
+            rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(setpriority), 2, SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS),
+                                   SCMP_A1(SCMP_CMP_EQ, pid));
+            rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioprio_set), 2, SCMP_A0(SCMP_CMP_EQ, 1 /* WHO_PROCESS */),
+                                   SCMP_A1(SCMP_CMP_EQ, pid));
+        }
+    }
+    if (rc != 0)
+        return std::unexpected(error{"seccomp_rule_add failed for the protection filter"});
+    // Exported here, loaded by the child with the raw syscall: the child must not allocate.
+    int mfd = static_cast<int>(::syscall(SYS_memfd_create, "glassbox-protect", MFD_CLOEXEC));
+    if (mfd < 0)
+        return std::unexpected(error{fmt::format("memfd_create: {}", std::strerror(errno))});
+    if (int e = seccomp_export_bpf(ctx, mfd); e != 0) {
+        ::close(mfd);
+        return std::unexpected(error{fmt::format("seccomp_export_bpf: {}", std::strerror(-e))});
+    }
+    off_t len = ::lseek(mfd, 0, SEEK_END);
+    filter_.resize(static_cast<std::size_t>(len > 0 ? len : 0));
+    bool ok = len > 0 && ::pread(mfd, filter_.data(), filter_.size(), 0) == len;
+    ::close(mfd);
+    if (!ok || filter_.size() % sizeof(sock_filter) != 0)
+        return std::unexpected(error{"cannot read back the protection filter"});
+    return {};
+}
+
+int protection::apply_in_child() const {
+    if (ruleset_fd_ >= 0) {
+        if (::syscall(__NR_landlock_restrict_self, ruleset_fd_, 0) != 0)
+            return errno;
+        ::close(ruleset_fd_);
+    }
+    if (!filter_.empty()) {
+        sock_fprog prog{static_cast<unsigned short>(filter_.size() / sizeof(sock_filter)),
+                        reinterpret_cast<sock_filter*>(const_cast<unsigned char*>(filter_.data()))};
+        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+            return errno;
+    }
+    return 0;
+}
+
+void protection::harden_self() {
+    std::size_t inherent = gaps_.size();
+    if (!write_text("/proc/self/oom_score_adj", "-1000"))
+        gaps_.push_back(fmt::format("glassbox's OOM score could not be lowered ({}): memory pressure from the tree "
+                                    "could end glassbox (the tree is then killed, but unwritten records are lost)",
+                                    std::strerror(errno)));
+    std::signal(SIGXFSZ, SIG_IGN);
+    auto root = cgroup2_root();
+    if (!root || !write_text(*root + "/cgroup.procs", std::to_string(::getpid())))
+        gaps_.push_back(fmt::format("glassbox could not move to the cgroup v2 root ({}): the tree could freeze or kill "
+                                    "glassbox's own cgroup through cgroup.freeze / cgroup.kill",
+                                    root ? std::strerror(errno) : root.error().message));
+    for (std::size_t i = inherent; i < gaps_.size(); ++i)
+        spdlog::warn("protection: {}", gaps_[i]);
+}
+
+std::string protection::json() const {
+    return fmt::format(R"({{"mode":"{}","mechanisms":{},"gaps":{}}})", protect_mode_name(mode_),
+                       json_list(mechanisms_), json_list(gaps_));
+}
+
+// ---- watchdog ----------------------------------------------------------------------------------
+
+namespace {
+
+// Every pid in the scope map (the recorder's BPF hash of traced tgids).
+void scope_pids_of(int map_fd, std::set<pid_t>& out) {
+    __u32 key = 0, next = 0;
+    void* prev = nullptr;
+    while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+        out.insert(static_cast<pid_t>(next));
+        key = next;
+        prev = &key;
+    }
+}
+
+struct proc_stat {
+    char state = 0;
+    pid_t ppid = 0;
+    unsigned long long start = 0; // clock ticks since boot
+};
+
+std::optional<proc_stat> read_stat(pid_t pid) {
+    char path[64], buf[1024];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return std::nullopt;
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0)
+        return std::nullopt;
+    buf[n] = 0;
+    const char* rp = std::strrchr(buf, ')'); // comm may hold anything; it ends at the last ')'
+    proc_stat st;
+    // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
+    // cstime priority nice num_threads itrealvalue starttime
+    if (!rp || std::sscanf(rp + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                           &st.state, &st.ppid, &st.start) != 3)
+        return std::nullopt;
+    return st;
+}
+
+// The tree's live processes: the scope set's pids, and their children (from /proc), until
+// nothing new: the tree's processes forked after glassbox ended are in no scope set. Only
+// processes started after the watchdog (`since`): a pid the scope set still holds may have been
+// reused by a process of the machine.
+std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
+    std::set<pid_t> candidates, set;
+    scope_pids_of(map_fd, candidates);
+    for (pid_t p : candidates)
+        if (auto st = read_stat(p); st && st->state != 'Z' && st->start >= since)
+            set.insert(p);
+    for (bool grew = true; grew;) {
+        grew = false;
+        DIR* d = ::opendir("/proc");
+        if (!d)
+            break;
+        while (auto* e = ::readdir(d)) {
+            char* end = nullptr;
+            long pid = std::strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0 || set.count(static_cast<pid_t>(pid)))
+                continue;
+            auto st = read_stat(static_cast<pid_t>(pid));
+            if (st && st->state != 'Z' && set.count(st->ppid)) {
+                set.insert(static_cast<pid_t>(pid));
+                grew = true;
+            }
+        }
+        ::closedir(d);
+    }
+    set.erase(::getpid());
+    set.erase(1);
+    return set;
+}
+
+[[noreturn]] void fail_closed(const std::string& kill_path, int map_fd) {
+    unsigned long long since = 0;
+    if (auto me = read_stat(::getpid()))
+        since = me->start;
+    std::set<pid_t> killed;
+    for (int round = 0; round < 100; ++round) {
+        if (!kill_path.empty())
+            write_text(kill_path, "1");
+        auto victims = tree_now(map_fd, since);
+        if (victims.empty())
+            break;
+        // Stopped first, so that none forks a child the next round would have to find.
+        for (pid_t p : victims)
+            ::kill(p, SIGSTOP);
+        for (pid_t p : victims)
+            ::kill(p, SIGKILL);
+        killed.insert(victims.begin(), victims.end());
+        ::usleep(20 * 1000);
+    }
+    std::string msg = fmt::format("glassbox watchdog: glassbox ended before the recording was over: the traced tree "
+                                  "was killed ({} processes)\n",
+                                  killed.size());
+    if (::write(2, msg.data(), msg.size()) < 0) {
+    }
+    ::_exit(0);
+}
+
+} // namespace
+
+result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+        return std::unexpected(error{fmt::format("pipe: {}", std::strerror(errno))});
+    std::string kill_path = cg ? cg->path() + "/cgroup.kill" : std::string();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(p[0]);
+        ::close(p[1]);
+        return std::unexpected(error{fmt::format("cannot start the watchdog: fork: {}", std::strerror(e))});
+    }
+    if (pid == 0) {
+        ::close(p[1]);
+        // Out of glassbox's session and process group: Ctrl-C or a signal to the group ends
+        // glassbox (which then finishes cleanly), never the watchdog.
+        ::setsid();
+        ::prctl(PR_SET_NAME, "glassbox-watch");
+        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
+            std::signal(s, SIG_IGN);
+        char c = 0;
+        ssize_t n;
+        do {
+            n = ::read(p[0], &c, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n == 1 && c == 'd')
+            ::_exit(0);
+        fail_closed(kill_path, scope_map_fd);
+    }
+    ::close(p[0]);
+    return watchdog(pid, p[1]);
+}
+
+watchdog::watchdog(watchdog&& o) noexcept : pid_(o.pid_), fd_(o.fd_) {
+    o.pid_ = -1;
+    o.fd_ = -1;
+}
+
+void watchdog::done() {
+    if (fd_ < 0)
+        return;
+    if (::write(fd_, "d", 1) != 1) {
+    }
+    ::close(fd_);
+    fd_ = -1;
+}
+
+watchdog::~watchdog() {
+    if (fd_ >= 0) {
+        // Closed without done(): the watchdog kills the tree; wait for it, so that the tree is
+        // gone when glassbox reports the error.
+        ::close(fd_);
+        fd_ = -1;
+    }
+    if (pid_ > 0)
+        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+}
+
+} // namespace glassbox::record
