@@ -61,12 +61,6 @@ foreach(kernel IN LISTS GLASSBOX_VM_KERNELS)
   set_tests_properties(vm/${kernel}/boot PROPERTIES LABELS vm RUN_SERIAL TRUE TIMEOUT 1200)
 endforeach()
 
-# Suites of the root tier inside the matrix. None registered yet (issue #14: which suites, and
-# the expectations per kernel, are being settled). For example:
-#   glassbox_vm_suite(record integration_record FILTER "[record]")
-#   glassbox_vm_suite(coverage integration_coverage)
-#   glassbox_vm_suite(enforce integration_enforce TIMEOUT 1800)
-
 # The root suites that run inside every kernel of the matrix, with the same assertions as on the
 # host: where a kernel lacks something, the trace's `coverage` (or enforce's mechanism report)
 # declares it and the tests read that declaration (issue #14). The burst tests (a million opens)
@@ -76,3 +70,8 @@ glassbox_vm_suite(record integration_record FILTER "[record]~[burst]")
 # enforce runs on 6.12 only for now: on 6.1 (Landlock ABI 2, no cgroup unix hooks, DNS verdicts
 # without a pid) 9 of its cases still fail; the state is in issue #14's notes.
 glassbox_vm_suite(enforce integration_enforce FILTER "[enforce]" TIMEOUT 1800 KERNELS 6.12)
+# The hostile-agent suite on every kernel, with the protection each one has (pidns everywhere,
+# landlock where Landlock ABI 6 exists). GB_HOSTILE_VM=1 lets its kill(-1) cases run: the VM is
+# disposable, the machine running CI is not. The flood (200,000 opens) is left to the host.
+glassbox_vm_test(hostile COMMAND /usr/bin/env GB_HOSTILE_VM=1 $<TARGET_FILE:integration_hostile> "[hostile]~[flood]"
+                 -w NoTests)

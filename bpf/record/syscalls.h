@@ -738,8 +738,8 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
         } else {
             pos = gb_cov_put_exe(ev, &e->target_exe, GB_PD(pos, data_off), global, &tgid);
         }
-        e->target_pid = tgid ? tgid : (pid > 0 ? pid : 0);
-        if (!tgid && !(e->flags & GB_SYS_TARGET_NS))
+        e->target_pid = tgid ? tgid : (__u32)pid; /* <= 0 kept: kill(-1), kill(-pgrp) */
+        if (!tgid && pid > 0 && !(e->flags & GB_SYS_TARGET_NS))
             e->flags |= GB_SYS_TARGET_GONE;
     } else {
         gb_cov_str_none(&e->target_exe, pos, data_off);

@@ -201,7 +201,7 @@ struct gb_sys_event {
     __u32 syscall;    /* x86-64 number (for via abi32: the x86-64 equivalent, or raw_nr) */
     __u32 raw_nr;     /* the number as entered (the i386 number for via abi32) */
     __u64 args[6];
-    __u32 target_pid; /* tgid of the pid_arg target, 0 when none */
+    __u32 target_pid; /* tgid of the pid_arg target; the number as given when it is <= 0 or names no task */
     __u32 flags;      /* GB_SYS_* */
     struct gb_str str[GB_SYS_STRS]; /* the spec's user strings */
     struct gb_str dir[2];           /* resolved directory of str[0] / str[1] (dirfd or cwd) */

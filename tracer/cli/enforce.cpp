@@ -33,6 +33,7 @@ struct enforce_args {
     std::string out;
     std::string sign_key;
     std::string isolate;
+    std::string protect = "pidns";
     std::string supervise = "auto";
     bool require_all = false;
     bool quiet = false;
@@ -111,6 +112,9 @@ void run_enforce(const enforce_args& a) {
     so.run_mode = m;
     so.argv = a.command;
     so.require_all = a.require_all;
+    so.protect = *record::parse_protect_mode(a.protect);
+    if (auto p = record::protection::prepare(so.protect); !p) // says why this kernel cannot
+        throw fatal_error(exit_code::environment, p.error().message);
     if (!a.isolate.empty()) {
         auto iso = enforce::parse_isolation(a.isolate);
         if (!iso)
@@ -180,6 +184,11 @@ void register_enforce(CLI::App& app) {
                     "Ed25519 private key (PEM): sign the trace's final digest (with --out; glassbox verify --pubkey)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--isolate", args->isolate, "Namespaces to give the command: pid,mount,net (comma list)");
+    cmd->add_option("--protect", args->protect,
+                    "How the command is kept from stopping glassbox: pidns (its own pid namespace), landlock "
+                    "(Linux 6.12+: signals and ptrace out of the tree refused) or none; see `glassbox run --help`")
+        ->check(CLI::IsMember({"pidns", "landlock", "none"}))
+        ->capture_default_str();
     cmd->add_option("--supervise-opens", args->supervise,
                     "auto: the supervisor emulates opens only when Landlock cannot be exact; always; never")
         ->check(CLI::IsMember({"auto", "always", "never"}))

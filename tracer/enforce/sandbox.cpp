@@ -308,6 +308,9 @@ const mechanism_report& sandbox::prepare() {
         r.enforced.push_back("seccomp supervisor + BPF exec backstop: every execve/execveat decided at exec time "
                              "against processes.exec (globs, programs created later, #! interpreters)");
     }
+    if (opts_.protect == record::protect_mode::pidns && !opts_.isolate.pid)
+        r.enforced.push_back("protection (--protect pidns): the command runs in a pid namespace of its own; it cannot "
+                             "name, signal or trace glassbox, and the kernel kills the namespace if glassbox dies");
     if (opts_.isolate.pid || opts_.isolate.mount || opts_.isolate.net)
         r.enforced.push_back(fmt::format("namespaces:{}{}{}", opts_.isolate.pid ? " pid" : "",
                                          opts_.isolate.mount ? " mount (private /tmp)" : "",
@@ -626,6 +629,9 @@ sandbox_result sandbox::run() {
     open_executable(opts_, st_->exec_fd, st_->exec_path, args);
     pthread_sigmask(SIG_BLOCK, &block, &args.mask);
 
+    // --protect pidns without --out: --isolate's own init gives the pid namespace.
+    if (opts_.protect == record::protect_mode::pidns)
+        opts_.isolate.pid = true;
     int flags = SIGCHLD;
     const auto& iso = opts_.isolate;
     if (iso.pid || iso.mount || iso.net)
@@ -785,6 +791,11 @@ sandbox_result sandbox::run_recorded(const std::string& out,
     so.progress = false;
     so.header_extra = std::move(header_extra);
     so.child_setup = [&args] { return recorded_child_setup(args); };
+    // --protect pidns with --out: the recorder's launcher makes the namespace (and its init);
+    // the child must not make a second one.
+    so.protect = opts_.protect;
+    if (opts_.protect == record::protect_mode::pidns)
+        opts_.isolate.pid = false;
     so.on_started = [&](record::recorder& r, const record::child_process* child) {
         close(st_->sock_child);
         st_->sock_child = -1;

@@ -11,6 +11,7 @@
 #include "enforce/unique_fd.hpp"
 
 #include <glassbox/error.hpp>
+#include <glassbox/record.hpp>
 #include <glassbox/trace_writer.hpp>
 
 #include <functional>
@@ -38,6 +39,10 @@ struct sandbox_options {
     violation_sink sink;                 // may be called from several threads at once
     std::function<void(pid_t root_pid, const std::string& cgroup)> on_started;
     bool recorded = false; // run_recorded() will be used: the recorder creates the cgroup
+    // --protect (docs/recording.md, "Protection"): pidns gives the command a pid namespace (the
+    // recorder's launcher makes it with --out, --isolate's init without); landlock and none
+    // leave it in glassbox's (Landlock already scopes signals where the profile allows none).
+    record::protect_mode protect = record::protect_mode::pidns;
     trace_writer_options trace; // run_recorded(): how the trace is written (--sign-key)
 };
 

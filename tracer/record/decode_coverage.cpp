@@ -341,7 +341,8 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
     case GB_EV_SIGNAL:
     case GB_EV_PRIV:
         if (spec->pid) {
-            line.unum("target_pid", ev.target_pid);
+            // Signed: kill(-1) and kill(-PGID) keep their target as given.
+            line.num("target_pid", static_cast<std::int32_t>(ev.target_pid));
             std::optional<std::string> exe;
             if (ev.target_exe.flags & GB_STR_PRESENT) {
                 exe = d.path_field(line, "target_exe", in, ev.target_exe);

@@ -134,43 +134,35 @@ result<protection> protection::prepare(protect_mode mode) {
     switch (mode) {
     case protect_mode::pidns: {
         // The namespace's init is the one process the tree can name: the kernel drops its signals
-        // to it, the filter refuses pid-addressed calls on 1, and a Landlock domain (any ABI)
-        // refuses ptrace, with which the tree could otherwise make the init lie about the
-        // command's exit status.
+        // to it, the filter refuses pid-addressed calls on 1, and a Landlock domain (ABI 6+) also
+        // refuses ptrace and /proc/1/mem, with which the tree could otherwise make the init lie
+        // about the command's exit status.
         p.guarded_.push_back(1);
         int abi = landlock_abi_now();
         std::string ptrace_line;
-        if (abi >= 1) {
-            // A domain must handle some access right: making block devices, allowed again under
-            // "/" by the one rule, so the domain restricts nothing but ptrace.
-            landlock_ruleset_attr attr{};
-            attr.handled_access_fs = LANDLOCK_ACCESS_FS_MAKE_BLOCK;
+        if (abi >= 6) {
+            // A domain that handles no file access (one that did would also forbid mounts) and
+            // scopes signals: the init is the only process outside it the tree can name.
+            ruleset_attr_v6 attr{0, 0, landlock_scope_signal};
             long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
-            int root = ::open("/", O_PATH | O_CLOEXEC);
-            landlock_path_beneath_attr pb{LANDLOCK_ACCESS_FS_MAKE_BLOCK, root};
-            if (fd < 0 || root < 0 || ::syscall(__NR_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
-                int e = errno;
-                if (fd >= 0)
-                    ::close(static_cast<int>(fd));
-                fd = -1;
-                errno = e;
-            }
-            if (root >= 0)
-                ::close(root);
             if (fd >= 0) {
                 p.ruleset_fd_ = static_cast<int>(fd);
-                ptrace_line = fmt::format("Landlock domain (ABI {}): ptrace from the tree to any process outside it "
-                                          "(glassbox's init included) refused with EPERM; it restricts no file "
-                                          "access",
+                ptrace_line = fmt::format("Landlock domain (ABI {}): ptrace and signals from the tree to any process "
+                                          "outside it (glassbox's init included) refused with EPERM; no file access "
+                                          "or mount is restricted",
                                           abi);
             } else {
-                p.gaps_.push_back(fmt::format("no Landlock domain ({}): the tree can ptrace glassbox's init (and so "
-                                              "end its own namespace or falsify the command's exit status)",
+                p.gaps_.push_back(fmt::format("no Landlock domain ({}): the tree can write the memory of glassbox's "
+                                              "init through /proc/1/mem (and so end its own namespace or falsify the "
+                                              "command's exit status)",
                                               std::strerror(errno)));
             }
         } else {
-            p.gaps_.push_back("no Landlock on this kernel: the tree can ptrace glassbox's init (and so end its own "
-                              "namespace or falsify the command's exit status)");
+            p.gaps_.push_back(fmt::format(
+                "Landlock ABI {} (scoped domains need 6): ptrace and process_vm_writev on glassbox's init are refused "
+                "by seccomp, but the tree can still write its memory through /proc/1/mem (and so end its own "
+                "namespace, itself included, or falsify the command's exit status)",
+                abi));
         }
         p.mechanisms_ = {
             "pid namespace: the tree sees only its own processes and its own /proc; glassbox and every other process "
@@ -178,8 +170,8 @@ result<protection> protection::prepare(protect_mode mode) {
             "fail-closed: the namespace's init is glassbox's and dies with it; the kernel then kills every process of "
             "the namespace",
             bpf_filter,
-            "seccomp: prlimit64, sched_setaffinity/setscheduler/setparam/setattr, setpriority and ioprio_set on pid "
-            "1 (glassbox's init) refused with EPERM",
+            "seccomp: ptrace, process_vm_readv/writev, prlimit64, sched_setaffinity/setscheduler/setparam/setattr, "
+            "setpriority and ioprio_set on pid 1 (glassbox's init) refused with EPERM",
             hardening,
         };
         if (!ptrace_line.empty())
@@ -248,6 +240,9 @@ result<void> protection::build() {
             for (int nr : {SCMP_SYS(prlimit64), SCMP_SYS(sched_setaffinity), SCMP_SYS(sched_setscheduler),
                            SCMP_SYS(sched_setparam), SCMP_SYS(sched_setattr)})
                 rc |= seccomp_rule_add(ctx, deny, nr, 1, SCMP_A0(SCMP_CMP_EQ, pid));
+            for (int nr : {SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev)})
+                rc |= seccomp_rule_add(ctx, deny, nr, 1, SCMP_A0(SCMP_CMP_EQ, pid));
+            rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ptrace), 1, SCMP_A1(SCMP_CMP_EQ, pid));
             rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(setpriority), 2, SCMP_A0(SCMP_CMP_EQ, PRIO_PROCESS),
                                    SCMP_A1(SCMP_CMP_EQ, pid));
             rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(ioprio_set), 2, SCMP_A0(SCMP_CMP_EQ, 1 /* WHO_PROCESS */),

@@ -117,7 +117,9 @@ inline std::vector<action> parse_actions(const std::string& out) {
 inline run_result run_traced(const temp_dir& work, const std::vector<std::string>& fixture_argv) {
     run_result r;
     r.trace_path = (work.path.parent_path() / (work.path.filename().string() + ".trace.jsonl")).string();
-    std::vector<std::string> argv{GLASSBOX_BIN, "run", "-q", "--out", r.trace_path, "--"};
+    // --protect none: these fixtures report their own pids and signal processes of the machine,
+    // which a pid namespace renumbers and hides (the protection itself: tests/integration/hostile).
+    std::vector<std::string> argv{GLASSBOX_BIN, "run", "-q", "--protect", "none", "--out", r.trace_path, "--"};
     argv.push_back(fixture(fixture_argv.at(0)));
     argv.insert(argv.end(), fixture_argv.begin() + 1, fixture_argv.end());
     auto cmd = glassbox_test::run_command(argv);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "run_command.hpp"
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -107,6 +108,12 @@ inline run_result run_enforce(const scratch& s, const std::string& profile_yaml,
         argv.push_back(trace);
     }
     argv.insert(argv.end(), opts.begin(), opts.end());
+    // The fixture reports its own pids and the tests compare them with the trace's and /proc's:
+    // a pid namespace renumbers them. Protection is tested by tests/integration/hostile.
+    if (std::find(opts.begin(), opts.end(), "--protect") == opts.end()) {
+        argv.push_back("--protect");
+        argv.push_back("none");
+    }
     argv.push_back("--");
     argv.push_back(command);
     argv.insert(argv.end(), actions.begin(), actions.end());

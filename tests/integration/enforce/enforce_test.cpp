@@ -321,7 +321,7 @@ TEST_CASE("if the supervisor dies the agent cannot go on unrestricted", "[enforc
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 2);
         close(pfd[0]);
-        execl(GLASSBOX_BIN, GLASSBOX_BIN, "enforce", "--profile", prof.c_str(), "--supervise-opens", "always", "--",
+        execl(GLASSBOX_BIN, GLASSBOX_BIN, "enforce", "--protect", "none", "--profile", prof.c_str(), "--supervise-opens", "always", "--",
               fixture.c_str(), "fork_loop", (d + "/allowed/a.txt").c_str(), "4", "loop", (d + "/allowed/a.txt").c_str(),
               "4", nullptr);
         _exit(127);

@@ -1,0 +1,456 @@
+// The hostile-agent suite (issue: evidence a hostile agent cannot silence): the real glassbox
+// records tests/fixtures/hostile.c, a root program that tries to kill, stop, trace, freeze,
+// blind or starve it, one way per case, then acts (creates a marker file). Each case checks,
+// from outside: glassbox survived and ended normally with the fixture's status, the act after the
+// attack is in the trace, the attempt is in the trace as the failure it was, and the trace is
+// complete and verifies. Where protection is declared absent (--protect none) or glassbox is
+// killed from outside (OOM, a crash), it checks fail-closed instead: the tree is stopped and the
+// partial trace is readable and verifies as partial. kill(-1) runs only where it is harmless: in
+// the tree's own pid namespace (--protect pidns), or inside the kernel-matrix VM.
+#include "../record/helpers.hpp"
+
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <linux/landlock.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <thread>
+
+namespace {
+
+using gbtest::json;
+
+int landlock_abi() {
+    long v = ::syscall(__NR_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : static_cast<int>(v);
+}
+
+bool in_vm() {
+    const char* v = std::getenv("GB_HOSTILE_VM");
+    return v && std::string(v) == "1";
+}
+
+struct hostile_run {
+    int status = -1;
+    std::string out; // the fixture's "attempt ..." lines
+    std::string err;
+    std::string trace_path;
+    std::vector<json> trace;
+    pid_t glassbox_pid = 0;
+};
+
+// glassbox run --protect MODE [extra] -- hostile CASE [arg], with GB_TARGETS = glassbox's pid
+// (a shell execs glassbox, so its $$ is glassbox's pid) and GB_MARK = DIR/mark.
+hostile_run run_case(const gbtest::temp_dir& dir, const std::string& mode, const std::string& kase,
+                     const std::vector<std::string>& extra = {}, const std::string& arg = "") {
+    hostile_run r;
+    r.trace_path = dir / ("trace-" + kase + ".jsonl");
+    std::string cmd = "echo $$ >" + (dir / "glassbox.pid") + "; GB_TARGETS=$$ GB_MARK=" + (dir / "mark") +
+                      " exec " GLASSBOX_BIN " run -q --protect " + mode + " --out " + r.trace_path;
+    for (const auto& e : extra)
+        cmd += " " + e;
+    cmd += " -- " + gbtest::fixture("hostile") + " " + kase + (arg.empty() ? "" : " " + arg);
+    auto res = glassbox_test::run_command({"/bin/sh", "-c", cmd}, true);
+    r.status = res.status;
+    r.out = res.out;
+    r.err = res.err;
+    std::ifstream pidf(dir / "glassbox.pid");
+    pidf >> r.glassbox_pid;
+    if (std::filesystem::exists(r.trace_path))
+        r.trace = gbtest::load_trace(r.trace_path);
+    return r;
+}
+
+std::vector<json> of_fixture(const hostile_run& r, const std::string& type) {
+    return gbtest::find_all(r.trace, [&](const json& e) {
+        return e.value("type", "") == type && e.value("comm", "") == "hostile";
+    });
+}
+
+// The fixture acted after its attack, and glassbox recorded it; the trace is complete and intact.
+void check_survived(const hostile_run& r, const gbtest::temp_dir& dir) {
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.status == 0);
+    REQUIRE(!r.trace.empty());
+    CHECK(r.trace.back().value("type", "") == "summary");
+    CHECK(r.trace.back().value("complete", false));
+    CHECK(r.trace.back().value("ended_by", "") == "exit");
+    auto marks = gbtest::find_all(of_fixture(r, "open"), [&](const json& e) { return gbtest::str_or(e, "path") == dir / "mark"; });
+    CHECK(marks.size() == 1);
+    CHECK(r.out.find("attempt mark 0 = ") != std::string::npos);
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
+}
+
+const json& header(const hostile_run& r) { return r.trace.front(); }
+
+bool has_mechanism(const hostile_run& r, const std::string& words) {
+    for (const auto& m : header(r)["protection"]["mechanisms"])
+        if (m.get<std::string>().find(words) != std::string::npos)
+            return true;
+    return false;
+}
+
+// Signal events of the fixture with this signal number.
+std::vector<json> signals_of(const hostile_run& r, int sig) {
+    return gbtest::find_all(of_fixture(r, "signal"), [&](const json& e) { return e.value("sig", -1) == sig; });
+}
+
+// pidns: the fixture sees glassbox's pid only as a number it was told; in its namespace that
+// number names nothing (ESRCH), and the trace says the number is the caller's namespace's.
+void check_pidns_refused(const std::vector<json>& evs, pid_t glassbox) {
+    auto at_glassbox = gbtest::find_all(evs, [&](const json& e) { return e.value("target_pid", 0) == glassbox; });
+    REQUIRE(at_glassbox.size() >= 1);
+    for (const auto& e : at_glassbox) {
+        CHECK(e.value("ret", 0) < 0);
+        CHECK(e.value("errno", "") == "ESRCH");
+        CHECK(e.value("target_pid_ns", "") == "caller");
+        CHECK(e["target_exe"].is_null());
+    }
+}
+
+// landlock: the fixture names glassbox, the kernel refuses (EPERM), and the trace names the target.
+void check_landlock_refused(const std::vector<json>& evs, pid_t glassbox) {
+    auto at_glassbox = gbtest::find_all(evs, [&](const json& e) { return e.value("target_pid", 0) == glassbox; });
+    REQUIRE(at_glassbox.size() >= 1);
+    for (const auto& e : at_glassbox) {
+        CHECK(e.value("errno", "") == "EPERM");
+        CHECK(gbtest::str_or(e, "target_exe").ends_with("/glassbox"));
+        CHECK(!e.contains("target_pid_ns"));
+    }
+}
+
+// A live (not zombie) process of that name: a killed tree whose parent is gone waits a moment for
+// whoever inherits it to reap it.
+bool alive_named(const std::string& comm) {
+    auto r = glassbox_test::run_command({"/usr/bin/pgrep", "-x", "-r", "R,S,D,T,t", comm});
+    return r.status == 0;
+}
+
+} // namespace
+
+TEST_CASE("hostile pidns: killing glassbox, its parent, stopping it all fail", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    for (std::string kase : {"kill-glassbox", "stop-glassbox", "kill-parent"}) {
+        DYNAMIC_SECTION(kase) {
+            auto r = run_case(dir, "pidns", kase);
+            check_survived(r, dir);
+            CHECK(header(r)["protection"]["mode"] == "pidns");
+            int sig = kase == "stop-glassbox" ? SIGSTOP : SIGKILL;
+            auto evs = signals_of(r, sig);
+            if (kase == "kill-parent") {
+                // Its parent is glassbox's init, pid 1 of its namespace: the kernel drops the signal.
+                REQUIRE(evs.size() == 1);
+                CHECK(evs[0].value("target_pid", 0) == 1);
+                CHECK(evs[0].value("target_pid_ns", "") == "caller");
+            } else {
+                check_pidns_refused(evs, r.glassbox_pid);
+            }
+        }
+    }
+}
+
+TEST_CASE("hostile pidns: kill(-1) ends only the tree's own namespace", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    auto r = run_case(dir, "pidns", "kill-all");
+    check_survived(r, dir);
+    auto evs = signals_of(r, SIGKILL);
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].value("syscall", "") == "kill");
+    CHECK(evs[0].value("target_pid", 0) == -1);
+    CHECK(r.out.find("attempt kill-all -1 = ") != std::string::npos);
+}
+
+TEST_CASE("hostile pidns: leaving the cgroup, then killing, is recorded and fails", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    auto r = run_case(dir, "pidns", "leave-cgroup");
+    check_survived(r, dir);
+    CHECK(r.out.find("attempt leave-cgroup 0 = 0 OK") != std::string::npos);
+    // The move itself: the fixture opened the cgroup2 root's cgroup.procs for writing.
+    auto moves = gbtest::find_all(of_fixture(r, "open"), [](const json& e) {
+        return gbtest::str_or(e, "path").ends_with("/cgroup.procs") && e.value("access", "") != "read";
+    });
+    CHECK(moves.size() >= 1);
+    check_pidns_refused(signals_of(r, SIGKILL), r.glassbox_pid);
+}
+
+TEST_CASE("hostile pidns: ptrace, pidfd and prlimit cannot reach glassbox or its init", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    SECTION("ptrace") {
+        auto r = run_case(dir, "pidns", "ptrace");
+        check_survived(r, dir);
+        auto pt = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "ptrace"; });
+        check_pidns_refused(pt, r.glassbox_pid);
+        // The init (pid 1 there) is the one process it can name: refused by Landlock (6.12+) or
+        // by the seccomp filter; without Landlock the header says what is left (/proc/1/mem).
+        auto at_init = gbtest::find_all(pt, [](const json& e) { return e.value("target_pid", 0) == 1; });
+        REQUIRE(at_init.size() == 2);
+        for (const auto& e : at_init) {
+            CHECK(e.value("errno", "") == "EPERM");
+            CHECK(e.value("target_pid_ns", "") == "caller");
+        }
+        if (!has_mechanism(r, "Landlock domain"))
+            CHECK(header(r)["protection"]["gaps"].dump().find("/proc/1/mem") != std::string::npos);
+    }
+    SECTION("pidfd") {
+        auto r = run_case(dir, "pidns", "pidfd");
+        check_survived(r, dir);
+        CHECK(r.out.find(fmt::format("attempt pidfd-open {} = -1 ESRCH", r.glassbox_pid)) != std::string::npos);
+    }
+    SECTION("prlimit") {
+        auto r = run_case(dir, "pidns", "prlimit");
+        check_survived(r, dir);
+        CHECK(r.out.find(fmt::format("attempt prlimit-cpu {} = -1 ESRCH", r.glassbox_pid)) != std::string::npos);
+        CHECK(r.out.find("attempt prlimit-cpu 1 = -1 EPERM") != std::string::npos);
+        CHECK(r.out.find("attempt prlimit-fsize 1 = -1 EPERM") != std::string::npos);
+    }
+}
+
+TEST_CASE("hostile: cgroup.kill and cgroup.freeze cannot reach glassbox", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    auto r = run_case(dir, "pidns", "cgroup-freeze");
+    check_survived(r, dir);
+    // glassbox lives in the cgroup v2 root, which has neither file; the fixture cannot name it.
+    CHECK(r.out.find(fmt::format("attempt cgroup-move {} = -1 ESRCH", r.glassbox_pid)) != std::string::npos);
+    auto writes = gbtest::find_all(of_fixture(r, "open"), [](const json& e) {
+        return gbtest::str_or(e, "path").ends_with("/cgroup.freeze") && e.value("access", "") != "read";
+    });
+    CHECK(writes.size() >= 1);
+}
+
+TEST_CASE("hostile: the tree cannot reach glassbox's BPF maps or links by id", "[hostile][pidns]") {
+    gbtest::temp_dir dir;
+    auto r = run_case(dir, "pidns", "bpf-blind");
+    check_survived(r, dir);
+    CHECK(r.out.find("bpf-map-delete-self") == std::string::npos);
+    CHECK(r.out.find("bpf-link-detach") == std::string::npos);
+    auto bpf = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "bpf"; });
+    int refused = 0;
+    for (const auto& e : bpf) {
+        std::string cmd = e.value("cmd", "");
+        if (cmd == "BPF_MAP_GET_FD_BY_ID" || cmd == "BPF_LINK_GET_FD_BY_ID") {
+            CHECK(e.value("errno", "") == "EPERM");
+            ++refused;
+        }
+    }
+    CHECK(refused >= 2); // glassbox's own maps and links exist, so there was something to try
+}
+
+TEST_CASE("hostile landlock: signals, ptrace, pidfd and prlimit to glassbox are refused", "[hostile][landlock]") {
+    gbtest::temp_dir dir;
+    if (landlock_abi() < 6) {
+        // What this kernel must do instead: say why the mode cannot run here, in one line, and
+        // exit 69 before anything runs (--protect pidns is the protection it has).
+        auto r = run_case(dir, "landlock", "kill-glassbox");
+        CHECK(r.status == 69);
+        CHECK(r.err.find("--protect landlock needs Landlock ABI 6") != std::string::npos);
+        CHECK(!std::filesystem::exists(dir / "mark"));
+        CHECK(r.out.find("attempt") == std::string::npos);
+        return;
+    }
+    SECTION("kill") {
+        auto r = run_case(dir, "landlock", "kill-glassbox");
+        check_survived(r, dir);
+        CHECK(header(r)["protection"]["mode"] == "landlock");
+        check_landlock_refused(signals_of(r, SIGKILL), r.glassbox_pid);
+        // The watchdog, found in /proc by name, is refused the same way.
+        CHECK(r.out.find("attempt kill ") != std::string::npos);
+        CHECK(r.out.find("= 0 OK") == std::string::npos);
+    }
+    SECTION("stop") {
+        auto r = run_case(dir, "landlock", "stop-glassbox");
+        check_survived(r, dir);
+        check_landlock_refused(signals_of(r, SIGSTOP), r.glassbox_pid);
+    }
+    SECTION("ptrace") {
+        auto r = run_case(dir, "landlock", "ptrace");
+        check_survived(r, dir);
+        auto pt = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "ptrace"; });
+        check_landlock_refused(pt, r.glassbox_pid);
+    }
+    SECTION("pidfd") {
+        auto r = run_case(dir, "landlock", "pidfd");
+        check_survived(r, dir);
+        auto ps = gbtest::find_all(signals_of(r, SIGKILL),
+                                   [](const json& e) { return e.value("syscall", "") == "pidfd_send_signal"; });
+        check_landlock_refused(ps, r.glassbox_pid);
+    }
+    SECTION("prlimit") {
+        auto r = run_case(dir, "landlock", "prlimit");
+        check_survived(r, dir);
+        CHECK(r.out.find(fmt::format("attempt prlimit-cpu {} = -1 EPERM", r.glassbox_pid)) != std::string::npos);
+        CHECK(r.out.find(fmt::format("attempt prlimit-fsize {} = -1 EPERM", r.glassbox_pid)) != std::string::npos);
+    }
+    SECTION("leave the cgroup, then kill") {
+        auto r = run_case(dir, "landlock", "leave-cgroup");
+        check_survived(r, dir);
+        check_landlock_refused(signals_of(r, SIGKILL), r.glassbox_pid);
+    }
+}
+
+TEST_CASE("hostile landlock: kill(-1) reaches no process outside the tree", "[hostile][landlock][vm-only]") {
+    if (!in_vm()) {
+        // On a bare machine a failed protection would end every process: never run it there.
+        SUCCEED("runs in the kernel-matrix VM only (GB_HOSTILE_VM=1)");
+        return;
+    }
+    if (landlock_abi() < 6) {
+        SUCCEED("no --protect landlock on this kernel (the refusal is checked by the case above)");
+        return;
+    }
+    gbtest::temp_dir dir;
+    // A process of the machine, outside the tree: it must outlive the attack.
+    pid_t sentinel = ::fork();
+    if (sentinel == 0)
+        glassbox_test::exec_argv({"/bin/sleep", "60"});
+    auto r = run_case(dir, "landlock", "kill-all");
+    bool sentinel_alive = ::waitpid(sentinel, nullptr, WNOHANG) == 0;
+    ::kill(sentinel, SIGKILL);
+    ::waitpid(sentinel, nullptr, 0);
+    check_survived(r, dir);
+    CHECK(sentinel_alive);
+    auto evs = signals_of(r, SIGKILL);
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].value("target_pid", 0) == -1);
+}
+
+TEST_CASE("hostile none: killing glassbox fails closed: the tree is killed, the partial trace verifies",
+          "[hostile][none]") {
+    gbtest::temp_dir dir;
+    auto r = run_case(dir, "none", "kill-parent"); // its parent is glassbox here
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    CHECK(r.status == 128 + SIGKILL);
+    CHECK(r.err.find("glassbox watchdog: glassbox ended before the recording was over: the traced tree was killed") !=
+          std::string::npos);
+    CHECK(!alive_named("hostile"));
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path + ".partial"}, &vout) == 4);
+    auto partial = gbtest::load_trace(r.trace_path + ".partial");
+    REQUIRE(!partial.empty());
+    CHECK(partial.front()["protection"]["mode"] == "none");
+}
+
+TEST_CASE("hostile: glassbox killed from outside stops the tree (OOM, crash)", "[hostile][failclosed]") {
+    for (std::string mode : {"pidns", "none"}) {
+        DYNAMIC_SECTION(mode) {
+            gbtest::temp_dir dir;
+            std::string trace = dir / "t.jsonl";
+            pid_t pid = ::fork();
+            if (pid == 0) {
+                int devnull = ::open("/dev/null", O_WRONLY);
+                ::dup2(devnull, 2);
+                glassbox_test::exec_argv({GLASSBOX_BIN, "run", "-q", "--protect", mode, "--out", trace, "--",
+                                          gbtest::fixture("rec_actions"), "sleep", "30"});
+            }
+            // Wait for the recording to be live (the partial file has its header), then kill it.
+            for (int i = 0; i < 200 && !std::filesystem::exists(trace + ".partial"); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            REQUIRE(alive_named("rec_actions"));
+            ::kill(pid, SIGKILL);
+            int st = 0;
+            ::waitpid(pid, &st, 0);
+            bool gone = false;
+            for (int i = 0; i < 40 && !gone; ++i) {
+                gone = !alive_named("rec_actions");
+                if (!gone)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            CHECK(gone); // pidns: the kernel killed the namespace; none: the watchdog killed the tree
+            std::string vout;
+            CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
+        }
+    }
+}
+
+TEST_CASE("hostile: filling the disk under the trace stops the tree with a clear error", "[hostile][enospc]") {
+    gbtest::temp_dir dir;
+    std::string small = dir / "small";
+    std::filesystem::create_directory(small);
+    REQUIRE(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=4m") == 0);
+    struct unmount {
+        std::string p;
+        ~unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+    } um{small};
+    std::string trace = small + "/t.jsonl";
+    auto res = glassbox_test::run_command({"/bin/sh", "-c",
+                                           "GB_MARK=" + (dir / "mark") + " exec " GLASSBOX_BIN
+                                           " run -q --out " + trace + " -- " + gbtest::fixture("hostile") +
+                                           " fill-disk " + small},
+                                          true);
+    INFO("stdout: " << res.out << "\nstderr: " << res.err);
+    CHECK(res.status == 73);
+    CHECK(res.err.find("the trace can no longer be written: stopping the traced tree") != std::string::npos);
+    CHECK(res.err.find("writing the trace '" + trace + ".partial' failed") != std::string::npos);
+    // Stopped: it never reached its act, 2 s after the disk filled.
+    CHECK(!std::filesystem::exists(dir / "mark"));
+    CHECK(!alive_named("hostile"));
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
+}
+
+TEST_CASE("hostile: a flood past the ring buffer is counted, never hidden", "[hostile][flood]") {
+    gbtest::temp_dir dir;
+    const long n = 200000;
+    auto r = run_case(dir, "pidns", "flood", {"--ringbuf-mb", "1"}, std::to_string(n));
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(!r.trace.empty());
+    const auto& s = r.trace.back();
+    REQUIRE(s.value("type", "") == "summary");
+    auto opens = gbtest::find_all(of_fixture(r, "open"), [](const json& e) { return gbtest::str_or(e, "path") == "/dev/null"; });
+    std::uint64_t lost = s.value("lost", 0ULL);
+    std::uint64_t lost_opens = s.contains("lost_by_type") ? s["lost_by_type"].value("open", 0ULL) : 0;
+    // Every open is either in the trace or counted as lost.
+    CHECK(opens.size() + lost_opens >= static_cast<std::size_t>(n));
+    CHECK(r.status == (lost > 0 ? 3 : 0));
+    if (lost > 0)
+        CHECK(r.err.find("events were LOST") != std::string::npos);
+}
+
+// enforce: the sandboxed program goes for its supervisor (glassbox itself). Complain mode, so the
+// profile decides nothing about the attack: what stops it is the protection alone.
+TEST_CASE("hostile enforce: the sandboxed program cannot kill its supervisor", "[hostile][enforce]") {
+    gbtest::temp_dir dir;
+    std::string prof = dir / "profile.yaml";
+    {
+        std::ofstream p(prof);
+        p << "apiVersion: glassbox/v1\nkind: Profile\nmetadata: {name: hostile}\n"
+          << "files:\n  read: [/etc/ld.so.cache, /usr/lib/**, /lib/**, /proc/**]\n  write: []\n"
+          << "processes:\n  exec: [\"" << gbtest::fixture("hostile") << "\"]\n";
+    }
+    for (bool recorded : {true, false}) {
+        DYNAMIC_SECTION((recorded ? "with --out" : "without --out")) {
+            std::string trace = dir / "enforce.jsonl";
+            std::filesystem::remove(trace);
+            std::filesystem::remove(dir / "mark");
+            std::string cmd = "echo $$ >" + (dir / "glassbox.pid") + "; GB_TARGETS=$$ GB_MARK=" + (dir / "mark") +
+                              " exec " GLASSBOX_BIN " enforce -q --mode complain --profile " + prof +
+                              (recorded ? " --out " + trace : std::string()) + " -- " + gbtest::fixture("hostile") +
+                              " kill-glassbox";
+            auto res = glassbox_test::run_command({"/bin/sh", "-c", cmd}, true);
+            INFO("stdout: " << res.out << "\nstderr: " << res.err);
+            pid_t gb = 0;
+            std::ifstream(dir / "glassbox.pid") >> gb;
+            CHECK(res.status == 0);
+            CHECK(res.out.find(fmt::format("attempt kill {} = -1 ESRCH", gb)) != std::string::npos);
+            CHECK(std::filesystem::exists(dir / "mark")); // it went on, still under the sandbox
+            if (recorded) {
+                auto t = gbtest::load_trace(trace);
+                REQUIRE(!t.empty());
+                CHECK(t.front()["protection"]["mode"] == "pidns");
+                CHECK(t.back().value("complete", false));
+                auto kills = gbtest::find_all(t, [&](const json& e) {
+                    return e.value("type", "") == "signal" && e.value("target_pid", 0) == gb;
+                });
+                REQUIRE(kills.size() == 1);
+                CHECK(kills[0].value("errno", "") == "ESRCH");
+                std::string vout;
+                CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace}, &vout) == 0);
+            }
+        }
+    }
+}
