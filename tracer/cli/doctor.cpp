@@ -138,7 +138,8 @@ std::string family_label(std::string_view name) {
 std::vector<capability> recording_capabilities(const kernel_features& k, const recorder_load& load) {
     std::vector<capability> out;
     if (load.state != recorder_load::outcome::loaded) {
-        bool tried = load.state == recorder_load::outcome::failed;
+        // A refusal while glassbox lacks a capability (root without CAP_BPF) is not the kernel's.
+        bool tried = load.state == recorder_load::outcome::failed && k.privs.complete();
         out.push_back({"every event family", tried ? verdict::no : verdict::unknown,
                        tried ? "the recorder does not load here: " + load.error
                              : "the recorder's programs could not be loaded to find out: " + load.error,
