@@ -76,3 +76,6 @@ glassbox_vm_suite(record integration_record FILTER "[record]~[burst]")
 # enforce runs on 6.12 only for now: on 6.1 (Landlock ABI 2, no cgroup unix hooks, DNS verdicts
 # without a pid) 9 of its cases still fail; the state is in issue #14's notes.
 glassbox_vm_suite(enforce integration_enforce FILTER "[enforce]" TIMEOUT 1800 KERNELS 6.12)
+# doctor inside each kernel: its facts against the kernel's own, and its recording coverage (from a
+# dry load of the recorder) against the header of a trace recorded in the same guest.
+glassbox_vm_suite(doctor integration_doctor FILTER "[doctor]")
