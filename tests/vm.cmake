@@ -75,3 +75,7 @@ glassbox_vm_suite(enforce integration_enforce FILTER "[enforce]" TIMEOUT 1800 KE
 # disposable, the machine running CI is not. The flood (200,000 opens) is left to the host.
 glassbox_vm_test(hostile COMMAND /usr/bin/env GB_HOSTILE_VM=1 $<TARGET_FILE:integration_hostile> "[hostile]~[flood]"
                  -w NoTests)
+
+# doctor inside each kernel: its facts against the kernel's own, and its recording coverage (from a
+# dry load of the recorder) against the header of a trace recorded in the same guest.
+glassbox_vm_suite(doctor integration_doctor FILTER "[doctor]")

@@ -1,7 +1,9 @@
 // glassbox doctor: what this machine's kernel gives glassbox, and from that what `run` records and
-// `enforce` enforces here and what they cannot (docs/doctor.md). The probes are
-// include/glassbox/kernel_features.hpp's; this file turns them into verdicts, a table on the
-// terminal or a JSON document, and the exit status (0 complete, 1 degraded, 77 no privilege).
+// `enforce` enforces here and what they cannot (docs/doctor.md). What `run` records comes from a
+// dry load of the recorder (the coverage a trace header would carry); the kernel rows and what
+// `enforce` enforces from include/glassbox/kernel_features.hpp's probes. This file turns both into
+// verdicts, a table on the terminal or a JSON document, and the exit status (0 complete,
+// 1 degraded, 77 no privilege).
 #include "cli/doctor.hpp"
 
 #include "enforce/landlock.hpp"
@@ -14,7 +16,10 @@
 #include <fmt/color.h>
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <map>
 #include <memory>
 
 namespace glassbox::doctor {
@@ -55,21 +60,6 @@ const feature& tp(const kernel_features& k, std::string_view name) {
     return f ? *f : missing;
 }
 
-const feature& kf(const kernel_features& k, std::string_view name) {
-    static const feature missing{feature_state::unknown, "not probed"};
-    const feature* f = k.kfunc(name);
-    return f ? *f : missing;
-}
-
-// The tracepoints of `names` the kernel lacks, as "a, b"; empty when it has them all.
-std::string missing_tracepoints(const kernel_features& k, std::initializer_list<std::string_view> names) {
-    std::string out;
-    for (auto n : names)
-        if (!tp(k, n).present())
-            out += fmt::format("{}{}", out.empty() ? "" : ", ", n);
-    return out;
-}
-
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
     std::string out;
     for (const auto& s : v)
@@ -85,69 +75,97 @@ std::string gap(const feature& f, std::string_view consequence) {
 
 } // namespace
 
-std::vector<capability> recording_capabilities(const kernel_features& k) {
+std::string_view to_string(recorder_load::outcome o) {
+    switch (o) {
+    case recorder_load::outcome::loaded:
+        return "loaded";
+    case recorder_load::outcome::failed:
+        return "failed";
+    case recorder_load::outcome::not_tried:
+        break;
+    }
+    return "not tried";
+}
+
+recorder_load dry_load_recorder() {
+    recorder_load out;
+    // The recorder warns once per optional program the kernel refuses ("recording without it");
+    // here the row says it, so at the default level those lines would only repeat the table.
+    const auto level = spdlog::get_level();
+    if (level == spdlog::level::warn || level == spdlog::level::info)
+        spdlog::set_level(spdlog::level::err);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+        // The options `glassbox run` uses by default: the same programs and maps, loaded the same
+        // way. Destroyed at the end of this block: nothing was attached, nothing recorded.
+        auto rec = record::recorder::create({});
+        out.cov = rec->coverage();
+        out.state = recorder_load::outcome::loaded;
+    } catch (const fatal_error& e) {
+        out.state = e.code() == exit_code::no_permission ? recorder_load::outcome::not_tried
+                                                         : recorder_load::outcome::failed;
+        out.error = e.what();
+    }
+    out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    spdlog::set_level(level);
+    return out;
+}
+
+namespace {
+
+// The header's family names (record.hpp, coverage_of() in recorder.cpp) in doctor's words.
+std::string family_label(std::string_view name) {
+    static const std::map<std::string_view, std::string_view> labels{
+        {"process", "process (exec, fork)"},
+        {"exit", "process exits"},
+        {"file", "file opens"},
+        {"file_changes", "file changes (unlink, rename, ...)"},
+        {"net", "network (connect, bind, ...)"},
+        {"unix_peer", "unix peers' executables"},
+        {"dns", "DNS queries"},
+        {"signals", "signals"},
+        {"privileged", "privileged syscalls"},
+        {"abi32", "32-bit syscalls (int 0x80)"},
+        {"io_totals", "bytes per descriptor"},
+        {"io_uring", "io_uring operations"},
+    };
+    auto it = labels.find(name);
+    return std::string(it == labels.end() ? name : it->second);
+}
+
+} // namespace
+
+std::vector<capability> recording_capabilities(const kernel_features& k, const recorder_load& load) {
     std::vector<capability> out;
-    const char* process = "process (exec, fork, exit)";
-    const char* syscalls = "file, network, privileged syscalls";
-    const char* peers = "unix peers' executables";
-    const char* uring = "io_uring operations";
-    const char* abi32 = "32-bit syscalls (int 0x80)";
-    if (!k.btf.present()) {
-        for (const char* f : {process, syscalls, peers, uring, abi32})
-            out.push_back({f, k.btf.absent() ? verdict::no : verdict::unknown,
-                           "no kernel BTF: the recorder's CO-RE programs cannot load"});
+    if (load.state != recorder_load::outcome::loaded) {
+        // A refusal while glassbox lacks a capability (root without CAP_BPF) is not the kernel's.
+        bool tried = load.state == recorder_load::outcome::failed && k.privs.complete();
+        out.push_back({"every event family", tried ? verdict::no : verdict::unknown,
+                       tried ? "the recorder does not load here: " + load.error
+                             : "the recorder's programs could not be loaded to find out: " + load.error,
+                       ""});
         return out;
     }
-    // Fields of kernel structures are read through bpf_rdonly_cast (Linux 6.2+).
-    const feature& rdonly = kf(k, "bpf_rdonly_cast");
-    std::string rdonly_gap =
-        rdonly.present() ? "" : "the kfunc bpf_rdonly_cast (Linux 6.2+) is absent: kernel fields read through it are missing";
-
-    if (auto m = missing_tracepoints(k, {"sched_process_exec", "sched_process_fork", "sched_process_exit"}); !m.empty())
-        out.push_back({process, verdict::no, "no tracepoint " + m});
-    else if (k.sched_process_exit_args < 2)
-        out.push_back({process, verdict::partial,
-                       "sched_process_exit has no group_dead argument here: whether an exit ends the thread "
-                       "group must come from the task's signal state"});
-    else if (!rdonly_gap.empty())
-        out.push_back({process, verdict::partial, rdonly_gap});
-    else
-        out.push_back({process, verdict::yes, "tp_btf sched_process_exec/fork/exit"});
-
-    if (auto m = missing_tracepoints(k, {"sys_enter", "sys_exit"}); !m.empty())
-        out.push_back({syscalls, verdict::no, "no tracepoint " + m});
-    else if (!rdonly_gap.empty())
-        out.push_back({syscalls, verdict::partial, rdonly_gap});
-    else
-        out.push_back({syscalls, verdict::yes, "tp_btf sys_enter/sys_exit"});
-
-    const feature& from_pid = kf(k, "bpf_task_from_pid");
-    const feature& release = kf(k, "bpf_task_release");
-    if (from_pid.present() && release.present())
-        out.push_back({peers, verdict::yes, "bpf_task_from_pid / bpf_task_release"});
-    else
-        out.push_back({peers, verdict::no,
-                       "the kfuncs bpf_task_from_pid / bpf_task_release (Linux 6.2+) are absent: a peer's pid "
-                       "cannot be turned into its executable"});
-
-    if (k.io_uring.absent())
-        out.push_back({uring, verdict::not_applicable, "io_uring is unusable here (" + k.io_uring.detail +
-                                                           "): a program cannot bypass the syscall tracepoints with it"});
-    else if (auto m = missing_tracepoints(k, {"io_uring_submit", "io_uring_complete"}); !m.empty())
-        out.push_back({uring, verdict::no,
-                       "io_uring works but the tracepoint " + m +
-                           " is missing: file and network operations submitted through a ring are NOT recorded"});
-    else
-        out.push_back({uring, verdict::yes,
-                       fmt::format("tp_btf {} / io_uring_complete", k.io_uring_submit_tracepoint)});
-
-    if (k.syscall32.absent())
-        out.push_back({abi32, verdict::not_applicable, k.syscall32.detail + ": nothing can enter through it"});
-    else if (!tp(k, "sys_enter").present())
-        out.push_back({abi32, verdict::no, "no tracepoint sys_enter"});
-    else
-        out.push_back({abi32, from(k.syscall32) == verdict::yes ? verdict::yes : verdict::unknown,
-                       "recorded as abi32 events through sys_enter"});
+    for (const auto& f : load.cov.families) {
+        capability c{family_label(f.name), verdict::yes, f.via, f.name};
+        if (!f.observed) {
+            c.state = verdict::no;
+            c.detail = f.reason;
+            // Not observed where the kernel lacks the thing itself: nothing can bypass the
+            // recording through it either.
+            if (f.name == "io_uring" && k.io_uring.absent()) {
+                c.state = verdict::not_applicable;
+                c.detail = fmt::format("{}; io_uring is unusable here anyway ({})", f.reason, k.io_uring.detail);
+            }
+        } else if (!f.degraded.empty()) {
+            c.state = verdict::partial;
+            c.detail = fmt::format("{}; {}", f.via, f.degraded);
+        } else if (f.name == "abi32" && k.syscall32.absent()) {
+            c.state = verdict::not_applicable;
+            c.detail = fmt::format("{}: nothing can enter through it", k.syscall32.detail);
+        }
+        out.push_back(std::move(c));
+    }
     return out;
 }
 
@@ -212,15 +230,19 @@ nlohmann::ordered_json feature_json(const feature& f) {
 
 nlohmann::ordered_json rows_json(const std::vector<capability>& rows) {
     auto out = nlohmann::ordered_json::array();
-    for (const auto& c : rows)
-        out.push_back({{"family", c.family}, {"state", std::string(to_string(c.state))}, {"detail", c.detail}});
+    for (const auto& c : rows) {
+        nlohmann::ordered_json r{{"family", c.family}, {"state", std::string(to_string(c.state))}, {"detail", c.detail}};
+        if (!c.key.empty())
+            r["coverage_family"] = c.key;
+        out.push_back(std::move(r));
+    }
     return out;
 }
 
 } // namespace
 
-nlohmann::ordered_json to_json(const kernel_features& k, const std::vector<capability>& recording,
-                       const std::vector<capability>& enforcement) {
+nlohmann::ordered_json to_json(const kernel_features& k, const recorder_load& load,
+                               const std::vector<capability>& recording, const std::vector<capability>& enforcement) {
     nlohmann::ordered_json j;
     j["glassbox"] = glassbox::version();
     j["kernel"] = {{"release", k.release}, {"machine", k.machine}};
@@ -261,6 +283,14 @@ nlohmann::ordered_json to_json(const kernel_features& k, const std::vector<capab
         e["args"] = t.args < 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t.args);
         tps[t.name] = e;
     }
+    j["recorder_load"] = {{"state", std::string(to_string(load.state))},
+                          {"detail", load.state == recorder_load::outcome::loaded
+                                         ? nlohmann::ordered_json(nullptr)
+                                         : nlohmann::ordered_json(load.error)},
+                          {"ms", static_cast<long>(load.ms + 0.5)}};
+    // The header's own serialisation, parsed back: the same keys in the same order.
+    j["coverage"] = load.state == recorder_load::outcome::loaded ? nlohmann::ordered_json::parse(load.cov.json())
+                                                                 : nlohmann::ordered_json(nullptr);
     j["recording"] = rows_json(recording);
     j["enforcement"] = rows_json(enforcement);
     int status = exit_status(k, recording, enforcement);
@@ -282,16 +312,22 @@ constexpr const char* kFooter = R"(What is probed (docs/doctor.md): BTF, cgroup 
 private stacks, the kfuncs and tp_btf tracepoints glassbox uses, io_uring, the 32-bit syscall entry,
 Landlock, seccomp user notification, cgroup socket hooks, BPF LSM, fentry, kprobes, lockdown and
 glassbox's own privileges. Probes load tiny BPF programs and close them; nothing is changed.
+What `run` records comes from a dry load of the recorder itself: its BPF programs are loaded
+exactly as `glassbox run` loads them, never attached, and unloaded; the rows (and --json's
+`coverage`, the same object as a trace header's) are that load's coverage.
 
 Exit status:
   0   complete: everything glassbox records and enforces works on this kernel
-  1   degraded: some event family is not recorded or some rule family not enforced (see the rows)
+  1   degraded: some event family is not recorded or some rule family not enforced (see the rows),
+      or the recorder does not load at all here (the row names the refused program and the
+      verifier's reason)
   77  not enough privilege to probe everything (needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN:
       run as root); what could be probed is still printed
 
 Examples:
   sudo glassbox doctor                 # the table
   sudo glassbox doctor --json | jq .recording
+  sudo glassbox doctor --json | jq .coverage     # as in the header of a trace recorded here
   sudo glassbox doctor --json | jq -r '.tracepoints.sched_process_exit.args')";
 
 struct doctor_cli {
@@ -327,7 +363,7 @@ void print_heading(std::string_view text, bool colour) {
         fmt::print("\n{}\n", text);
 }
 
-void print_table(const kernel_features& k, const std::vector<capability>& recording,
+void print_table(const kernel_features& k, const doctor::recorder_load& load, const std::vector<capability>& recording,
                  const std::vector<capability>& enforcement, int status) {
     const bool colour = stdout_is_tty();
     fmt::print("glassbox doctor: Linux {} ({})\n", k.release, k.machine);
@@ -365,6 +401,10 @@ void print_table(const kernel_features& k, const std::vector<capability>& record
     print_row("CAP_SYS_ADMIN", k.privs.cap_sys_admin ? "yes" : "no", "cgroups, namespaces, seccomp listener", colour);
 
     print_heading("glassbox run records here", colour);
+    if (load.state == doctor::recorder_load::outcome::loaded)
+        fmt::print("  (the recorder's programs loaded and unloaded in {:.0f} ms, {} build: what a trace's "
+                   "header `coverage` says here)\n",
+                   load.ms, load.cov.variant);
     for (const auto& c : recording)
         print_row(c.family, to_string(c.state), c.detail, colour);
     print_heading("glassbox enforce enforces here", colour);
@@ -383,13 +423,14 @@ void print_table(const kernel_features& k, const std::vector<capability>& record
 
 void run_doctor(const doctor_cli& o) {
     kernel_features k = probe_kernel_features();
-    auto recording = doctor::recording_capabilities(k);
+    doctor::recorder_load load = doctor::dry_load_recorder();
+    auto recording = doctor::recording_capabilities(k, load);
     auto enforcement = doctor::enforcement_capabilities(k);
     int status = doctor::exit_status(k, recording, enforcement);
     if (o.json)
-        fmt::print("{}\n", doctor::to_json(k, recording, enforcement).dump(2));
+        fmt::print("{}\n", doctor::to_json(k, load, recording, enforcement).dump(2));
     else
-        print_table(k, recording, enforcement, status);
+        print_table(k, load, recording, enforcement, status);
     set_command_exit(status);
 }
 

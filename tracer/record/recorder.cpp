@@ -582,11 +582,18 @@ bool reuse_maps(glassbox_record_bpf& skel, const std::vector<std::pair<std::stri
     return true;
 }
 
+// A program the recording cannot do without was refused: name it, with the verifier's last line
+// (what `glassbox doctor` repeats), so the one error line says what the kernel lacks.
 [[noreturn]] void refused(int err) {
+    std::string what = fmt::format("programs ({})", std::strerror(-err));
+    {
+        std::lock_guard lock(load_failure_mu);
+        if (!failed_program.empty())
+            what = fmt::format("program {} ({})", failed_program,
+                               failed_reason.empty() ? std::strerror(-err) : failed_reason);
+    }
     throw fatal_error(exit_code::environment,
-                      fmt::format("the kernel refused glassbox's BPF programs ({}); run with -v for "
-                                  "the verifier log",
-                                  std::strerror(-err)));
+                      fmt::format("the kernel refused glassbox's BPF {}; run with -v for the verifier log", what));
 }
 
 // Start-up (docs/recording.md "Start-up") on both CPUs. One libbpf object loads its programs one

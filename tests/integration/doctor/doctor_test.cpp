@@ -1,12 +1,15 @@
 // Root tier: `glassbox doctor --json` on this machine, each field checked against a fact the test
 // measures itself (uname, the BTF file, mountinfo, Landlock's and io_uring's own syscalls, the
-// kprobe PMU, bpftool's reading of the BTF), and the exit statuses: the one the document states
-// as root, 77 for an unprivileged user.
+// kprobe PMU, bpftool's reading of the BTF); its recording coverage against the header of a trace
+// `glassbox run` records here; and the exit statuses: the one the document states as root, 1
+// when the recorder cannot load (no BTF), 77 for an unprivileged user. Also runs inside the
+// kernel matrix (tests/vm.cmake).
 #include "run_command.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <linux/io_uring.h>
 #include <linux/landlock.h>
@@ -42,6 +45,22 @@ std::string cgroup2_mount_point() {
 }
 
 std::string sh(const std::string& cmd) { return glassbox_test::run_command({"/bin/sh", "-c", cmd}).out; }
+
+// The header (first line) of a trace `glassbox run` records of /bin/true.
+json header_of_a_recording() {
+    char tmpl[] = "/tmp/glassbox-doctor-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    std::filesystem::path dir(tmpl);
+    std::string trace = (dir / "t.jsonl").string();
+    auto r = glassbox_test::run_command({GLASSBOX_BIN, "run", "-q", "--out", trace, "--", "/bin/true"}, true);
+    INFO("glassbox run: " << r.err);
+    REQUIRE(r.status == 0);
+    std::ifstream f(trace);
+    std::string first;
+    std::getline(f, first);
+    std::filesystem::remove_all(dir);
+    return json::parse(first);
+}
 
 } // namespace
 
@@ -142,10 +161,91 @@ TEST_CASE("doctor without privileges exits 77 and says which capabilities are mi
     // What needs no privilege is still answered; BPF loads are not blamed on the kernel.
     CHECK(j["features"]["btf"]["state"] != "unknown");
     CHECK(j["features"]["cgroup_sock_addr"]["state"] == "unknown");
+    // The recorder is not loaded without privilege: nothing is claimed about what it records.
+    CHECK(j["recorder_load"]["state"] == "not tried");
+    CHECK_THAT(j["recorder_load"]["detail"].get<std::string>(), Catch::Contains("root"));
+    CHECK(j["coverage"].is_null());
+    REQUIRE(j["recording"].size() == 1);
+    CHECK(j["recording"][0]["state"] == "unknown");
 
     auto table = glassbox_test::run_command(
         {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", GLASSBOX_BIN, "doctor"});
     CHECK(table.status == 77);
     CHECK_THAT(table.out, Catch::Contains("CAP_BPF"));
     CHECK_THAT(table.out, Catch::Contains("exit 77"));
+}
+
+TEST_CASE("doctor's recording coverage is the one a trace recorded here carries", "[doctor][coverage]") {
+    REQUIRE(::geteuid() == 0);
+    int status = -1;
+    json j = doctor_json(status);
+    json hdr = header_of_a_recording();
+    REQUIRE(hdr.contains("coverage"));
+    const json& trace_cov = hdr["coverage"];
+
+    REQUIRE(j["recorder_load"]["state"] == "loaded");
+    CHECK(j["recorder_load"]["detail"].is_null());
+    CHECK(j["recorder_load"]["ms"].get<long>() > 0);
+    REQUIRE(j["coverage"].is_object());
+    const json& cov = j["coverage"];
+    CHECK(cov["variant"] == trace_cov["variant"]);
+    CHECK(cov["complete"] == trace_cov["complete"]);
+    // Family by family, both ways: the same names, and each the same object (observed, via,
+    // degraded, reason).
+    REQUIRE(cov["families"].size() == trace_cov["families"].size());
+    for (const auto& [name, f] : trace_cov["families"].items()) {
+        INFO("family " << name);
+        REQUIRE(cov["families"].contains(name));
+        CHECK(cov["families"][name] == f);
+    }
+    // Byte for byte too, keys in the header's order.
+    auto ordered_header = nlohmann::ordered_json::parse(hdr.dump());
+    CHECK(nlohmann::ordered_json::parse(j["coverage"].dump()).dump() == ordered_header["coverage"].dump());
+
+    // One table row per family, its state following the family's.
+    REQUIRE(j["recording"].size() == trace_cov["families"].size());
+    bool rows_complete = true;
+    for (const auto& row : j["recording"]) {
+        std::string name = row["coverage_family"];
+        INFO("row " << row.dump());
+        REQUIRE(trace_cov["families"].contains(name));
+        const json& f = trace_cov["families"][name];
+        std::string state = row["state"];
+        if (!f["observed"].get<bool>()) {
+            CHECK((state == "no" || state == "n/a"));
+            CHECK_THAT(row["detail"].get<std::string>(), Catch::Contains(f["reason"].get<std::string>()));
+        } else if (f.contains("degraded")) {
+            CHECK(state == "partial");
+            CHECK_THAT(row["detail"].get<std::string>(), Catch::Contains(f["degraded"].get<std::string>()));
+        } else {
+            CHECK((state == "yes" || state == "n/a"));
+        }
+        rows_complete = rows_complete && (state == "yes" || state == "n/a");
+    }
+    // A gap in the recording rows is a degraded verdict.
+    if (!rows_complete)
+        CHECK(status == 1);
+}
+
+TEST_CASE("doctor says why the recorder cannot load, and exits 1", "[doctor]") {
+    REQUIRE(::geteuid() == 0);
+    // A kernel without BTF, as seen from a mount namespace where /sys/kernel/btf is an empty tmpfs.
+    auto r = glassbox_test::run_command({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                         "mount -t tmpfs none /sys/kernel/btf && exec \"$0\" doctor --json",
+                                         GLASSBOX_BIN},
+                                        true);
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 1);
+    json j = json::parse(r.out);
+    CHECK(j["exit"] == 1);
+    CHECK(j["verdict"] == "degraded");
+    CHECK(j["features"]["btf"]["state"] == "absent");
+    CHECK(j["recorder_load"]["state"] == "failed");
+    CHECK_THAT(j["recorder_load"]["detail"].get<std::string>(), Catch::Contains("no BTF"));
+    CHECK(j["coverage"].is_null());
+    REQUIRE(j["recording"].size() == 1);
+    CHECK(j["recording"][0]["state"] == "no");
+    CHECK_THAT(j["recording"][0]["detail"].get<std::string>(), Catch::Contains("no BTF"));
+    // The enforcement rows are still there: enforce needs no BTF for most of them.
+    CHECK_FALSE(j["enforcement"].empty());
 }

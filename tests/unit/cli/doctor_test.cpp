@@ -1,7 +1,8 @@
-// Unit tests of glassbox doctor's verdicts (tracer/cli/doctor.hpp) on made-up kernels: the probe
-// results of a complete 6.18, of Debian 12's 6.1 (kfuncs and the io_uring tracepoint's name from
-// the issue's load logs, Landlock ABI 2, no unix socket hooks) and of an unprivileged run, turned
-// into the recording and enforcement rows, the exit status and the JSON document.
+// Unit tests of glassbox doctor's verdicts (tracer/cli/doctor.hpp) on made-up kernels and dry
+// loads: the probe results of a complete 6.18, of Debian 12's 6.1 (Landlock ABI 2, no unix socket
+// hooks) and of an unprivileged run, with the coverage their recorder loads would report (the
+// legacy build, an io_uring program the verifier refused, a load refused outright), turned into
+// the recording and enforcement rows, the exit status and the JSON document.
 #include "cli/doctor.hpp"
 
 #include <catch2/catch.hpp>
@@ -44,6 +45,32 @@ kernel_features complete_kernel() {
     return k;
 }
 
+// The coverage of a recorder that loaded everything (the names and order of the trace header's).
+record::coverage full_coverage() {
+    record::coverage c;
+    c.variant = "kfunc";
+    for (const char* n : {"process", "exit", "file", "file_changes", "net", "unix_peer", "dns", "signals", "privileged",
+                          "abi32", "io_totals", "io_uring"})
+        c.families.push_back({n, true, std::string("via ") + n, "", ""});
+    return c;
+}
+
+recorder_load loaded(record::coverage c) {
+    recorder_load l;
+    l.state = recorder_load::outcome::loaded;
+    l.cov = std::move(c);
+    l.ms = 150;
+    return l;
+}
+
+record::coverage_family& family(record::coverage& c, std::string_view name) {
+    for (auto& f : c.families)
+        if (f.name == name)
+            return f;
+    FAIL("no family " << name);
+    return c.families.front();
+}
+
 const capability& row(const std::vector<capability>& rows, std::string_view family) {
     for (const auto& r : rows)
         if (r.family == family)
@@ -52,52 +79,53 @@ const capability& row(const std::vector<capability>& rows, std::string_view fami
     return rows.front();
 }
 
-void set_kfunc(kernel_features& k, std::string_view name, feature f) {
-    for (auto& kf : k.kfuncs)
-        if (kf.name == name)
-            kf.status = std::move(f);
-}
-
 } // namespace
 
 TEST_CASE("a kernel with everything: every row yes, exit 0", "[doctor]") {
     auto k = complete_kernel();
-    auto rec = recording_capabilities(k);
+    auto load = loaded(full_coverage());
+    auto rec = recording_capabilities(k, load);
     auto enf = enforcement_capabilities(k);
-    REQUIRE(rec.size() == 5);
+    REQUIRE(rec.size() == 12);
     REQUIRE(enf.size() == 7);
-    for (const auto& r : rec)
+    for (const auto& r : rec) {
         CHECK(r.state == verdict::yes);
+        CHECK(r.detail == "via " + r.key); // the coverage's own words
+    }
+    CHECK(row(rec, "process exits").key == "exit");
     for (const auto& r : enf)
         CHECK(r.state == verdict::yes);
     CHECK(exit_status(k, rec, enf) == 0);
-    auto j = to_json(k, rec, enf);
+    auto j = to_json(k, load, rec, enf);
     CHECK(j["verdict"] == "complete");
     CHECK(j["exit"] == 0);
     CHECK(j["features"]["landlock"]["abi"] == 7);
     CHECK(j["tracepoints"]["sched_process_exit"]["args"] == 2);
+    CHECK(j["recorder_load"]["state"] == "loaded");
+    CHECK(j["recorder_load"]["ms"] == 150);
+    // The header's serialisation itself, keys in its order.
+    CHECK(j["coverage"].dump() == load.cov.json());
+    CHECK(j["coverage"]["families"]["io_uring"]["via"] == "via io_uring");
+    CHECK(j["recording"][1]["coverage_family"] == "exit");
+    CHECK_FALSE(j["enforcement"][0].contains("coverage_family"));
 }
 
-TEST_CASE("Debian 12's 6.1: the missing kfuncs, Landlock ABI 2 and hooks narrow the rows, exit 1", "[doctor]") {
+TEST_CASE("Debian 12's 6.1: the legacy build's degraded families, Landlock ABI 2 and hooks narrow the rows, exit 1",
+          "[doctor]") {
     auto k = complete_kernel();
     k.release = "6.1.0-57-amd64";
-    set_kfunc(k, "bpf_task_from_pid", no());
-    set_kfunc(k, "bpf_task_release", yes());
-    set_kfunc(k, "bpf_rdonly_cast", no());
-    k.sched_process_exit_args = 1;
-    k.io_uring_submit_tracepoint = "io_uring_submit_sqe";
     k.landlock_abi = 2;
     k.cgroup_unix_hooks = no("no cgroup hooks for unix socket addresses (Linux 6.7+)");
     k.cgroup_skb_pid = no("cgroup_skb programs cannot call bpf_get_current_pid_tgid");
-    auto rec = recording_capabilities(k);
+    auto cov = full_coverage();
+    cov.variant = "legacy";
+    family(cov, "signals").degraded = "the target's executable is named from /proc when the record is read";
+    auto rec = recording_capabilities(k, loaded(cov));
     auto enf = enforcement_capabilities(k);
-    CHECK(row(rec, "process (exec, fork, exit)").state == verdict::partial);
-    CHECK_THAT(row(rec, "process (exec, fork, exit)").detail, Catch::Contains("group_dead"));
-    CHECK(row(rec, "file, network, privileged syscalls").state == verdict::partial);
-    CHECK_THAT(row(rec, "file, network, privileged syscalls").detail, Catch::Contains("bpf_rdonly_cast"));
-    CHECK(row(rec, "unix peers' executables").state == verdict::no);
-    CHECK(row(rec, "io_uring operations").state == verdict::yes);
-    CHECK_THAT(row(rec, "io_uring operations").detail, Catch::Contains("io_uring_submit_sqe"));
+    CHECK(row(rec, "signals").state == verdict::partial);
+    CHECK_THAT(row(rec, "signals").detail, Catch::Contains("via signals"));
+    CHECK_THAT(row(rec, "signals").detail, Catch::Contains("named from /proc"));
+    CHECK(row(rec, "process exits").state == verdict::yes);
     const auto& files = row(enf, "file rules (Landlock)");
     CHECK(files.state == verdict::partial);
     CHECK_THAT(files.detail, Catch::Contains("truncate"));
@@ -107,39 +135,86 @@ TEST_CASE("Debian 12's 6.1: the missing kfuncs, Landlock ABI 2 and hooks narrow 
     CHECK(row(enf, "network.dns rules").state == verdict::no);
     CHECK(row(enf, "network: connect, sendmsg, bind").state == verdict::yes);
     CHECK(exit_status(k, rec, enf) == 1);
-    CHECK(to_json(k, rec, enf)["verdict"] == "degraded");
+    CHECK(to_json(k, loaded(cov), rec, enf)["verdict"] == "degraded");
+}
+
+TEST_CASE("an optional program the verifier refused: its family is not recorded, whatever the probes say",
+          "[doctor]") {
+    auto k = complete_kernel(); // the probes see both io_uring tracepoints
+    auto cov = full_coverage();
+    auto& u = family(cov, "io_uring");
+    u.observed = false;
+    u.via.clear();
+    u.reason = "the verifier refused it: R2 unbounded memory access, use 'var &= const' or 'var = var & const': "
+               "operations submitted through io_uring are not recorded";
+    auto load = loaded(cov);
+    auto rec = recording_capabilities(k, load);
+    auto enf = enforcement_capabilities(k);
+    CHECK(row(rec, "io_uring operations").state == verdict::no);
+    CHECK(row(rec, "io_uring operations").detail == u.reason);
+    CHECK(exit_status(k, rec, enf) == 1);
+    auto j = to_json(k, load, rec, enf);
+    CHECK(j["coverage"]["complete"] == false);
+    CHECK(j["coverage"]["families"]["io_uring"]["observed"] == false);
+    CHECK(j["coverage"]["families"]["io_uring"]["reason"] == u.reason);
+    CHECK_FALSE(j["coverage"]["families"]["io_uring"].contains("via"));
 }
 
 TEST_CASE("what the kernel lacks entirely is n/a, not a gap", "[doctor]") {
     auto k = complete_kernel();
     k.syscall32 = no("int 0x80 faults");
     k.io_uring = no("disabled: kernel.io_uring_disabled=2");
-    for (auto& t : k.tracepoints)
-        if (t.name.starts_with("io_uring"))
-            t.status = no();
-    auto rec = recording_capabilities(k);
+    auto cov = full_coverage();
+    auto& u = family(cov, "io_uring");
+    u.observed = false;
+    u.reason = "the kernel has no io_uring submit/complete tracepoints of a known shape";
+    auto rec = recording_capabilities(k, loaded(cov));
     auto enf = enforcement_capabilities(k);
     CHECK(row(rec, "32-bit syscalls (int 0x80)").state == verdict::not_applicable);
     CHECK(row(rec, "io_uring operations").state == verdict::not_applicable);
+    CHECK_THAT(row(rec, "io_uring operations").detail, Catch::Contains("io_uring_disabled=2"));
     CHECK(exit_status(k, rec, enf) == 0);
-    // io_uring usable but its tracepoints missing: a real gap.
+    // io_uring usable but not recorded: a real gap.
     k.io_uring = yes();
-    rec = recording_capabilities(k);
+    rec = recording_capabilities(k, loaded(cov));
     CHECK(row(rec, "io_uring operations").state == verdict::no);
     CHECK(exit_status(k, rec, enf) == 1);
 }
 
-TEST_CASE("no kernel BTF: nothing is recorded, and without Landlock file rules are not enforced", "[doctor]") {
+TEST_CASE("a load refused outright: one row with the recorder's reason, exit 1, no coverage", "[doctor]") {
+    auto k = complete_kernel();
+    recorder_load load;
+    load.state = recorder_load::outcome::failed;
+    load.error = "the kernel refused glassbox's BPF program gb_sys_exit (the verifier refused it: combined stack "
+                 "size of 4 calls is 544. Too large); run with -v for the verifier log";
+    auto rec = recording_capabilities(k, load);
+    auto enf = enforcement_capabilities(k);
+    REQUIRE(rec.size() == 1);
+    CHECK(rec[0].state == verdict::no);
+    CHECK_THAT(rec[0].detail, Catch::Contains("gb_sys_exit"));
+    CHECK_THAT(rec[0].detail, Catch::Contains("544. Too large"));
+    CHECK(exit_status(k, rec, enf) == 1);
+    auto j = to_json(k, load, rec, enf);
+    CHECK(j["recorder_load"]["state"] == "failed");
+    CHECK(j["recorder_load"]["detail"] == load.error);
+    CHECK(j["coverage"].is_null());
+    CHECK(j["verdict"] == "degraded");
+}
+
+TEST_CASE("no kernel BTF: the recorder does not load, and without Landlock file rules are not enforced",
+          "[doctor]") {
     auto k = complete_kernel();
     k.btf = no("no /sys/kernel/btf/vmlinux");
     k.landlock_abi = 0;
     k.landlock = no("built but disabled at boot");
-    auto rec = recording_capabilities(k);
+    recorder_load load;
+    load.state = recorder_load::outcome::failed;
+    load.error = "the kernel has no BTF (/sys/kernel/btf/vmlinux is missing)";
+    auto rec = recording_capabilities(k, load);
     auto enf = enforcement_capabilities(k);
-    for (const auto& r : rec) {
-        CHECK(r.state == verdict::no);
-        CHECK_THAT(r.detail, Catch::Contains("BTF"));
-    }
+    REQUIRE(rec.size() == 1);
+    CHECK(rec[0].state == verdict::no);
+    CHECK_THAT(rec[0].detail, Catch::Contains("BTF"));
     CHECK(row(enf, "file rules (Landlock)").state == verdict::no);
     CHECK(row(enf, "exec rules at exec time").state == verdict::partial);
     CHECK(exit_status(k, rec, enf) == 1);
@@ -148,10 +223,17 @@ TEST_CASE("no kernel BTF: nothing is recorded, and without Landlock file rules a
 TEST_CASE("without CAP_PERFMON the exit is 77 even on a complete kernel", "[doctor]") {
     auto k = complete_kernel();
     k.privs.cap_perfmon = false;
-    auto rec = recording_capabilities(k);
+    // root without CAP_PERFMON passes the recorder's own check, and the kernel refuses its load:
+    // that is glassbox's lack, not the kernel's.
+    recorder_load load;
+    load.state = recorder_load::outcome::failed;
+    load.error = "the kernel refused glassbox's BPF program gb_sys_enter (Operation not permitted)";
+    auto rec = recording_capabilities(k, load);
     auto enf = enforcement_capabilities(k);
+    REQUIRE(rec.size() == 1);
+    CHECK(rec[0].state == verdict::unknown);
     CHECK(exit_status(k, rec, enf) == 77);
-    auto j = to_json(k, rec, enf);
+    auto j = to_json(k, load, rec, enf);
     CHECK(j["verdict"] == "no-privilege");
     CHECK(j["privileges"]["complete"] == false);
     CHECK(j["privileges"]["cap_bpf"] == true);
