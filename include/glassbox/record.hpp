@@ -124,7 +124,9 @@ private:
 class watchdog {
 public:
     // Forks the watchdog. `scope_map_fd`: the recorder's scope set (BPF hash of tgids).
-    static result<watchdog> start(const cgroup_dir* cg, int scope_map_fd);
+    // `tree_is_new` (run): only processes started after the watchdog are the tree's (a pid the
+    // scope set still holds may have been reused); attach's targets are older.
+    static result<watchdog> start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new);
     watchdog(watchdog&& o) noexcept;
     watchdog& operator=(watchdog&&) = delete;
     watchdog(const watchdog&) = delete;
@@ -300,6 +302,7 @@ struct session_options {
     std::vector<std::pair<std::string, std::string>> header_extra; // raw JSON fields
     std::function<int()> child_setup;      // run: see launch_options
     protect_mode protect = protect_mode::pidns; // run: --protect (docs/recording.md, "Protection")
+    bool fail_closed = false;              // attach: a watchdog kills the traced tree if glassbox dies
     // Called once the recorder is started (before the child is released); enforce attaches its
     // own programs / supervisor here. The recorder stays valid until run()/attach() returns.
     std::function<void(recorder&, const child_process*)> on_started;

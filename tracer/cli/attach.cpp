@@ -26,6 +26,7 @@ struct attach_args {
     bool quiet = false;
     std::string sign_key;
     bool require_complete = false;
+    bool fail_closed = false;
 };
 
 constexpr const char* attach_footer = R"(
@@ -34,6 +35,12 @@ running under a cgroup v2 directory. Recording ends after --duration, on Ctrl-C/
 --pid) when every traced process is gone. Already-running children of a --pid target are not
 traced unless listed too; the trace header records the target.
 
+glassbox did not start the traced processes, so it cannot fence them off as `run` does (no pid
+namespace or Landlock domain can be put around a running process): a root target can kill or
+stop glassbox. --fail-closed makes that end the target too: a watchdog outside the traced tree
+kills every traced process (and their children) if glassbox ends before the recording is over.
+Use it in a lab, where stopping the agent is better than watching it go on unrecorded.
+
 Exit status: 0, or 3 events were lost (without --allow-loss), 2 bad pid/cgroup, 69, 73, 77
 (see 'glassbox --help').
 
@@ -41,6 +48,7 @@ Examples:
   glassbox attach --pid $(pidof clamd) --duration 60 --out clamd.jsonl
   glassbox attach --cgroup /sys/fs/cgroup/unified/system.slice/clamav-daemon.service --out d.jsonl
   glassbox attach --pid 1234 --pid 1240 --follow --out agent.jsonl
+  glassbox attach --pid $(pidof agentd) --fail-closed --out agentd.jsonl   # lab: no unrecorded run-on
 )";
 
 } // namespace
@@ -64,6 +72,8 @@ void register_attach(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_flag("--fail-closed", args->fail_closed,
+                  "If glassbox is killed or crashes, kill every traced process (a watchdog outside the tree)");
     cmd->add_option("--sign-key", args->sign_key,
                     "Ed25519 private key (PEM): sign the trace's final digest (glassbox verify --pubkey)")
         ->check(CLI::ExistingFile);
@@ -78,6 +88,7 @@ void register_attach(CLI::App& app) {
         o.trace.sign_key = args->sign_key;
         o.mode = "attach";
         o.follow = args->follow;
+        o.fail_closed = args->fail_closed;
         o.progress = !args->quiet;
         if (args->duration > 0)
             o.timeout = std::chrono::milliseconds(static_cast<long long>(args->duration * 1000));

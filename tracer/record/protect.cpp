@@ -349,7 +349,7 @@ std::optional<proc_stat> read_stat(pid_t pid) {
 // The tree's live processes: the scope set's pids, and their children (from /proc), until
 // nothing new: the tree's processes forked after glassbox ended are in no scope set. Only
 // processes started after the watchdog (`since`): a pid the scope set still holds may have been
-// reused by a process of the machine.
+// reused by a process of the machine (when the tree is newer than the watchdog: run).
 std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
     std::set<pid_t> candidates, set;
     scope_pids_of(map_fd, candidates);
@@ -379,9 +379,9 @@ std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
     return set;
 }
 
-[[noreturn]] void fail_closed(const std::string& kill_path, int map_fd) {
+[[noreturn]] void fail_closed(const std::string& kill_path, int map_fd, bool tree_is_new) {
     unsigned long long since = 0;
-    if (auto me = read_stat(::getpid()))
+    if (auto me = read_stat(::getpid()); me && tree_is_new)
         since = me->start;
     std::set<pid_t> killed;
     for (int round = 0; round < 100; ++round) {
@@ -408,7 +408,7 @@ std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
 
 } // namespace
 
-result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd) {
+result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0)
         return std::unexpected(error{fmt::format("pipe: {}", std::strerror(errno))});
@@ -435,7 +435,7 @@ result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd) {
         } while (n < 0 && errno == EINTR);
         if (n == 1 && c == 'd')
             ::_exit(0);
-        fail_closed(kill_path, scope_map_fd);
+        fail_closed(kill_path, scope_map_fd, tree_is_new);
     }
     ::close(p[0]);
     return watchdog(pid, p[1]);

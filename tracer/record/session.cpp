@@ -298,7 +298,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     // before the launch: it must not hold the command's go pipe.
     std::optional<watchdog> dog;
     if (!prot->pid_namespace()) {
-        auto w = watchdog::start(&*cg, rec->scope_map_fd());
+        auto w = watchdog::start(&*cg, rec->scope_map_fd(), true);
         if (!w)
             throw fatal_error(exit_code::internal, w.error().message);
         dog.emplace(std::move(*w));
@@ -422,6 +422,13 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         rec->scope_cgroup(*cg);
     for (pid_t p : pids)
         rec->scope_pid(p);
+    std::optional<watchdog> dog;
+    if (opts.fail_closed) {
+        auto w = watchdog::start(cg ? &*cg : nullptr, rec->scope_map_fd(), false);
+        if (!w)
+            throw fatal_error(exit_code::internal, w.error().message);
+        dog.emplace(std::move(*w));
+    }
 
     signal_watch signals;
     trace_header h;
@@ -440,6 +447,13 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     }
     for (const auto& e : opts.header_extra)
         h.extra.push_back(e);
+    h.extra.emplace_back("protection",
+                         fmt::format(R"({{"mode":"none","mechanisms":[{}],"gaps":["attach cannot fence off processes it )"
+                                     R"(did not start: a root target can kill or stop glassbox"]}})",
+                                     opts.fail_closed ? R"("fail-closed (--fail-closed): a watchdog outside the tree )"
+                                                        R"(kills every traced process if glassbox ends before the )"
+                                                        R"(recording is over")"
+                                                      : ""));
     h.extra.emplace_back("coverage", rec->coverage().json());
     warn_coverage(*rec);
     setup_view(*rec, opts);
@@ -479,6 +493,8 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     }
     session_result res;
     finish_trace(*writer, *rec, st, res, opts.on_tick);
+    if (dog)
+        dog->done(); // the recording is over: the attached processes go on
     warn_loss(res.lost);
     return res;
 }

@@ -454,3 +454,67 @@ TEST_CASE("hostile enforce: the sandboxed program cannot kill its supervisor", "
         }
     }
 }
+
+// attach cannot fence off a process it did not start; --fail-closed ends it with glassbox.
+TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tree before it acts",
+          "[hostile][attach]") {
+    gbtest::temp_dir dir;
+    std::string go = dir / "go", trace = dir / "attach.jsonl";
+    // glassbox's pid is known before the target starts: glassbox is forked first, paused on a pipe.
+    int gate[2];
+    REQUIRE(::pipe(gate) == 0);
+    pid_t gb = ::fork();
+    if (gb == 0) {
+        ::close(gate[1]);
+        char c;
+        if (::read(gate[0], &c, 1) != 1)
+            ::_exit(127);
+        int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        pid_t target = 0;
+        std::ifstream(dir / "target.pid") >> target;
+        glassbox_test::exec_argv({GLASSBOX_BIN, "attach", "-q", "--fail-closed", "--pid", std::to_string(target),
+                                  "--out", trace});
+    }
+    ::close(gate[0]);
+    pid_t target = ::fork();
+    if (target == 0) {
+        ::setenv("GB_TARGETS", std::to_string(gb).c_str(), 1);
+        ::setenv("GB_WAIT_FOR", go.c_str(), 1);
+        ::setenv("GB_MARK", (dir / "mark").c_str(), 1);
+        ::setenv("GB_ACT_DELAY_MS", "1500", 1);
+        ::setenv("GB_NO_SCAN", "1", 1); // glassbox alone: the watchdog is what must act
+        int devnull = ::open("/dev/null", O_WRONLY);
+        ::dup2(devnull, 1);
+        glassbox_test::exec_argv({gbtest::fixture("hostile"), "kill-glassbox"});
+    }
+    { std::ofstream(dir / "target.pid") << target; }
+    REQUIRE(::write(gate[1], "g", 1) == 1);
+    ::close(gate[1]);
+    for (int i = 0; i < 200 && !std::filesystem::exists(trace + ".partial"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE(std::filesystem::exists(trace + ".partial"));
+    { std::ofstream(go) << "go"; }
+    int st = 0;
+    ::waitpid(gb, &st, 0);
+    CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
+    int tst = 0;
+    pid_t w = 0;
+    for (int i = 0; i < 100 && w == 0; ++i) {
+        w = ::waitpid(target, &tst, WNOHANG);
+        if (w == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (w == 0) {
+        ::kill(target, SIGKILL);
+        ::waitpid(target, nullptr, 0);
+    }
+    CHECK(w == target);
+    CHECK((WIFSIGNALED(tst) && WTERMSIG(tst) == SIGKILL)); // killed by the watchdog...
+    CHECK(!std::filesystem::exists(dir / "mark"));          // ...before it could act
+    auto partial = gbtest::load_trace(trace + ".partial");
+    REQUIRE(!partial.empty());
+    CHECK(partial.front()["protection"]["mechanisms"].dump().find("--fail-closed") != std::string::npos);
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
+}
