@@ -211,6 +211,28 @@ std::vector<capability> enforcement_capabilities(const kernel_features& k) {
     return out;
 }
 
+std::vector<capability> protection_capabilities(const kernel_features& k) {
+    std::vector<capability> out;
+    if (k.landlock_abi >= 6)
+        out.push_back({"--protect pidns", verdict::yes,
+                       "the tree cannot name glassbox; its init is guarded by a Landlock domain (signals, ptrace) "
+                       "and seccomp; glassbox's death kills the namespace"});
+    else
+        out.push_back({"--protect pidns", verdict::partial,
+                       fmt::format("the tree cannot name glassbox and glassbox's death kills the namespace; its init "
+                                   "is guarded by seccomp only (Landlock ABI {} < 6): a root tree can write the init's "
+                                   "memory through /proc/1/mem",
+                                   k.landlock_abi)});
+    out.push_back({"--protect landlock", k.landlock_abi >= 6 ? verdict::yes : verdict::no,
+                   k.landlock_abi >= 6 ? fmt::format("Landlock ABI {}: signals and ptrace out of the tree refused; "
+                                                     "the tree keeps the machine's pids",
+                                                     k.landlock_abi)
+                                       : fmt::format("needs Landlock ABI 6 (Linux 6.12), this kernel has {}: use "
+                                                     "--protect pidns",
+                                                     k.landlock_abi)});
+    return out;
+}
+
 int exit_status(const kernel_features& k, const std::vector<capability>& recording,
                 const std::vector<capability>& enforcement) {
     if (!k.privs.complete())
@@ -228,6 +250,8 @@ nlohmann::ordered_json feature_json(const feature& f) {
     return {{"state", std::string(glassbox::to_string(f.state))}, {"detail", f.detail}};
 }
 
+} // namespace
+
 nlohmann::ordered_json rows_json(const std::vector<capability>& rows) {
     auto out = nlohmann::ordered_json::array();
     for (const auto& c : rows) {
@@ -239,7 +263,6 @@ nlohmann::ordered_json rows_json(const std::vector<capability>& rows) {
     return out;
 }
 
-} // namespace
 
 nlohmann::ordered_json to_json(const kernel_features& k, const recorder_load& load,
                                const std::vector<capability>& recording, const std::vector<capability>& enforcement) {
@@ -364,7 +387,7 @@ void print_heading(std::string_view text, bool colour) {
 }
 
 void print_table(const kernel_features& k, const doctor::recorder_load& load, const std::vector<capability>& recording,
-                 const std::vector<capability>& enforcement, int status) {
+                 const std::vector<capability>& enforcement, const std::vector<capability>& protection, int status) {
     const bool colour = stdout_is_tty();
     fmt::print("glassbox doctor: Linux {} ({})\n", k.release, k.machine);
 
@@ -410,6 +433,9 @@ void print_table(const kernel_features& k, const doctor::recorder_load& load, co
     print_heading("glassbox enforce enforces here", colour);
     for (const auto& c : enforcement)
         print_row(c.family, to_string(c.state), c.detail, colour);
+    print_heading("the traced tree cannot stop the recording", colour);
+    for (const auto& c : protection)
+        print_row(c.family, to_string(c.state), c.detail, colour);
 
     fmt::print("\n");
     if (status == to_int(exit_code::no_permission))
@@ -426,11 +452,18 @@ void run_doctor(const doctor_cli& o) {
     doctor::recorder_load load = doctor::dry_load_recorder();
     auto recording = doctor::recording_capabilities(k, load);
     auto enforcement = doctor::enforcement_capabilities(k);
-    int status = doctor::exit_status(k, recording, enforcement);
-    if (o.json)
-        fmt::print("{}\n", doctor::to_json(k, load, recording, enforcement).dump(2));
-    else
-        print_table(k, load, recording, enforcement, status);
+    auto protection = doctor::protection_capabilities(k);
+    auto not_recording = enforcement;
+    not_recording.insert(not_recording.end(), protection.begin(), protection.end());
+    int status = doctor::exit_status(k, recording, not_recording);
+    if (o.json) {
+        auto j = doctor::to_json(k, load, recording, not_recording);
+        j["enforcement"] = doctor::rows_json(enforcement);
+        j["protection"] = doctor::rows_json(protection);
+        fmt::print("{}\n", j.dump(2));
+    } else {
+        print_table(k, load, recording, enforcement, protection, status);
+    }
     set_command_exit(status);
 }
 

@@ -59,10 +59,17 @@ std::vector<capability> recording_capabilities(const kernel_features& k, const r
 // What `glassbox enforce` enforces here, one row per rule family.
 std::vector<capability> enforcement_capabilities(const kernel_features& k);
 
+// What keeps a traced tree from stopping the recording here (`run --protect`, docs/recording.md
+// "Protection"): one row per mode.
+std::vector<capability> protection_capabilities(const kernel_features& k);
+
 // 77 without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN; else 1 when a row is partial, no or
-// unknown; else 0.
+// unknown; else 0. `enforcement` here is every row that is not recording's (protection's too).
 int exit_status(const kernel_features& k, const std::vector<capability>& recording,
                 const std::vector<capability>& enforcement);
+
+// Rows as the --json document's arrays: family, state, detail (and coverage_family).
+nlohmann::ordered_json rows_json(const std::vector<capability>& rows);
 
 // The --json document (docs/doctor.md); its `coverage` is the header's object, byte for byte.
 nlohmann::ordered_json to_json(const kernel_features& k, const recorder_load& load,

@@ -124,6 +124,18 @@ void check_landlock_refused(const std::vector<json>& evs, pid_t glassbox) {
     }
 }
 
+// Waits until the recording is live: the header is in the partial file (it is written once the
+// programs are attached; the file itself exists earlier). Under TCG that takes seconds.
+bool wait_live(const std::string& partial) {
+    for (int i = 0; i < 600; ++i) {
+        std::error_code ec;
+        if (std::filesystem::file_size(partial, ec) > 0 && !ec)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
 // A live (not zombie) process of that name: a killed tree whose parent is gone waits a moment for
 // whoever inherits it to reap it.
 bool alive_named(const std::string& comm) {
@@ -347,8 +359,7 @@ TEST_CASE("hostile: glassbox killed from outside stops the tree (OOM, crash)", "
                                           gbtest::fixture("rec_actions"), "sleep", "30"});
             }
             // Wait for the recording to be live (the partial file has its header), then kill it.
-            for (int i = 0; i < 200 && !std::filesystem::exists(trace + ".partial"); ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            REQUIRE(wait_live(trace + ".partial"));
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
             REQUIRE(alive_named("rec_actions"));
             ::kill(pid, SIGKILL);
@@ -491,9 +502,7 @@ TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tre
     { std::ofstream(dir / "target.pid") << target; }
     REQUIRE(::write(gate[1], "g", 1) == 1);
     ::close(gate[1]);
-    for (int i = 0; i < 200 && !std::filesystem::exists(trace + ".partial"); ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE(std::filesystem::exists(trace + ".partial"));
+    REQUIRE(wait_live(trace + ".partial"));
     { std::ofstream(go) << "go"; }
     int st = 0;
     ::waitpid(gb, &st, 0);

@@ -247,3 +247,19 @@ TEST_CASE("unknown probes make unknown rows that claim nothing", "[doctor]") {
     CHECK(net.state == verdict::unknown);
     CHECK(net.detail == "not probed: loading BPF programs needs CAP_BPF");
 }
+
+TEST_CASE("protection: pidns everywhere, its init fully guarded and landlock mode only with Landlock ABI 6",
+          "[doctor]") {
+    auto k = complete_kernel();
+    auto p = protection_capabilities(k);
+    CHECK(row(p, "--protect pidns").state == verdict::yes);
+    CHECK(row(p, "--protect landlock").state == verdict::yes);
+    CHECK_THAT(row(p, "--protect landlock").detail, Catch::Contains("ABI 7"));
+    k.landlock_abi = 2; // Debian 12's 6.1
+    p = protection_capabilities(k);
+    CHECK(row(p, "--protect pidns").state == verdict::partial);
+    CHECK_THAT(row(p, "--protect pidns").detail, Catch::Contains("/proc/1/mem"));
+    CHECK(row(p, "--protect landlock").state == verdict::no);
+    CHECK_THAT(row(p, "--protect landlock").detail, Catch::Contains("use --protect pidns"));
+    CHECK(exit_status(k, {}, p) == 1);
+}
