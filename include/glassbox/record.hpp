@@ -261,6 +261,9 @@ public:
     int poll(int timeout_ms);
     // Returns once every record in the ring buffer now has been formatted and written.
     void drain();
+    // Stops the drain and formatter threads (idempotent; the destructor does it too): call it
+    // before the trace_writer given to start() goes away.
+    void stop();
     // Processes in scope (the kernel's scope set), used to know when a traced tree is gone.
     std::size_t scope_size() const;
     std::vector<pid_t> scope_pids() const;

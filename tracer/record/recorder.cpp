@@ -720,6 +720,8 @@ int load_split(glassbox_record_bpf& main, const std::function<void(glassbox_reco
 recorder::recorder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 recorder::~recorder() = default;
 
+void recorder::stop() { impl_->stop_threads(); }
+
 std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     check_environment();
     use_fast_vmlinux_btf();

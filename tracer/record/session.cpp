@@ -159,6 +159,13 @@ std::string run_env_json() {
     return out + "}";
 }
 
+// Declared right after the trace_writer, so destroyed right before it: the recorder's threads
+// must not outlive the writer they write into (an error thrown mid-recording unwinds past both).
+struct stop_before_writer {
+    recorder& rec;
+    ~stop_before_writer() { rec.stop(); }
+};
+
 struct loop_state {
     std::optional<int> exit_code;
     std::optional<int> exit_signal;
@@ -286,6 +293,8 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     auto writer = trace_writer::open(opts.out, opts.trace);
     if (!writer)
         throw fatal_error(exit_code::cant_create, writer.error().message);
+    // The recorder's threads write into *writer: they stop before it goes, whatever ends this.
+    stop_before_writer stopper{*rec};
     auto prot = protection::prepare(opts.protect);
     if (!prot)
         throw fatal_error(exit_code::environment, prot.error().message);
@@ -418,6 +427,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     auto writer = trace_writer::open(opts.out, opts.trace);
     if (!writer)
         throw fatal_error(exit_code::cant_create, writer.error().message);
+    stop_before_writer stopper{*rec};
     if (cg)
         rec->scope_cgroup(*cg);
     for (pid_t p : pids)
