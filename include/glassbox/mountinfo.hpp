@@ -47,4 +47,8 @@ result<std::string> cgroup2_root();
 // point), or nullopt when the process is gone or has no v2 cgroup.
 std::optional<std::string> cgroup2_dir_of(int pid);
 
+// Writes `text` to a kernel pseudo-file (cgroup.procs, cgroup.kill, /proc/self/oom_score_adj)
+// in one write(2), as the kernel expects; false (errno set) when it could not.
+bool write_kernel_file(const std::string& path, std::string_view text);
+
 } // namespace glassbox

@@ -10,8 +10,10 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace glassbox {
 
@@ -134,6 +136,17 @@ std::optional<std::string> cgroup2_dir_of(int pid) {
     if (path == "/")
         path.clear();
     return m->mount_point + path;
+}
+
+bool write_kernel_file(const std::string& path, std::string_view text) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    int e = errno;
+    ::close(fd);
+    errno = e;
+    return ok;
 }
 
 } // namespace glassbox

@@ -136,14 +136,6 @@ std::expected<agent_listener, std::string> receive_listener(int sock) {
     _exit(code);
 }
 
-bool write_file(const std::string& path, const std::string& value) {
-    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = write(fd, value.data(), value.size()) == static_cast<ssize_t>(value.size());
-    close(fd);
-    return ok;
-}
 
 void loopback_up() {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -184,7 +176,7 @@ struct sandbox::state {
         }
         net.reset();
         if (!cgroup_path.empty()) {
-            write_file(cgroup_path + "/cgroup.kill", "1");
+            write_kernel_file(cgroup_path + "/cgroup.kill", "1");
             for (int i = 0; i < 200 && rmdir(cgroup_path.c_str()) != 0 && errno == EBUSY; ++i)
                 usleep(10000);
         }
@@ -196,7 +188,7 @@ sandbox::~sandbox() = default;
 
 void sandbox::kill_tree() {
     if (!st_->cgroup_path.empty())
-        write_file(st_->cgroup_path + "/cgroup.kill", "1");
+        write_kernel_file(st_->cgroup_path + "/cgroup.kill", "1");
 }
 
 namespace {
@@ -653,7 +645,7 @@ sandbox_result sandbox::run() {
     st_->go_read = -1;
     close(st_->status_write);
     st_->status_write = -1;
-    if (!st_->cgroup_path.empty() && !write_file(st_->cgroup_path + "/cgroup.procs", std::to_string(child))) {
+    if (!st_->cgroup_path.empty() && !write_kernel_file(st_->cgroup_path + "/cgroup.procs", std::to_string(child))) {
         kill(child, SIGKILL);
         waitpid(child, nullptr, 0);
         throw fatal_error(exit_code::environment, "cannot move the command into its cgroup " + st_->cgroup_path);
@@ -770,7 +762,7 @@ sandbox_result sandbox::run_recorded(const std::string& out,
 
     auto kill_fn = [this, &session_cgroup] {
         if (!session_cgroup.empty())
-            write_file(session_cgroup + "/cgroup.kill", "1");
+            write_kernel_file(session_cgroup + "/cgroup.kill", "1");
     };
     auto sink = [&](const violation& v) {
         std::lock_guard lk(sink_mu);

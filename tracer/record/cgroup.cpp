@@ -32,15 +32,6 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-bool write_file(const std::string& path, std::string_view text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    return ok;
-}
-
 void collect_pids(const std::string& dir, std::vector<pid_t>& out, int depth) {
     std::istringstream procs(read_file(dir + "/cgroup.procs"));
     pid_t p;
@@ -170,7 +161,7 @@ std::vector<pid_t> cgroup_dir::pids() const {
 }
 
 void cgroup_dir::kill() const {
-    if (write_file(path_ + "/cgroup.kill", "1"))
+    if (write_kernel_file(path_ + "/cgroup.kill", "1"))
         return;
     for (pid_t p : pids())
         ::kill(p, SIGKILL);

@@ -51,15 +51,6 @@ int landlock_abi_now() {
     return v < 0 ? 0 : static_cast<int>(v);
 }
 
-bool write_text(const std::string& path, std::string_view text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    return ok;
-}
-
 std::string json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -285,13 +276,13 @@ int protection::apply_in_child() const {
 
 void protection::harden_self() {
     std::size_t inherent = gaps_.size();
-    if (!write_text("/proc/self/oom_score_adj", "-1000"))
+    if (!write_kernel_file("/proc/self/oom_score_adj", "-1000"))
         gaps_.push_back(fmt::format("glassbox's OOM score could not be lowered ({}): memory pressure from the tree "
                                     "could end glassbox (the tree is then killed, but unwritten records are lost)",
                                     std::strerror(errno)));
     std::signal(SIGXFSZ, SIG_IGN);
     auto root = cgroup2_root();
-    if (!root || !write_text(*root + "/cgroup.procs", std::to_string(::getpid())))
+    if (!root || !write_kernel_file(*root + "/cgroup.procs", std::to_string(::getpid())))
         gaps_.push_back(fmt::format("glassbox could not move to the cgroup v2 root ({}): the tree could freeze or kill "
                                     "glassbox's own cgroup through cgroup.freeze / cgroup.kill",
                                     root ? std::strerror(errno) : root.error().message));
@@ -386,7 +377,7 @@ std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
     std::set<pid_t> killed;
     for (int round = 0; round < 100; ++round) {
         if (!kill_path.empty())
-            write_text(kill_path, "1");
+            write_kernel_file(kill_path, "1");
         auto victims = tree_now(map_fd, since);
         if (victims.empty())
             break;
