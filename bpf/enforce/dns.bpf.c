@@ -28,9 +28,21 @@ struct {
     __uint(max_entries, 32 * 1024);
 } gb_dns_reports SEC(".maps");
 
+// The decoder's state from one wire byte to the next. It lives in the per-CPU scratch, not on the
+// stack: kernels before 6.7 verify a bpf_loop callback once, from the caller's state, and take
+// what they see there as the value in every iteration. A stack copy of `left` and `out` starts as
+// a known 0, so 6.1's verifier proved "every byte is a label length" and hard-wired the branches
+// (every query was refused as unparsable); map memory is never assumed to hold a known value.
+struct dns_decode_state {
+    __u32 left; // bytes left in the current label
+    __u32 out;  // bytes written to r.name
+    __u32 done, bad;
+};
+
 struct dns_scratch {
     __u8 wire[GB_DNS_NAME];
     struct gb_dns_report r;
+    struct dns_decode_state dec;
 };
 
 struct {
@@ -51,47 +63,45 @@ struct {
 
 #define M (GB_DNS_NAME - 1)
 
-// Wire labels -> "a.b.c" in r.name (lower case).
+// Wire labels -> "a.b.c" in r.name (lower case); the state is s->dec.
 struct decode {
     struct dns_scratch *s;
-    __u32 n;      // wire bytes available
-    __u32 left;   // bytes left in the current label
-    __u32 out;
-    int done, bad;
+    __u32 n; // wire bytes available
 };
 
 static long decode_byte(__u32 i, void *data) {
     struct decode *d = data;
+    struct dns_decode_state *st = &d->s->dec;
     if (i >= d->n) {
-        d->bad = 1; // ran out before the root label
+        st->bad = 1; // ran out before the root label
         return 1;
     }
     __u8 c = d->s->wire[i & M];
-    if (d->left == 0) {
+    if (st->left == 0) {
         if (c == 0) {
-            d->done = 1;
+            st->done = 1;
             return 1;
         }
         if (c >= 64) { // compression pointer or extended label type
-            d->bad = 1;
+            st->bad = 1;
             return 1;
         }
-        if (d->out) {
-            d->s->r.name[d->out & M] = '.';
-            d->out++;
+        if (st->out) {
+            d->s->r.name[st->out & M] = '.';
+            st->out++;
         }
-        d->left = c;
+        st->left = c;
         return 0;
     }
-    if (c == '.' || d->out >= M) {
-        d->bad = 1;
+    if (c == '.' || st->out >= M) {
+        st->bad = 1;
         return 1;
     }
     if (c >= 'A' && c <= 'Z')
         c += 'a' - 'A';
-    d->s->r.name[d->out & M] = c;
-    d->out++;
-    d->left--;
+    d->s->r.name[st->out & M] = c;
+    st->out++;
+    st->left--;
     return 0;
 }
 
@@ -228,13 +238,14 @@ int gb_dns_egress(struct __sk_buff *skb) {
         s->r.reason = 1;
         return verdict(s, c);
     }
-    struct decode d = {s, n, 0, 0, 0, 0};
+    __builtin_memset(&s->dec, 0, sizeof(s->dec));
+    struct decode d = {s, n};
     bpf_loop(GB_DNS_NAME, decode_byte, &d, 0);
-    if (!d.done || d.bad) {
+    if (!s->dec.done || s->dec.bad) {
         s->r.reason = 1;
         return verdict(s, c);
     }
-    s->r.len = d.out;
+    s->r.len = s->dec.out;
     struct rule_match m = {&s->r, c->n_dns, 0};
     bpf_loop(GB_DNS_MAX_RULES, match_rule, &m, 0);
     if (m.found)
