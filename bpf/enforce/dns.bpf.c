@@ -3,7 +3,8 @@
 // allows the name (the caller's resolver times out; a violation is reported). A query it cannot
 // parse exactly (several questions, compression, a '.' inside a label, truncated) is dropped too,
 // and so is DNS over TCP to port 53 (a stream cannot be judged per packet): fail closed.
-// DNS to other ports or encrypted DNS are only governed by network.connect.
+// DNS to other ports or encrypted DNS are only governed by network.connect. The rules are the
+// sandbox's (the programs sit on its cgroup): the sending task only names who is reported.
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -60,6 +61,56 @@ struct {
     __type(key, __u32);
     __type(value, struct gb_net_config);
 } gb_dns_config SEC(".maps");
+
+// Who sends a query, where cgroup_skb programs cannot ask (6.1 refuses bpf_get_current_pid_tgid
+// there; 6.12 allows it): the sock_addr hooks below run in the task that
+// connects a socket or addresses a datagram to port 53 and note it under the socket's cookie,
+// which the egress program looks up. Loaded only by the legacy build's user (net_guard.cpp).
+struct dns_sender {
+    __u32 pid, tid;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64); // socket cookie
+    __type(value, struct dns_sender);
+} gb_dns_senders SEC(".maps");
+
+// Always 1: the verdict on the address is net.bpf.c's; this only notes the sender.
+static __always_inline int note_sender(struct bpf_sock_addr *ctx) {
+    __u32 port = ctx->user_port;
+    if ((__u16)port != bpf_htons(53))
+        return 1;
+    __u64 cookie = bpf_get_socket_cookie(ctx);
+    struct dns_sender who;
+    gb_current_ids(&who.pid, &who.tid);
+    bpf_map_update_elem(&gb_dns_senders, &cookie, &who, BPF_ANY);
+    return 1;
+}
+
+SEC("cgroup/connect4")
+int gb_dns_connect4(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/connect6")
+int gb_dns_connect6(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/sendmsg4")
+int gb_dns_sendmsg4(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/sendmsg6")
+int gb_dns_sendmsg6(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+
+// The sending task of a packet: asked directly where the kernel allows it, else the task the
+// hooks above noted for its socket (the one that connected it or addressed this datagram); 0
+// when neither knows.
+static __always_inline void dns_sender_of(struct __sk_buff *skb, __u32 *pid, __u32 *tid) {
+#ifdef GB_KERNEL_LEGACY
+    __u64 cookie = bpf_get_socket_cookie(skb);
+    struct dns_sender *who = bpf_map_lookup_elem(&gb_dns_senders, &cookie);
+    *pid = who ? who->pid : 0;
+    *tid = who ? who->tid : 0;
+#else
+    gb_current_ids(pid, tid);
+#endif
+}
 
 #define M (GB_DNS_NAME - 1)
 
@@ -211,7 +262,7 @@ int gb_dns_egress(struct __sk_buff *skb) {
     __u16 dport = 0;
     if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2) || dport != bpf_htons(53))
         return 1;
-    gb_skb_current_ids(&s->r.pid, &s->r.tid);
+    dns_sender_of(skb, &s->r.pid, &s->r.tid);
     if (proto == IPPROTO_TCP) {
         s->r.reason = 2;
         return verdict(s, c);
