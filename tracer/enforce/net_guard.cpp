@@ -86,7 +86,9 @@ std::array<cgroup_program, 15> cgroup_programs(glassbox_enforce_bpf* skel) {
     }};
 }
 
-// The programs loaded whatever the policy: the legacy build's DNS sender notes only with it.
+// Which optional programs load: the exec backstop when asked, the unix hooks when usable, the
+// DNS sender notes only with the legacy build (the other asks for the pid directly, and its
+// sender map shrinks to one entry instead of preallocating 4096).
 void set_autoload(glassbox_enforce_bpf* skel, bool exec_check, bool unix_hooks, bool legacy) {
     bpf_program__set_autoload(skel->progs.gb_exec_check, exec_check);
     bpf_program__set_autoload(skel->progs.gb_unix_connect, unix_hooks);
@@ -94,6 +96,8 @@ void set_autoload(glassbox_enforce_bpf* skel, bool exec_check, bool unix_hooks, 
     for (auto* p : {skel->progs.gb_dns_connect4, skel->progs.gb_dns_connect6, skel->progs.gb_dns_sendmsg4,
                     skel->progs.gb_dns_sendmsg6})
         bpf_program__set_autoload(p, legacy);
+    if (!legacy)
+        bpf_map__set_max_entries(skel->maps.gb_dns_senders, 1);
 }
 
 int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
