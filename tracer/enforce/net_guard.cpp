@@ -217,15 +217,15 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
         if (!g->unix_)
             return std::unexpected(
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
-        // A kernel without the AF_UNIX hooks (< 6.7): everything else still loads.
+        // The hooks exist but the load failed: retried without the unix programs (if they were
+        // the cause, everything else still loads; if not, the retry fails too).
         glassbox_enforce_bpf__destroy(g->skel_);
         g->skel_ = open_enforce_object(legacy);
         if (!g->skel_)
             return std::unexpected(error{"cannot reopen the network enforcement BPF object"});
         set_autoload(g->skel_, exec_check, false, legacy);
         g->unix_ = false;
-        g->unix_problem_ = fmt::format("this kernel has no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
-                                       std::strerror(-rc));
+        g->unix_problem_ = fmt::format("the unix socket programs did not load on this kernel: {}", std::strerror(-rc));
         if (int rc2 = glassbox_enforce_bpf__load(g->skel_); rc2 != 0)
             return std::unexpected(
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc2))});
