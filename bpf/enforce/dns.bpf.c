@@ -3,7 +3,8 @@
 // allows the name (the caller's resolver times out; a violation is reported). A query it cannot
 // parse exactly (several questions, compression, a '.' inside a label, truncated) is dropped too,
 // and so is DNS over TCP to port 53 (a stream cannot be judged per packet): fail closed.
-// DNS to other ports or encrypted DNS are only governed by network.connect.
+// DNS to other ports or encrypted DNS are only governed by network.connect. The rules are the
+// sandbox's (the programs sit on its cgroup): the sending task only names who is reported.
 #define BPF_NO_PRESERVE_ACCESS_INDEX
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -28,9 +29,21 @@ struct {
     __uint(max_entries, 32 * 1024);
 } gb_dns_reports SEC(".maps");
 
+// The decoder's state from one wire byte to the next. It lives in the per-CPU scratch, not on the
+// stack: kernels before 6.7 verify a bpf_loop callback once, from the caller's state, and take
+// what they see there as the value in every iteration. A stack copy of `left` and `out` starts as
+// a known 0, so 6.1's verifier proved "every byte is a label length" and hard-wired the branches
+// (every query was refused as unparsable); map memory is never assumed to hold a known value.
+struct dns_decode_state {
+    __u32 left; // bytes left in the current label
+    __u32 out;  // bytes written to r.name
+    __u32 done, bad;
+};
+
 struct dns_scratch {
     __u8 wire[GB_DNS_NAME];
     struct gb_dns_report r;
+    struct dns_decode_state dec;
 };
 
 struct {
@@ -49,49 +62,97 @@ struct {
     __type(value, struct gb_net_config);
 } gb_dns_config SEC(".maps");
 
+// Who sends a query, where cgroup_skb programs cannot ask (6.1 refuses bpf_get_current_pid_tgid
+// there; 6.12 allows it): the sock_addr hooks below run in the task that
+// connects a socket or addresses a datagram to port 53 and note it under the socket's cookie,
+// which the egress program looks up. Loaded only by the legacy build's user (net_guard.cpp).
+struct dns_sender {
+    __u32 pid, tid;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64); // socket cookie
+    __type(value, struct dns_sender);
+} gb_dns_senders SEC(".maps");
+
+// Always 1: the verdict on the address is net.bpf.c's; this only notes the sender.
+static __always_inline int note_sender(struct bpf_sock_addr *ctx) {
+    __u32 port = ctx->user_port;
+    if ((__u16)port != bpf_htons(53))
+        return 1;
+    __u64 cookie = bpf_get_socket_cookie(ctx);
+    struct dns_sender who;
+    gb_current_ids(&who.pid, &who.tid);
+    bpf_map_update_elem(&gb_dns_senders, &cookie, &who, BPF_ANY);
+    return 1;
+}
+
+SEC("cgroup/connect4")
+int gb_dns_connect4(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/connect6")
+int gb_dns_connect6(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/sendmsg4")
+int gb_dns_sendmsg4(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+SEC("cgroup/sendmsg6")
+int gb_dns_sendmsg6(struct bpf_sock_addr *ctx) { return note_sender(ctx); }
+
+// The sending task of a packet: asked directly where the kernel allows it, else the task the
+// hooks above noted for its socket (the one that connected it or addressed this datagram); 0
+// when neither knows.
+static __always_inline void dns_sender_of(struct __sk_buff *skb, __u32 *pid, __u32 *tid) {
+#ifdef GB_KERNEL_LEGACY
+    __u64 cookie = bpf_get_socket_cookie(skb);
+    struct dns_sender *who = bpf_map_lookup_elem(&gb_dns_senders, &cookie);
+    *pid = who ? who->pid : 0;
+    *tid = who ? who->tid : 0;
+#else
+    gb_current_ids(pid, tid);
+#endif
+}
+
 #define M (GB_DNS_NAME - 1)
 
-// Wire labels -> "a.b.c" in r.name (lower case).
+// Wire labels -> "a.b.c" in r.name (lower case); the state is s->dec.
 struct decode {
     struct dns_scratch *s;
-    __u32 n;      // wire bytes available
-    __u32 left;   // bytes left in the current label
-    __u32 out;
-    int done, bad;
+    __u32 n; // wire bytes available
 };
 
 static long decode_byte(__u32 i, void *data) {
     struct decode *d = data;
+    struct dns_decode_state *st = &d->s->dec;
     if (i >= d->n) {
-        d->bad = 1; // ran out before the root label
+        st->bad = 1; // ran out before the root label
         return 1;
     }
     __u8 c = d->s->wire[i & M];
-    if (d->left == 0) {
+    if (st->left == 0) {
         if (c == 0) {
-            d->done = 1;
+            st->done = 1;
             return 1;
         }
         if (c >= 64) { // compression pointer or extended label type
-            d->bad = 1;
+            st->bad = 1;
             return 1;
         }
-        if (d->out) {
-            d->s->r.name[d->out & M] = '.';
-            d->out++;
+        if (st->out) {
+            d->s->r.name[st->out & M] = '.';
+            st->out++;
         }
-        d->left = c;
+        st->left = c;
         return 0;
     }
-    if (c == '.' || d->out >= M) {
-        d->bad = 1;
+    if (c == '.' || st->out >= M) {
+        st->bad = 1;
         return 1;
     }
     if (c >= 'A' && c <= 'Z')
         c += 'a' - 'A';
-    d->s->r.name[d->out & M] = c;
-    d->out++;
-    d->left--;
+    d->s->r.name[st->out & M] = c;
+    st->out++;
+    st->left--;
     return 0;
 }
 
@@ -201,7 +262,7 @@ int gb_dns_egress(struct __sk_buff *skb) {
     __u16 dport = 0;
     if (bpf_skb_load_bytes(skb, l4 + 2, &dport, 2) || dport != bpf_htons(53))
         return 1;
-    gb_skb_current_ids(&s->r.pid, &s->r.tid);
+    dns_sender_of(skb, &s->r.pid, &s->r.tid);
     if (proto == IPPROTO_TCP) {
         s->r.reason = 2;
         return verdict(s, c);
@@ -228,13 +289,14 @@ int gb_dns_egress(struct __sk_buff *skb) {
         s->r.reason = 1;
         return verdict(s, c);
     }
-    struct decode d = {s, n, 0, 0, 0, 0};
+    __builtin_memset(&s->dec, 0, sizeof(s->dec));
+    struct decode d = {s, n};
     bpf_loop(GB_DNS_NAME, decode_byte, &d, 0);
-    if (!d.done || d.bad) {
+    if (!s->dec.done || s->dec.bad) {
         s->r.reason = 1;
         return verdict(s, c);
     }
-    s->r.len = d.out;
+    s->r.len = s->dec.out;
     struct rule_match m = {&s->r, c->n_dns, 0};
     bpf_loop(GB_DNS_MAX_RULES, match_rule, &m, 0);
     if (m.found)

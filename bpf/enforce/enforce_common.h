@@ -29,18 +29,6 @@ static __always_inline void gb_current_ids(__u32 *pid, __u32 *tid) {
     *tid = (__u32)id;
 }
 
-// The same from a cgroup_skb program: 0 (unknown) in the build for kernels whose cgroup_skb
-// programs may not call bpf_get_current_pid_tgid (6.1); user space then names the traced root
-// (tracer/enforce/net_guard.cpp picks the build with libbpf_probe_bpf_helper).
-static __always_inline void gb_skb_current_ids(__u32 *pid, __u32 *tid) {
-#ifdef GB_KERNEL_LEGACY
-    *pid = 0;
-    *tid = 0;
-#else
-    gb_current_ids(pid, tid);
-#endif
-}
-
 // Every report starts with ts_ns, pid, tid: stamps them for the calling task now.
 static __always_inline void gb_stamp_task(__u64 *ts_ns, __u32 *pid, __u32 *tid) {
     *ts_ns = bpf_ktime_get_ns();

@@ -158,7 +158,12 @@ void run_enforce(const enforce_args& a) {
         res = sb.run();
     } else {
         nlohmann::json pj{{"path", a.profile}, {"mode", a.mode}};
-        res = sb.run_recorded(a.out, {{"profile", pj.dump()}});
+        // The mechanism report in the trace too: what this kernel enforced is part of the evidence.
+        nlohmann::json ej{{"landlock_abi", rep.landlock_abi},
+                          {"enforced", rep.enforced},
+                          {"missing", rep.missing},
+                          {"notes", rep.notes}};
+        res = sb.run_recorded(a.out, {{"profile", pj.dump()}, {"enforcement", ej.dump()}});
     }
     if (!a.quiet)
         fmt::print(stderr, "glassbox: {} violation(s), {} denied{}\n", log->count(), log->denied(),

@@ -73,7 +73,7 @@ struct cgroup_program {
 constexpr auto unix_connect_hook = static_cast<bpf_attach_type>(49); // BPF_CGROUP_UNIX_CONNECT
 constexpr auto unix_sendmsg_hook = static_cast<bpf_attach_type>(50); // BPF_CGROUP_UNIX_SENDMSG
 
-std::array<cgroup_program, 11> cgroup_programs(glassbox_enforce_bpf* skel) {
+std::array<cgroup_program, 15> cgroup_programs(glassbox_enforce_bpf* skel) {
     return {{
         {skel->progs.gb_connect4, BPF_CGROUP_INET4_CONNECT}, {skel->progs.gb_connect6, BPF_CGROUP_INET6_CONNECT},
         {skel->progs.gb_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel->progs.gb_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
@@ -81,7 +81,42 @@ std::array<cgroup_program, 11> cgroup_programs(glassbox_enforce_bpf* skel) {
         {skel->progs.gb_egress, BPF_CGROUP_INET_EGRESS},     {skel->progs.gb_ingress, BPF_CGROUP_INET_INGRESS},
         {skel->progs.gb_unix_connect, unix_connect_hook},     {skel->progs.gb_unix_sendmsg, unix_sendmsg_hook},
         {skel->progs.gb_dns_egress, BPF_CGROUP_INET_EGRESS},
+        {skel->progs.gb_dns_connect4, BPF_CGROUP_INET4_CONNECT}, {skel->progs.gb_dns_connect6, BPF_CGROUP_INET6_CONNECT},
+        {skel->progs.gb_dns_sendmsg4, BPF_CGROUP_UDP4_SENDMSG},  {skel->progs.gb_dns_sendmsg6, BPF_CGROUP_UDP6_SENDMSG},
     }};
+}
+
+// Which optional programs load: the exec backstop when asked, the unix hooks when usable, the
+// DNS sender notes only with the legacy build (the other asks for the pid directly, and its
+// sender map shrinks to one entry instead of preallocating 4096).
+void set_autoload(glassbox_enforce_bpf* skel, bool exec_check, bool unix_hooks, bool legacy) {
+    bpf_program__set_autoload(skel->progs.gb_exec_check, exec_check);
+    bpf_program__set_autoload(skel->progs.gb_unix_connect, unix_hooks);
+    bpf_program__set_autoload(skel->progs.gb_unix_sendmsg, unix_hooks);
+    for (auto* p : {skel->progs.gb_dns_connect4, skel->progs.gb_dns_connect6, skel->progs.gb_dns_sendmsg4,
+                    skel->progs.gb_dns_sendmsg6})
+        bpf_program__set_autoload(p, legacy);
+    if (!legacy)
+        bpf_map__set_max_entries(skel->maps.gb_dns_senders, 1);
+}
+
+// Whether the kernel has the AF_UNIX sock_addr hooks, asked before the real load: a
+// two-instruction program loads for their attach types only where they exist. Without this, a
+// kernel before 6.7 had every program verified twice (the whole load failed at the unix ones and
+// was redone without them). errno says why when false.
+bool kernel_has_unix_hooks() {
+    const bpf_insn prog[] = {
+        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1}, // r0 = 1 (allow)
+        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+    };
+    for (auto type : {unix_connect_hook, unix_sendmsg_hook}) {
+        LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type);
+        int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr, "GPL", prog, 2, &o);
+        if (fd < 0)
+            return false;
+        close(fd);
+    }
+    return true;
 }
 
 int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
@@ -105,11 +140,12 @@ int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
 } // namespace
 
 // The build of the enforcement object that fits this kernel: cgroup_skb programs may call
-// bpf_get_current_pid_tgid only on newer kernels (not 6.1); the legacy build reports the DNS
-// queries it judges without the sender's pid. Both builds have the same maps and programs, so one
-// skeleton type serves both: only the object's bytes differ.
-static glassbox_enforce_bpf* open_enforce_object() {
-    bool legacy = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) != 1;
+// bpf_get_current_pid_tgid only on newer kernels (not 6.1); the legacy build finds the sender of
+// a DNS query through the sock_addr programs that note it per socket (gb_dns_connect4 and co.,
+// loaded for it alone). Both builds have the same maps and programs, so one skeleton type serves
+// both: only the object's bytes differ. `legacy` says which was opened.
+static glassbox_enforce_bpf* open_enforce_object(bool& legacy) {
+    legacy = libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB, BPF_FUNC_get_current_pid_tgid, nullptr) != 1;
     if (!legacy)
         return glassbox_enforce_bpf__open();
     spdlog::debug("enforce: cgroup_skb programs cannot call bpf_get_current_pid_tgid here: legacy build");
@@ -137,13 +173,13 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
     std::unique_ptr<net_guard> g(new net_guard());
     g->stop_event_.reset(eventfd(0, EFD_CLOEXEC));
     g->mode_ = m;
-    g->skel_ = open_enforce_object();
+    bool legacy = false;
+    g->skel_ = open_enforce_object(legacy);
     if (!g->skel_)
         return std::unexpected(error{fmt::format("cannot open the network enforcement BPF object: {}", std::strerror(errno))});
     // Only what the profile needs is loaded: the exec backstop is a tp_btf program, and loading
     // one makes libbpf parse the kernel's BTF (~150 ms).
     g->exec_check_ = exec_check;
-    bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);
     // Unix socket rules: every rule must have a shape the kernel-side matcher judges exactly,
     // else unix addresses are not restricted at all (and the report says so).
     std::vector<gb_unix_rule> unix_rules;
@@ -169,25 +205,27 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
         g->unix_ = false;
         g->unix_problem_ = fmt::format("too many unix socket rules ({} > {})", unix_rules.size(), GB_UNIX_MAX_RULES);
     }
+    if (g->unix_ && !kernel_has_unix_hooks()) {
+        g->unix_ = false;
+        g->unix_problem_ = fmt::format("this kernel has no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
+                                       std::strerror(errno));
+    }
     bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_connect, unix_connect_hook);
     bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_sendmsg, unix_sendmsg_hook);
-    bpf_program__set_autoload(g->skel_->progs.gb_unix_connect, g->unix_);
-    bpf_program__set_autoload(g->skel_->progs.gb_unix_sendmsg, g->unix_);
+    set_autoload(g->skel_, exec_check, g->unix_, legacy);
     if (int rc = glassbox_enforce_bpf__load(g->skel_); rc != 0) {
         if (!g->unix_)
             return std::unexpected(
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc))});
-        // A kernel without the AF_UNIX hooks (< 6.7): everything else still loads.
+        // The hooks exist but the load failed: retried without the unix programs (if they were
+        // the cause, everything else still loads; if not, the retry fails too).
         glassbox_enforce_bpf__destroy(g->skel_);
-        g->skel_ = open_enforce_object();
+        g->skel_ = open_enforce_object(legacy);
         if (!g->skel_)
             return std::unexpected(error{"cannot reopen the network enforcement BPF object"});
-        bpf_program__set_autoload(g->skel_->progs.gb_exec_check, exec_check);
-        bpf_program__set_autoload(g->skel_->progs.gb_unix_connect, false);
-        bpf_program__set_autoload(g->skel_->progs.gb_unix_sendmsg, false);
+        set_autoload(g->skel_, exec_check, false, legacy);
         g->unix_ = false;
-        g->unix_problem_ = fmt::format("this kernel has no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
-                                       std::strerror(-rc));
+        g->unix_problem_ = fmt::format("the unix socket programs did not load on this kernel: {}", std::strerror(-rc));
         if (int rc2 = glassbox_enforce_bpf__load(g->skel_); rc2 != 0)
             return std::unexpected(
                 error{fmt::format("cannot load the network enforcement BPF programs: {}", std::strerror(-rc2))});

@@ -19,6 +19,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace enf_test {
@@ -57,6 +58,34 @@ inline std::string base_profile(const std::string& files_read_extra, const std::
     return p.str();
 }
 
+// The mechanism report enforce states before the command starts: on stderr one line per entry
+// ("glassbox:   enforced: ...", "glassbox:   NOT enforced: ...", "glassbox:   note: ..."), and with
+// --out the trace header's `enforcement` object, which must say the same.
+struct mechanism_report {
+    std::vector<std::string> enforced, missing, notes;
+    // The entries of `list` that start with `prefix`.
+    static std::vector<std::string> starting(const std::vector<std::string>& list, const std::string& prefix) {
+        std::vector<std::string> r;
+        for (const auto& e : list)
+            if (e.rfind(prefix, 0) == 0)
+                r.push_back(e);
+        return r;
+    }
+};
+
+inline mechanism_report report_of(const std::string& err) {
+    mechanism_report m;
+    std::istringstream s(err);
+    std::string line;
+    const std::pair<const char*, std::vector<std::string>*> kinds[] = {
+        {"glassbox:   enforced: ", &m.enforced}, {"glassbox:   NOT enforced: ", &m.missing}, {"glassbox:   note: ", &m.notes}};
+    while (std::getline(s, line))
+        for (const auto& [prefix, list] : kinds)
+            if (line.rfind(prefix, 0) == 0)
+                list->push_back(line.substr(std::string(prefix).size()));
+    return m;
+}
+
 struct run_result {
     int status = -1;      // raw wait status of glassbox
     std::string out;      // fixture stdout
@@ -84,6 +113,9 @@ struct run_result {
                 v.push_back(j);
         return v;
     }
+    mechanism_report report() const { return report_of(err); }
+    // The trace's header (its first line); null without a trace.
+    nlohmann::json header() const { return trace.empty() ? nlohmann::json() : trace.front(); }
     bool has_violation(const std::string& section, const std::string& key, const std::string& value) const {
         for (const auto& j : violations())
             if (j.value("section", "") == section && j.contains(key) &&
