@@ -192,12 +192,14 @@ std::vector<capability> enforcement_capabilities(const kernel_features& k) {
     out.push_back({"network.accept rules", from(k.cgroup_skb),
                    k.cgroup_skb.present() ? "cgroup_skb ingress to TCP listeners"
                                           : gap(k.cgroup_skb, "accepted connections are NOT restricted")});
-    if (!k.cgroup_skb.present())
-        out.push_back({"network.dns rules", from(k.cgroup_skb), gap(k.cgroup_skb, "DNS queries are NOT restricted")});
-    else
-        out.push_back({"network.dns rules", from(k.cgroup_skb_pid),
-                       k.cgroup_skb_pid.present() ? "cgroup_skb egress to UDP port 53"
-                                                  : gap(k.cgroup_skb_pid, "DNS queries are NOT restricted")});
+    // DNS rules need cgroup_skb only: without bpf_get_current_pid_tgid there (6.1) the legacy
+    // object names the sender from its socket's connect/sendmsg (docs/enforce.md, "Kernels").
+    out.push_back({"network.dns rules", from(k.cgroup_skb),
+                   !k.cgroup_skb.present() ? gap(k.cgroup_skb, "DNS queries are NOT restricted")
+                   : k.cgroup_skb_pid.present()
+                       ? "cgroup_skb egress to UDP port 53"
+                       : "cgroup_skb egress to UDP port 53; the sender is named from its socket's connect/sendmsg "
+                         "(no bpf_get_current_pid_tgid in cgroup_skb here)"});
     out.push_back({"unix socket rules", from(k.cgroup_unix_hooks),
                    k.cgroup_unix_hooks.present() ? "cgroup unix connect/sendmsg programs"
                                                  : gap(k.cgroup_unix_hooks, "unix socket addresses are NOT restricted")});
