@@ -30,6 +30,7 @@
 #define NR_SENDTO 44
 #define NR_SENDMSG 46
 #define NR_KILL 62
+#define NR_PRLIMIT64 302
 #define NR_CREAT 85
 #define NR_PRCTL 157
 #define NR_TKILL 200
@@ -754,10 +755,15 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
     return 0;
 }
 
-/* Signals: only those leaving the traced tree (kill(0)/own group stays inside). */
+/* Signals (and prlimit64 on another process): only those leaving the traced tree (kill(0)/own
+ * group stays inside; prlimit64(0, ...) is the caller's own limits, what every program does). */
 static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task_struct* task) {
     __s32 pid;
-    if (nr == NR_KILL) {
+    if (nr == NR_PRLIMIT64) {
+        pid = (__s32)a[0];
+        if (pid == 0)
+            return false;
+    } else if (nr == NR_KILL) {
         pid = (__s32)a[0];
         if (pid == 0)
             return false;

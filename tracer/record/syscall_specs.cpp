@@ -90,6 +90,7 @@ constexpr syscall_spec table[] = {
     {.nr = 313, .name = "finit_module",  .kind = GB_EV_PRIV, .str = S3{A(1)}, .fd = A(0), .ints = ints{"fd", nullptr, "flags"}, .strs = strs{"params"}},
     {.nr = 176, .name = "delete_module", .kind = GB_EV_PRIV, .str = S3{A(0)}, .ints = ints{nullptr, "flags"}, .strs = strs{"name"}},
     {.nr = 101, .name = "ptrace",        .kind = GB_EV_PRIV, .pid = A(1), .ints = ints{"request"}},
+    {.nr = 302, .name = "prlimit64",     .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY, .ints = ints{nullptr, "resource"}},
     {.nr = 310, .name = "process_vm_readv",  .kind = GB_EV_PRIV, .pid = A(0)},
     {.nr = 311, .name = "process_vm_writev", .kind = GB_EV_PRIV, .pid = A(0)},
     {.nr = 165, .name = "mount",       .kind = GB_EV_PRIV, .str = S3{A(0), A(1), A(2)}, .dir = D2{0, CWD}, .ints = ints{nullptr, nullptr, nullptr, "flags"}, .strs = strs{"source", "@target", "fstype"}},

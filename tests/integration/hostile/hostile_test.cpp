@@ -219,6 +219,15 @@ TEST_CASE("hostile pidns: ptrace, pidfd and prlimit cannot reach glassbox or its
         CHECK(r.out.find(fmt::format("attempt prlimit-cpu {} = -1 ESRCH", r.glassbox_pid)) != std::string::npos);
         CHECK(r.out.find("attempt prlimit-cpu 1 = -1 EPERM") != std::string::npos);
         CHECK(r.out.find("attempt prlimit-fsize 1 = -1 EPERM") != std::string::npos);
+        // In the trace: two on glassbox's number (ESRCH), two on the init (EPERM), with the limit.
+        auto pl = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "prlimit64"; });
+        check_pidns_refused(pl, r.glassbox_pid);
+        auto at_init = gbtest::find_all(pl, [](const json& e) { return e.value("target_pid", 0) == 1; });
+        REQUIRE(at_init.size() == 2);
+        for (const auto& e : at_init)
+            CHECK(e.value("errno", "") == "EPERM");
+        CHECK(pl.size() == 4);
+        CHECK(gbtest::find_all(pl, [](const json& e) { return e.value("resource", -1) == 1; }).size() == 2); // FSIZE
     }
 }
 
@@ -296,6 +305,8 @@ TEST_CASE("hostile landlock: signals, ptrace, pidfd and prlimit to glassbox are 
         check_survived(r, dir);
         CHECK(r.out.find(fmt::format("attempt prlimit-cpu {} = -1 EPERM", r.glassbox_pid)) != std::string::npos);
         CHECK(r.out.find(fmt::format("attempt prlimit-fsize {} = -1 EPERM", r.glassbox_pid)) != std::string::npos);
+        auto pl = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "prlimit64"; });
+        check_landlock_refused(pl, r.glassbox_pid);
     }
     SECTION("leave the cgroup, then kill") {
         auto r = run_case(dir, "landlock", "leave-cgroup");
