@@ -106,4 +106,13 @@ int tracepoint_arg_count(const struct btf* vmlinux, std::string_view name);
 // A BTF_KIND_FUNC named `name` (how kfuncs are found in vmlinux BTF).
 bool btf_has_func(const struct btf* vmlinux, std::string_view name);
 
+// The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
+int landlock_abi();
+
+// A Landlock ruleset (ABI 6+) that handles no file or network access and scopes signals: a
+// domain made from it refuses signals and ptrace to processes outside it and restricts nothing
+// else (one that handled file access would also forbid mounts). Its descriptor, or -1 (errno).
+// Used by `run --protect` and by enforce when the profile allows no signals.
+int landlock_scope_signal_ruleset();
+
 } // namespace glassbox

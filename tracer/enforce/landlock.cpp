@@ -109,11 +109,6 @@ bool read_hierarchy_covers(const policy& pol, const std::string& dir) { return h
 
 } // namespace
 
-int landlock_abi() {
-    long v = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return v < 0 ? 0 : static_cast<int>(v);
-}
-
 std::string exec_interpreter(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f)
@@ -337,11 +332,10 @@ result<landlock_plan> landlock_scope_only() {
     plan.abi = landlock_abi();
     if (plan.abi < 6)
         return std::unexpected(error{"Landlock ABI < 6: no scope-only domain"});
-    ruleset_attr_v6 attr{0, 0, ll_scope_signal};
-    long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    int fd = landlock_scope_signal_ruleset();
     if (fd < 0)
         return std::unexpected(error{fmt::format("landlock_create_ruleset: {}", std::strerror(errno))});
-    plan.ruleset.reset(static_cast<int>(fd));
+    plan.ruleset.reset(fd);
     return plan;
 }
 

@@ -9,13 +9,12 @@
 
 #include <glassbox/error.hpp>
 
+#include <glassbox/kernel_features.hpp>
+
 #include <string>
 #include <vector>
 
 namespace glassbox::enforce {
-
-// The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
-int landlock_abi();
 
 // What a kernel with Landlock ABI `abi` cannot restrict, one sentence each (empty from ABI 6 on).
 // landlock_compile() adds these to its notes; `glassbox doctor` prints them.

@@ -591,4 +591,20 @@ kernel_features probe_kernel_features() {
     return k;
 }
 
+int landlock_abi() {
+    long v = ::syscall(__NR_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : static_cast<int>(v);
+}
+
+int landlock_scope_signal_ruleset() {
+    // Landlock's ruleset attribute as of ABI 6 (Debian 12's headers stop at ABI 2).
+    struct {
+        std::uint64_t handled_access_fs;
+        std::uint64_t handled_access_net;
+        std::uint64_t scoped;
+    } attr{0, 0, 1ULL << 1 /* LANDLOCK_SCOPE_SIGNAL */};
+    long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+    return fd < 0 ? -1 : static_cast<int>(fd);
+}
+
 } // namespace glassbox

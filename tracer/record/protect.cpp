@@ -3,6 +3,7 @@
 // enters before it is released, the hardening of glassbox itself, and the watchdog that kills the
 // tree when glassbox ends before the recording is over. The pid namespace's init lives in
 // launch.cpp, beside the launcher it wraps.
+#include <glassbox/kernel_features.hpp>
 #include <glassbox/mountinfo.hpp>
 #include <glassbox/record.hpp>
 
@@ -32,24 +33,11 @@ namespace glassbox::record {
 
 namespace {
 
-// Landlock's ruleset attribute as of ABI 6 (Debian 12's headers stop at ABI 2).
-struct ruleset_attr_v6 {
-    std::uint64_t handled_access_fs;
-    std::uint64_t handled_access_net;
-    std::uint64_t scoped;
-};
-constexpr std::uint64_t landlock_scope_signal = 1ULL << 1;
-
 // bpf() commands that turn a global id into a descriptor: with one, a root process could
 // delete itself from the scope set, or detach glassbox's programs.
 constexpr int bpf_prog_get_fd_by_id = 13;
 constexpr int bpf_map_get_fd_by_id = 14;
 constexpr int bpf_link_get_fd_by_id = 30;
-
-int landlock_abi_now() {
-    long v = ::syscall(__NR_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return v < 0 ? 0 : static_cast<int>(v);
-}
 
 std::string json_list(const std::vector<std::string>& v) {
     std::string out = "[";
@@ -129,15 +117,14 @@ result<protection> protection::prepare(protect_mode mode) {
         // refuses ptrace and /proc/1/mem, with which the tree could otherwise make the init lie
         // about the command's exit status.
         p.guarded_.push_back(1);
-        int abi = landlock_abi_now();
+        int abi = landlock_abi();
         std::string ptrace_line;
         if (abi >= 6) {
             // A domain that handles no file access (one that did would also forbid mounts) and
             // scopes signals: the init is the only process outside it the tree can name.
-            ruleset_attr_v6 attr{0, 0, landlock_scope_signal};
-            long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+            int fd = landlock_scope_signal_ruleset();
             if (fd >= 0) {
-                p.ruleset_fd_ = static_cast<int>(fd);
+                p.ruleset_fd_ = fd;
                 ptrace_line = fmt::format("Landlock domain (ABI {}): ptrace and signals from the tree to any process "
                                           "outside it (glassbox's init included) refused with EPERM; no file access "
                                           "or mount is restricted",
@@ -171,17 +158,16 @@ result<protection> protection::prepare(protect_mode mode) {
         break;
     }
     case protect_mode::landlock: {
-        int abi = landlock_abi_now();
+        int abi = landlock_abi();
         if (abi < 6)
             return std::unexpected(error{fmt::format(
                 "--protect landlock needs Landlock ABI 6 (Linux 6.12+) for scoped signals; this kernel has {}; use "
                 "--protect pidns",
                 abi ? fmt::format("ABI {}", abi) : std::string("no Landlock"))});
-        ruleset_attr_v6 attr{0, 0, landlock_scope_signal};
-        long fd = ::syscall(__NR_landlock_create_ruleset, &attr, sizeof attr, 0);
+        int fd = landlock_scope_signal_ruleset();
         if (fd < 0)
             return std::unexpected(error{fmt::format("landlock_create_ruleset: {}", std::strerror(errno))});
-        p.ruleset_fd_ = static_cast<int>(fd);
+        p.ruleset_fd_ = fd;
         p.mechanisms_ = {
             fmt::format("Landlock domain (ABI {}): signals and ptrace from the tree to any process outside it are "
                         "refused (EPERM), so glassbox and its watchdog cannot be killed, stopped or traced",
