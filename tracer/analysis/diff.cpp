@@ -72,37 +72,17 @@ finding rule_finding(const rule_ref& r, const std::string& source, const char* w
 
 // Groups many findings in one directory of a file section into one "area" finding.
 void group_areas(std::vector<finding>& v, std::size_t threshold) {
-    std::map<std::pair<section, std::string>, std::vector<std::size_t>> by_dir;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!is_path_section(v[i].sec) || v[i].sec == section::proc_exec)
-            continue;
-        auto slash = v[i].subject.rfind('/');
-        if (slash == std::string::npos || slash == 0)
-            continue;
-        by_dir[{v[i].sec, v[i].subject.substr(0, slash)}].push_back(i);
-    }
-    std::vector<bool> dead(v.size(), false);
-    std::vector<finding> areas;
-    for (auto& [key, members] : by_dir) {
-        if (members.size() < threshold)
-            continue;
-        finding a = v[members.front()];
-        a.subject = key.second + "/*";
-        a.count = 0;
-        for (auto i : members) {
-            a.count += v[i].count;
-            dead[i] = true;
-        }
-        a.detail = fmt::format("{} distinct paths in this directory, e.g. {}", members.size(), v[members.front()].example);
-        areas.push_back(std::move(a));
-    }
-    std::vector<finding> kept;
-    for (std::size_t i = 0; i < v.size(); ++i)
-        if (!dead[i])
-            kept.push_back(std::move(v[i]));
-    for (auto& a : areas)
-        kept.push_back(std::move(a));
-    v = std::move(kept);
+    group_by_directory(v, threshold, [](const finding&) { return std::string_view(); },
+                       [&v](const std::vector<std::size_t>& members, const std::string& dir) {
+                           finding a = v[members.front()];
+                           a.subject = dir + "/*";
+                           a.count = 0;
+                           for (auto i : members)
+                               a.count += v[i].count;
+                           a.detail = fmt::format("{} distinct paths in this directory, e.g. {}", members.size(),
+                                                  v[members.front()].example);
+                           return a;
+                       });
 }
 
 // Run-to-run noise the normaliser could not see in one path (docs/learning.md, "diff"): a

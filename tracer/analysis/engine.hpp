@@ -7,6 +7,8 @@
 
 #include <deque>
 #include <memory>
+#include <tuple>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -206,5 +208,38 @@ private:
 // (above it NEW is streamed against OLD's set to bound memory); tests force either path.
 result<diff_report> diff_inputs_bounded(const std::filesystem::path& old_input, const std::filesystem::path& new_input,
                                         std::uint64_t parallel_below_bytes, const diff_options& opts = {});
+
+// The grouping behind group_areas (diff's findings) and review's area changes: entries of a path
+// section (exec excluded) whose subjects share a directory and a `kind_of(entry)` are replaced,
+// when there are at least `threshold` of them, by `merge(members, dir)` (one "dir/*" entry, made
+// from their indexes into v); the others keep their order, the areas come after them.
+template <class T, class KindOf, class Merge>
+void group_by_directory(std::vector<T>& v, std::size_t threshold, KindOf kind_of, Merge merge) {
+    std::map<std::tuple<std::string, section, std::string>, std::vector<std::size_t>> by_dir;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (!is_path_section(v[i].sec) || v[i].sec == section::proc_exec)
+            continue;
+        auto slash = v[i].subject.rfind('/');
+        if (slash == std::string::npos || slash == 0)
+            continue;
+        by_dir[{std::string(kind_of(v[i])), v[i].sec, v[i].subject.substr(0, slash)}].push_back(i);
+    }
+    std::vector<bool> dead(v.size(), false);
+    std::vector<T> areas;
+    for (auto& [key, members] : by_dir) {
+        if (members.size() < threshold)
+            continue;
+        areas.push_back(merge(members, std::get<2>(key)));
+        for (auto i : members)
+            dead[i] = true;
+    }
+    std::vector<T> kept;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        if (!dead[i])
+            kept.push_back(std::move(v[i]));
+    for (auto& a : areas)
+        kept.push_back(std::move(a));
+    v = std::move(kept);
+}
 
 } // namespace glassbox::analysis

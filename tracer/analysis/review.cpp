@@ -322,44 +322,23 @@ review_evidence evidence_of(const behaviour_set& set, const behaviour_set::entry
 // Many changes of one kind in one directory read as one area change ("<arg1>/x/*"), with the
 // union of their runs: a scan of 10,000 new files is one line, not 10,000.
 void group_change_areas(std::vector<review_change>& v, std::size_t threshold = 8) {
-    std::map<std::tuple<std::string, section, std::string>, std::vector<std::size_t>> by_dir;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!is_path_section(v[i].sec) || v[i].sec == section::proc_exec)
-            continue;
-        auto slash = v[i].subject.rfind('/');
-        if (slash == std::string::npos || slash == 0)
-            continue;
-        by_dir[{v[i].change, v[i].sec, v[i].subject.substr(0, slash)}].push_back(i);
-    }
-    std::vector<bool> dead(v.size());
-    std::vector<review_change> areas;
-    for (auto& [k, members] : by_dir) {
-        if (members.size() < threshold)
-            continue;
-        review_change a = v[members.front()];
-        a.subject = std::get<2>(k) + "/*";
-        a.count = 0;
-        a.runs_seen = 0;
-        a.outside_profile = false;
-        a.runs_mask = 0;
-        for (auto i : members) {
-            a.count += v[i].count;
-            a.runs_mask |= v[i].runs_mask;
-            a.outside_profile |= v[i].outside_profile;
-            dead[i] = true;
-        }
-        a.runs_seen = static_cast<unsigned>(std::popcount(a.runs_mask));
-        a.first.operation = fmt::format("{} distinct paths in this directory; first: {}", members.size(),
-                                        v[members.front()].first.operation);
-        areas.push_back(std::move(a));
-    }
-    std::vector<review_change> kept;
-    for (std::size_t i = 0; i < v.size(); ++i)
-        if (!dead[i])
-            kept.push_back(std::move(v[i]));
-    for (auto& a : areas)
-        kept.push_back(std::move(a));
-    v = std::move(kept);
+    group_by_directory(v, threshold, [](const review_change& c) -> const std::string& { return c.change; },
+                       [&v](const std::vector<std::size_t>& members, const std::string& dir) {
+                           review_change a = v[members.front()];
+                           a.subject = dir + "/*";
+                           a.count = 0;
+                           a.outside_profile = false;
+                           a.runs_mask = 0;
+                           for (auto i : members) {
+                               a.count += v[i].count;
+                               a.runs_mask |= v[i].runs_mask;
+                               a.outside_profile |= v[i].outside_profile;
+                           }
+                           a.runs_seen = static_cast<unsigned>(std::popcount(a.runs_mask));
+                           a.first.operation = fmt::format("{} distinct paths in this directory; first: {}",
+                                                           members.size(), v[members.front()].first.operation);
+                           return a;
+                       });
 }
 
 // What differs from run to run of one side is volatile (docs/learning.md, rule 3, as learn does
