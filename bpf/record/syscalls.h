@@ -31,6 +31,12 @@
 #define NR_SENDMSG 46
 #define NR_KILL 62
 #define NR_PRLIMIT64 302
+#define NR_SETPRIORITY 141
+#define NR_SCHED_SETPARAM 142
+#define NR_SCHED_SETSCHEDULER 144
+#define NR_SCHED_SETAFFINITY 203
+#define NR_IOPRIO_SET 251
+#define NR_SCHED_SETATTR 314
 #define NR_CREAT 85
 #define NR_PRCTL 157
 #define NR_TKILL 200
@@ -723,6 +729,8 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
     } else {
         gb_cov_str_none(&e->fd_path, pos, data_off);
     }
+    /* setpriority / ioprio_set by group or user: `who` is resolved as a pid here all the same (it
+     * costs a lookup, not stack); the decoder drops the target for them (decode_coverage.cpp). */
     if (spec->pid_arg) {
         __s32 pid;
         if (spec->pid_arg & GB_SPEC_PID_PIDFD) {
@@ -755,12 +763,26 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
     return 0;
 }
 
-/* Signals (and prlimit64 on another process): only those leaving the traced tree (kill(0)/own
- * group stays inside; prlimit64(0, ...) is the caller's own limits, what every program does). */
+/* Signals, and the calls that change another process's limits or priorities (prlimit64, sched_*,
+ * setpriority, ioprio_set): only those leaving the traced tree (kill(0)/own group stays inside;
+ * pid 0 is the caller itself, what every program does to its own limits and priority). */
 static __always_inline bool gb_signal_leaves_tree(long nr, __u64* a, struct task_struct* task) {
     __s32 pid;
-    if (nr == NR_PRLIMIT64) {
+    if (nr == NR_PRLIMIT64 || nr == NR_SCHED_SETPARAM || nr == NR_SCHED_SETSCHEDULER || nr == NR_SCHED_SETAFFINITY ||
+        nr == NR_SCHED_SETATTR) {
         pid = (__s32)a[0];
+        if (pid == 0)
+            return false;
+    } else if (nr == NR_SETPRIORITY || nr == NR_IOPRIO_SET) {
+        /* which: PRIO_PROCESS 0 / IOPRIO_WHO_PROCESS 1 names a pid; a process group (who 0: the
+         * caller's own) or a uid (every process of that user, glassbox's if it is root) may reach
+         * beyond the tree: recorded. */
+        __u64 by_pid = nr == NR_SETPRIORITY ? 0 : 1, by_pgrp = nr == NR_SETPRIORITY ? 1 : 2;
+        pid = (__s32)a[1];
+        if (a[0] == by_pgrp)
+            return pid != 0;
+        if (a[0] != by_pid)
+            return true;
         if (pid == 0)
             return false;
     } else if (nr == NR_KILL) {

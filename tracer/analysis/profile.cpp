@@ -70,7 +70,9 @@ const std::vector<std::string_view>& known_privileged_ops() {
         "reboot",           "setns",            "unshare",         "chroot",
         "ioperm",           "iopl",             "open_by_handle_at", "name_to_handle_at",
         "keyctl",           "add_key",          "request_key",     "fanotify_init",
-        "fanotify_mark",    "io_uring_setup",   "prlimit64",       "abi32",
+        "fanotify_mark",    "io_uring_setup",   "prlimit64",       "setpriority",
+        "ioprio_set",       "sched_setparam",   "sched_setscheduler", "sched_setaffinity",
+        "sched_setattr",    "abi32",
     };
     return ops;
 }

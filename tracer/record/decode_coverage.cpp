@@ -190,7 +190,8 @@ std::string keyctl_name(std::uint64_t c) {
 bool is_int_arg(std::string_view n) {
     return n == "fd" || n == "target_pid" || n == "cpu" || n == "group_fd" || n == "mount_fd" ||
            n == "kernel_fd" || n == "initrd_fd" || n == "fs_fd" || n == "pidfd" || n == "target_tid" ||
-           n == "fanotify_fd" || n == "keyring" || n == "arg2" || n == "owner" || n == "group";
+           n == "fanotify_fd" || n == "keyring" || n == "arg2" || n == "owner" || n == "group" || n == "prio" ||
+           n == "who";
 }
 
 void write_ret(decoder& d, json_line& line, std::int64_t ret) {
@@ -340,7 +341,9 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
         break;
     case GB_EV_SIGNAL:
     case GB_EV_PRIV:
-        if (spec->pid) {
+        // setpriority / ioprio_set by process group or user: `who` is not a pid (bpf/record/syscalls.h,
+        // gb_who_is_pid), so there is no target process to name.
+        if (spec->pid && !((spec->nr == 141 && ev.args[0] != 0) || (spec->nr == 251 && ev.args[0] != 1))) {
             // Signed: kill(-1) and kill(-PGID) keep their target as given.
             line.num("target_pid", static_cast<std::int32_t>(ev.target_pid));
             std::optional<std::string> exe;

@@ -91,6 +91,14 @@ constexpr syscall_spec table[] = {
     {.nr = 176, .name = "delete_module", .kind = GB_EV_PRIV, .str = S3{A(0)}, .ints = ints{nullptr, "flags"}, .strs = strs{"name"}},
     {.nr = 101, .name = "ptrace",        .kind = GB_EV_PRIV, .pid = A(1), .ints = ints{"request"}},
     {.nr = 302, .name = "prlimit64",     .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY, .ints = ints{nullptr, "resource"}},
+    // Another process's priority and scheduling (a process outside the tree only; the caller's own
+    // is every program's business): how a tree would starve glassbox of CPU or I/O.
+    {.nr = 141, .name = "setpriority",   .kind = GB_EV_PRIV, .pid = A(1), .flags = GB_SPEC_OUTSIDE_ONLY, .ints = ints{"which", "who", "prio"}},
+    {.nr = 251, .name = "ioprio_set",    .kind = GB_EV_PRIV, .pid = A(1), .flags = GB_SPEC_OUTSIDE_ONLY, .ints = ints{"which", "who", "ioprio"}},
+    {.nr = 142, .name = "sched_setparam",     .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
+    {.nr = 144, .name = "sched_setscheduler", .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY, .ints = ints{nullptr, "policy"}},
+    {.nr = 203, .name = "sched_setaffinity",  .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
+    {.nr = 314, .name = "sched_setattr",      .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
     {.nr = 310, .name = "process_vm_readv",  .kind = GB_EV_PRIV, .pid = A(0)},
     {.nr = 311, .name = "process_vm_writev", .kind = GB_EV_PRIV, .pid = A(0)},
     {.nr = 165, .name = "mount",       .kind = GB_EV_PRIV, .str = S3{A(0), A(1), A(2)}, .dir = D2{0, CWD}, .ints = ints{nullptr, nullptr, nullptr, "flags"}, .strs = strs{"source", "@target", "fstype"}},

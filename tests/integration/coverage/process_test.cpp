@@ -116,3 +116,60 @@ TEST_CASE("signals leaving the traced tree name their target, signals inside it 
     CHECK(r.all([&](const json& e) { return is(e, "signal") && e["target_pid"] == inside; }).empty());
     CHECK(r.summary()["counts"]["signal"] == 3);
 }
+
+// How a tree would starve glassbox of CPU or I/O without a signal: another process's priority,
+// scheduling or CPUs. Recorded when the target may be outside the tree, with the target named;
+// the caller's own settings and its own child's are not (every program sets those).
+TEST_CASE("priority and scheduling changes on a process outside the tree are recorded with their target",
+          "[coverage][process]") {
+    temp_dir d;
+    pid_t outsider = ::fork();
+    if (outsider == 0) {
+        ::execl("/bin/sleep", "sleep", "30", (char*)nullptr);
+        ::_exit(127);
+    }
+    ::usleep(100 * 1000); // let it exec, so its executable is /usr/bin/sleep
+    run_result r = run_traced(d, {"cov_proc", "priority", std::to_string(outsider)});
+    ::kill(outsider, SIGKILL);
+    ::waitpid(outsider, nullptr, 0);
+    REQUIRE(r.status == 0);
+    auto priv_of = [&](const std::string& op) {
+        return r.all([&](const json& e) { return is(e, "priv") && e.value("op", "") == op; });
+    };
+    for (const char* op : {"setpriority", "ioprio_set", "sched_setaffinity", "sched_setscheduler", "sched_setparam"}) {
+        INFO(op);
+        auto evs = priv_of(op);
+        auto at = r.all([&](const json& e) {
+            return is(e, "priv") && e.value("op", "") == op && e.value("target_pid", 0) == outsider;
+        });
+        REQUIRE(at.size() == 1);
+        CHECK(s(at[0], "target_exe") == "/usr/bin/sleep");
+        CHECK(at[0]["ret"] == r.act(op).ret());
+        CHECK(at[0]["ret"] == 0);
+        // Itself (pid 0) and its own child: nothing recorded. setpriority also has the user call.
+        CHECK(evs.size() == (std::string(op) == "setpriority" ? 2u : 1u));
+    }
+    auto sp = r.one("setpriority on the outsider", [&](const json& e) {
+        return is(e, "priv") && e.value("op", "") == "setpriority" && e.value("target_pid", 0) == outsider;
+    });
+    CHECK(sp["which"] == 0);
+    CHECK(sp["who"] == outsider);
+    CHECK(sp["prio"] == r.act("setpriority").num("prio"));
+    auto io = r.one("ioprio_set", [&](const json& e) { return is(e, "priv") && e.value("op", "") == "ioprio_set"; });
+    CHECK(io["which"] == 1);
+    CHECK(io["ioprio"] == r.act("ioprio_set").num("ioprio"));
+    auto sch = r.one("sched_setscheduler",
+                     [&](const json& e) { return is(e, "priv") && e.value("op", "") == "sched_setscheduler"; });
+    CHECK(sch["policy"] == 0); // SCHED_OTHER
+    // By user: no target process, the user named as `who`, the failure as it was.
+    auto user = r.one("setpriority by user", [&](const json& e) {
+        return is(e, "priv") && e.value("op", "") == "setpriority" && e.value("which", -1) == 2;
+    });
+    CHECK(user["who"] == 64999);
+    CHECK(!user.contains("target_pid"));
+    CHECK(!user.contains("target_exe"));
+    CHECK(r.act("setpriority_user").ret() == -ESRCH);
+    CHECK(user["ret"] == -ESRCH);
+    CHECK(user["errno"] == "ESRCH");
+    CHECK(r.act("setpriority_own_pgrp").ret() == 0);
+}
