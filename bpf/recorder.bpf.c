@@ -4,13 +4,15 @@
  * program to sys_enter and ONE to sys_exit and dispatches on the syscall number, so a syscall
  * costs one program run, not one per family (these two hooks fire for every syscall on the
  * machine, traced or not). The other hooks (sched_process_*, io_uring_*) are programs of their
- * families. One compilation unit also lets every family share the helpers that read kernel
- * structures through bpf_rdonly_cast (bpftool's linker in Debian 12 cannot link a kfunc extern
- * declared by several objects).
+ * families; record/guard.h holds the BPF LSM programs that protect glassbox from the tree. One
+ * compilation unit also lets every family share the helpers that read kernel structures through
+ * bpf_rdonly_cast (bpftool's linker in Debian 12 cannot link a kfunc extern declared by several
+ * objects).
  * Data path: tracepoint -> gb_<family>_sys_enter/exit -> gb_event_scratch -> gb_events. */
 #include "helpers/common.h"
 #include "helpers/path.h"
 #include "record/file.h"
+#include "record/guard.h"
 #include "record/net.h"
 #include "record/process.h"
 #include "record/syscalls.h"

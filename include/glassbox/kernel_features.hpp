@@ -106,6 +106,10 @@ int tracepoint_arg_count(const struct btf* vmlinux, std::string_view name);
 // A BTF_KIND_FUNC named `name` (how kfuncs are found in vmlinux BTF).
 bool btf_has_func(const struct btf* vmlinux, std::string_view name);
 
+// Whether BPF LSM programs load and attach here (the recorder's LSM guard asks the same question
+// as `glassbox doctor`). `may_bpf`: glassbox has the privileges to load BPF (else: unknown).
+feature probe_bpf_lsm(const struct btf* vmlinux, bool may_bpf);
+
 // The running kernel's Landlock ABI version, 0 when Landlock is unavailable or disabled.
 int landlock_abi();
 

@@ -71,10 +71,17 @@ private:
 //   landlock a Landlock domain scoping signals (ABI 6+, Linux 6.12) and ptrace; the tree keeps
 //            the machine's /proc and pids; a watchdog kills the tree if glassbox dies;
 //   none     nothing but the watchdog (the trace header says so).
-// Every mode also hardens glassbox itself (OOM score, the cgroup v2 root, SIGXFSZ) and, except
-// none, gives the tree a seccomp filter that refuses the bpf() commands that would reach
-// glassbox's BPF objects by id.
+// pidns and landlock also load the recorder's LSM guard where the kernel runs the BPF LSM
+// (bpf/record/guard.h). Every mode also hardens glassbox itself (OOM score, the cgroup v2 root,
+// SIGXFSZ) and, except none, gives the tree a seccomp filter that refuses the bpf() commands
+// that would reach glassbox's BPF objects by id.
 enum class protect_mode { pidns, landlock, none };
+
+// Whether the LSM guard runs in this recording, and if not, why (the trace header says it).
+struct lsm_guard_state {
+    bool active = false;
+    std::string detail; // why not (the kernel's answer), when inactive; empty when not asked for
+};
 std::optional<protect_mode> parse_protect_mode(std::string_view s);
 std::string_view protect_mode_name(protect_mode m);
 
@@ -82,7 +89,11 @@ class protection {
 public:
     // Checks what `mode` needs on this kernel (exit_code::environment when it is missing) and
     // builds what the child applies. Does not change glassbox yet (harden() does).
-    static result<protection> prepare(protect_mode mode);
+    // `guard`: the recorder's LSM guard, which closes some of a mode's gaps where it runs.
+    static result<protection> prepare(protect_mode mode, const lsm_guard_state& guard = {});
+    // attach's protection: the LSM guard (unless `guard` is inactive) and, with --fail-closed,
+    // the watchdog. Nothing fences off processes glassbox did not start.
+    static protection for_attach(const lsm_guard_state& guard, bool fail_closed);
     protection(protection&&) noexcept;
     protection& operator=(protection&&) noexcept;
     protection(const protection&) = delete;
@@ -111,6 +122,7 @@ public:
 private:
     protection() = default;
     protect_mode mode_ = protect_mode::none;
+    std::string_view attach_mode_; // for_attach(): "guard" or "none" (attach's --protect)
     int ruleset_fd_ = -1; // Landlock domain to enter (landlock mode)
     std::vector<pid_t> guarded_;
     std::vector<unsigned char> filter_; // struct sock_filter[]
@@ -161,6 +173,8 @@ public:
     ~child_process(); // never released: killed and reaped
 
     pid_t pid() const { return pid_; }
+    // pidns: the namespace's init (glassbox's own process, outside the cgroup); -1 otherwise.
+    pid_t init_pid() const { return init_; }
     // The command's wait status once it has ended (reaps it, or reads it from the pid
     // namespace's init, which also reaps what is reparented to it); nullopt while it runs.
     std::optional<int> poll_status();
@@ -201,7 +215,11 @@ struct recorder_options {
     std::size_t spool_memory_bytes = std::size_t{default_spool_mb} << 20;
     // --require-complete-coverage: refuse (exit 69) when this kernel cannot observe every family.
     bool require_complete = false;
+    // Load the LSM guard (bpf/record/guard.h) where the kernel runs the BPF LSM: the tree's
+    // signals, ptrace, limits and scheduling calls on glassbox's processes are refused.
+    bool lsm_guard = false;
 };
+
 
 struct loss_counts {
     std::uint64_t total = 0;
@@ -268,6 +286,11 @@ public:
     std::size_t scope_size() const;
     std::vector<pid_t> scope_pids() const;
     int scope_map_fd() const; // the kernel's scope set (the watchdog reads it)
+    // The LSM guard (recorder_options::lsm_guard) and the processes it protects: glassbox's own
+    // (its tgids in the initial pid namespace), added before start(). start() adds the ids of the
+    // recorder's own BPF programs, maps and links.
+    const lsm_guard_state& lsm_guard() const;
+    void lsm_guard_pid(pid_t pid);
     loss_counts lost() const;
     std::uint64_t truncated_paths() const;
     std::uint64_t truncated_argv() const;

@@ -27,6 +27,7 @@ struct attach_args {
     std::string sign_key;
     bool require_complete = false;
     bool fail_closed = false;
+    std::string protect = "guard";
 };
 
 constexpr const char* attach_footer = R"(
@@ -36,10 +37,19 @@ running under a cgroup v2 directory. Recording ends after --duration, on Ctrl-C/
 traced unless listed too; the trace header records the target.
 
 glassbox did not start the traced processes, so it cannot fence them off as `run` does (no pid
-namespace or Landlock domain can be put around a running process): a root target can kill or
-stop glassbox. --fail-closed makes that end the target too: a watchdog outside the traced tree
-kills every traced process (and their children) if glassbox ends before the recording is over.
-Use it in a lab, where stopping the agent is better than watching it go on unrecorded.
+namespace or Landlock domain can be put around a running process). Protection (--protect;
+docs/recording.md, "Protection"):
+  guard  (default) where the kernel runs the BPF LSM ("bpf" in lsm=, as Debian's 6.1 and 6.12
+         kernels do), glassbox's LSM guard refuses the traced tree's signals, ptrace,
+         /proc/PID/mem, resource limits and priority changes on glassbox's own processes, and
+         bpf() access to its programs and maps by id: each attempt fails with EPERM and is
+         recorded. Nothing else the target does changes. Where the kernel has no BPF LSM, this
+         is said on stderr and in the trace header, and a root target can kill glassbox.
+  none   no guard (to watch a target's unprotected behaviour).
+Still open under the guard: the target can move glassbox into a cgroup and freeze that cgroup.
+--fail-closed adds a watchdog outside the traced tree that kills every traced process (and
+their children) if glassbox ends before the recording is over. Use it in a lab, where stopping
+the agent is better than watching it go on unrecorded.
 
 Exit status: 0, or 3 events were lost (without --allow-loss), 2 bad pid/cgroup, 69, 73, 77
 (see 'glassbox --help').
@@ -72,6 +82,10 @@ void register_attach(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+    cmd->add_option("--protect", args->protect,
+                    "guard: refuse the target's attempts on glassbox (BPF LSM, where the kernel has it); none")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"guard", "none"}));
     cmd->add_flag("--fail-closed", args->fail_closed,
                   "If glassbox is killed or crashes, kill every traced process (a watchdog outside the tree)");
     cmd->add_option("--sign-key", args->sign_key,
@@ -98,6 +112,7 @@ void register_attach(CLI::App& app) {
         o.recorder_opts.ringbuf_bytes = rb;
         o.recorder_opts.require_complete = args->require_complete;
         o.recorder_opts.spool_memory_bytes = static_cast<std::size_t>(args->spool_mb) << 20;
+        o.recorder_opts.lsm_guard = args->protect == "guard";
         std::vector<pid_t> pids(args->pids.begin(), args->pids.end());
         auto res = record::attach_session(pids, args->cgroup, o);
         if (!args->quiet)

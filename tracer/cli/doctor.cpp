@@ -215,15 +215,24 @@ std::vector<capability> enforcement_capabilities(const kernel_features& k) {
 
 std::vector<capability> protection_capabilities(const kernel_features& k) {
     std::vector<capability> out;
+    // The recorder's LSM guard (bpf/record/guard.h) loads where this probe says LSM programs do.
+    const bool guard = k.bpf_lsm.present();
     if (k.landlock_abi >= 6)
         out.push_back({"--protect pidns", verdict::yes,
-                       "the tree cannot name glassbox; its init is guarded by a Landlock domain (signals, ptrace) "
-                       "and seccomp; glassbox's death kills the namespace"});
+                       fmt::format("the tree cannot name glassbox; its init is guarded by a Landlock domain (signals, "
+                                   "ptrace){} and seccomp; glassbox's death kills the namespace",
+                                   guard ? ", the LSM guard" : "")});
+    else if (guard)
+        out.push_back({"--protect pidns", verdict::yes,
+                       fmt::format("the tree cannot name glassbox; its init is guarded by the LSM guard (signals, "
+                                   "ptrace, /proc/1/mem) and seccomp (Landlock ABI {} has no scoping); glassbox's "
+                                   "death kills the namespace",
+                                   k.landlock_abi)});
     else
         out.push_back({"--protect pidns", verdict::partial,
                        fmt::format("the tree cannot name glassbox and glassbox's death kills the namespace; its init "
-                                   "is guarded by seccomp only (Landlock ABI {} < 6): a root tree can write the init's "
-                                   "memory through /proc/1/mem",
+                                   "is guarded by seccomp only (Landlock ABI {} < 6, no BPF LSM): a root tree can "
+                                   "write the init's memory through /proc/1/mem",
                                    k.landlock_abi)});
     out.push_back({"--protect landlock", k.landlock_abi >= 6 ? verdict::yes : verdict::no,
                    k.landlock_abi >= 6 ? fmt::format("Landlock ABI {}: signals and ptrace out of the tree refused; "
@@ -232,6 +241,13 @@ std::vector<capability> protection_capabilities(const kernel_features& k) {
                                        : fmt::format("needs Landlock ABI 6 (Linux 6.12), this kernel has {}: use "
                                                      "--protect pidns",
                                                      k.landlock_abi)});
+    verdict gv = guard ? verdict::yes : k.bpf_lsm.state == feature_state::unknown ? verdict::unknown : verdict::no;
+    out.push_back({"attach --protect guard", gv,
+                   guard ? std::string("the LSM guard refuses the attached tree's signals, ptrace, limits and "
+                                       "priority changes on glassbox, and its BPF objects by id")
+                         : fmt::format("no BPF LSM ({}): a root target can kill or stop glassbox; --fail-closed "
+                                       "then ends the target",
+                                       k.bpf_lsm.detail)});
     return out;
 }
 

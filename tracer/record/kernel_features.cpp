@@ -306,27 +306,6 @@ std::optional<std::vector<std::string>> active_lsms(std::string& source) {
     return std::nullopt;
 }
 
-feature probe_bpf_lsm(const struct btf* b, bool may_bpf) {
-    std::string source;
-    auto lsms = active_lsms(source);
-    bool listed = lsms && std::find(lsms->begin(), lsms->end(), "bpf") != lsms->end();
-    if (lsms && !listed)
-        return no(fmt::format("bpf is not an active LSM ({}; boot with lsm=...,bpf)", source));
-    std::int32_t id = b ? btf__find_by_name_kind(b, "bpf_lsm_file_open", BTF_KIND_FUNC) : -1;
-    if (id <= 0)
-        return no("the kernel has no BPF LSM hooks (CONFIG_BPF_LSM off)");
-    auto l = load(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, static_cast<std::uint32_t>(id), return_program(0));
-    fd_owner prog(l.fd);
-    if (l.fd < 0)
-        return refused(may_bpf, l, "an LSM program does not load");
-    // Attaching an allow-everything file_open hook for an instant changes no decision.
-    fd_owner link(bpf_raw_tracepoint_open(nullptr, l.fd));
-    if (link.fd < 0)
-        return no(fmt::format("an LSM program loads but does not attach: {}", errno_text(errno)));
-    if (!lsms)
-        return yes("an LSM program loads and attaches (the active LSM list is unreadable: securityfs not mounted)");
-    return yes(fmt::format("bpf is an active LSM ({}) and an LSM program attaches", source));
-}
 
 // libbpf's probes answer "not supported" when the load fails for want of privilege: ask them
 // only with CAP_BPF.
@@ -485,6 +464,28 @@ feature probe_seccomp_notify() {
 }
 
 } // namespace
+
+feature probe_bpf_lsm(const struct btf* b, bool may_bpf) {
+    std::string source;
+    auto lsms = active_lsms(source);
+    bool listed = lsms && std::find(lsms->begin(), lsms->end(), "bpf") != lsms->end();
+    if (lsms && !listed)
+        return no(fmt::format("bpf is not an active LSM ({}; boot with lsm=...,bpf)", source));
+    std::int32_t id = b ? btf__find_by_name_kind(b, "bpf_lsm_file_open", BTF_KIND_FUNC) : -1;
+    if (id <= 0)
+        return no("the kernel has no BPF LSM hooks (CONFIG_BPF_LSM off)");
+    auto l = load(BPF_PROG_TYPE_LSM, BPF_LSM_MAC, static_cast<std::uint32_t>(id), return_program(0));
+    fd_owner prog(l.fd);
+    if (l.fd < 0)
+        return refused(may_bpf, l, "an LSM program does not load");
+    // Attaching an allow-everything file_open hook for an instant changes no decision.
+    fd_owner link(bpf_raw_tracepoint_open(nullptr, l.fd));
+    if (link.fd < 0)
+        return no(fmt::format("an LSM program loads but does not attach: {}", errno_text(errno)));
+    if (!lsms)
+        return yes("an LSM program loads and attaches (the active LSM list is unreadable: securityfs not mounted)");
+    return yes(fmt::format("bpf is an active LSM ({}) and an LSM program attaches", source));
+}
 
 kernel_features probe_kernel_features() {
     kernel_features k;

@@ -39,6 +39,20 @@ constexpr int bpf_prog_get_fd_by_id = 13;
 constexpr int bpf_map_get_fd_by_id = 14;
 constexpr int bpf_link_get_fd_by_id = 30;
 
+// What harden_self() does, as the header's mechanisms say it (every mode, and attach).
+constexpr const char* hardening_mechanism =
+    "glassbox itself: OOM score -1000, moved to the cgroup v2 root (which has no cgroup.kill or cgroup.freeze), "
+    "SIGXFSZ ignored (a file size limit ends the trace with an error, not glassbox)";
+
+// The LSM guard's line among a mode's mechanisms (bpf/record/guard.h).
+std::string guard_mechanism(std::string_view whose) {
+    return fmt::format("BPF LSM guard: the tree's signals (kill(-1), process groups and SIGIO included), ptrace, "
+                       "/proc/PID/mem, pidfd_getfd, process_vm_readv/writev, new resource limits, and scheduling, "
+                       "nice and I/O priority changes on {} refused with EPERM, as is bpf() *_GET_FD_BY_ID of "
+                       "glassbox's own programs, maps and links (each recorded as the failed call)",
+                       whose);
+}
+
 std::string json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -71,7 +85,7 @@ std::string_view protect_mode_name(protect_mode m) {
 }
 
 protection::protection(protection&& o) noexcept
-    : mode_(o.mode_), ruleset_fd_(o.ruleset_fd_), guarded_(std::move(o.guarded_)), filter_(std::move(o.filter_)),
+    : mode_(o.mode_), attach_mode_(o.attach_mode_), ruleset_fd_(o.ruleset_fd_), guarded_(std::move(o.guarded_)), filter_(std::move(o.filter_)),
       mechanisms_(std::move(o.mechanisms_)), gaps_(std::move(o.gaps_)) {
     o.ruleset_fd_ = -1;
 }
@@ -81,6 +95,7 @@ protection& protection::operator=(protection&& o) noexcept {
         if (ruleset_fd_ >= 0)
             ::close(ruleset_fd_);
         mode_ = o.mode_;
+        attach_mode_ = o.attach_mode_;
         ruleset_fd_ = o.ruleset_fd_;
         o.ruleset_fd_ = -1;
         guarded_ = std::move(o.guarded_);
@@ -96,12 +111,10 @@ protection::~protection() {
         ::close(ruleset_fd_);
 }
 
-result<protection> protection::prepare(protect_mode mode) {
+result<protection> protection::prepare(protect_mode mode, const lsm_guard_state& guard) {
     protection p;
     p.mode_ = mode;
-    const std::string hardening = "glassbox itself: OOM score -1000, moved to the cgroup v2 root (which has no "
-                                  "cgroup.kill or cgroup.freeze), SIGXFSZ ignored (a file size limit ends the trace "
-                                  "with an error, not glassbox)";
+    const std::string hardening = hardening_mechanism;
     const std::string bpf_filter = "seccomp: bpf() BPF_PROG/MAP/LINK_GET_FD_BY_ID refused with EPERM (the only way to "
                                    "reach glassbox's BPF programs and maps; recorded as a failed `bpf`)";
     const std::string common_gaps[] = {
@@ -129,13 +142,14 @@ result<protection> protection::prepare(protect_mode mode) {
                                           "outside it (glassbox's init included) refused with EPERM; no file access "
                                           "or mount is restricted",
                                           abi);
-            } else {
+            } else if (!guard.active) {
                 p.gaps_.push_back(fmt::format("no Landlock domain ({}): the tree can write the memory of glassbox's "
                                               "init through /proc/1/mem (and so end its own namespace or falsify the "
                                               "command's exit status)",
                                               std::strerror(errno)));
             }
-        } else {
+        } else if (!guard.active) {
+            // The LSM guard refuses /proc/1/mem (ptrace_access_check) where it runs (6.1 has it).
             p.gaps_.push_back(fmt::format(
                 "Landlock ABI {} (scoped domains need 6): ptrace and process_vm_writev on glassbox's init are refused "
                 "by seccomp, but the tree can still write its memory through /proc/1/mem (and so end its own "
@@ -154,6 +168,8 @@ result<protection> protection::prepare(protect_mode mode) {
         };
         if (!ptrace_line.empty())
             p.mechanisms_.insert(p.mechanisms_.begin() + 2, ptrace_line);
+        if (guard.active)
+            p.mechanisms_.insert(p.mechanisms_.begin() + 2, guard_mechanism("glassbox's init"));
         p.gaps_.insert(p.gaps_.end(), std::begin(common_gaps), std::end(common_gaps));
         break;
     }
@@ -179,6 +195,8 @@ result<protection> protection::prepare(protect_mode mode) {
             "over",
             hardening,
         };
+        if (guard.active)
+            p.mechanisms_.insert(p.mechanisms_.begin() + 1, guard_mechanism("glassbox's processes"));
         p.gaps_ = {"cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup "
                    "(its writes to cgroup files are recorded; --protect pidns stops this)"};
         p.gaps_.insert(p.gaps_.end(), std::begin(common_gaps), std::end(common_gaps));
@@ -192,6 +210,26 @@ result<protection> protection::prepare(protect_mode mode) {
                    "the records glassbox had not yet written are lost)"};
         break;
     }
+    return p;
+}
+
+protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed) {
+    protection p;
+    p.mode_ = protect_mode::none;
+    p.attach_mode_ = guard.active ? "guard" : "none";
+    if (guard.active)
+        p.mechanisms_.push_back(guard_mechanism("glassbox's processes"));
+    p.mechanisms_.push_back(hardening_mechanism);
+    if (fail_closed)
+        p.mechanisms_.push_back("fail-closed (--fail-closed): a watchdog outside the tree kills every traced process "
+                                "if glassbox ends before the recording is over");
+    if (guard.active)
+        p.gaps_ = {"attach cannot fence off processes it did not start: the tree can still move glassbox into another "
+                   "cgroup and freeze or kill that cgroup (its writes to cgroup files are recorded)"};
+    else if (guard.detail.empty())
+        p.gaps_ = {"no protection (--protect none): a root target can kill, stop or ptrace glassbox"};
+    else
+        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill, stop or ptrace glassbox", guard.detail)};
     return p;
 }
 
@@ -277,8 +315,9 @@ void protection::harden_self() {
 }
 
 std::string protection::json() const {
-    return fmt::format(R"({{"mode":"{}","mechanisms":{},"gaps":{}}})", protect_mode_name(mode_),
-                       json_list(mechanisms_), json_list(gaps_));
+    std::string_view mode = attach_mode_.empty() ? protect_mode_name(mode_) : std::string_view(attach_mode_);
+    return fmt::format(R"({{"mode":"{}","mechanisms":{},"gaps":{}}})", mode, json_list(mechanisms_),
+                       json_list(gaps_));
 }
 
 // ---- watchdog ----------------------------------------------------------------------------------

@@ -158,9 +158,18 @@ struct kernel_plan {
     std::string uring_submit;     // gb_uring_submit (io_uring_submit_req), gb_uring_submit_sqe, or ""
     std::string uring_complete;   // gb_uring_complete (the CQE), gb_uring_complete_res (its fields), or ""
     std::map<std::string, std::string> refused; // optional program -> why the kernel refused it
+    bool lsm_guard = false;       // the BPF LSM runs and the guard was asked for (bpf/record/guard.h)
 
     static bool optional(std::string_view prog) {
-        return prog.starts_with("gb_uring_") || prog.starts_with("gb_cov_process_exit");
+        return prog.starts_with("gb_uring_") || prog.starts_with("gb_cov_process_exit") ||
+               prog.starts_with("gb_guard_");
+    }
+    // The guard's programs that the kernel refused, if any (the guard is then left out whole).
+    std::string guard_refused() const {
+        for (const auto& [prog, why] : refused)
+            if (prog.starts_with("gb_guard_"))
+                return fmt::format("the kernel refused {} ({})", prog, why);
+        return {};
     }
     bool uring() const {
         return !uring_submit.empty() && !uring_complete.empty() && !refused.contains(uring_submit) &&
@@ -178,6 +187,8 @@ struct kernel_plan {
             return uring() && prog == uring_submit;
         if (prog == "gb_uring_complete" || prog == "gb_uring_complete_res")
             return uring() && prog == uring_complete;
+        if (prog.starts_with("gb_guard_"))
+            return lsm_guard && guard_refused().empty();
         return true;
     }
 };
@@ -324,6 +335,7 @@ struct recorder::impl {
     std::unique_ptr<decoder> dec;
     std::unique_ptr<spool> sp;
     struct coverage cov;
+    lsm_guard_state guard;
     std::optional<ring_reader> reader;
     std::size_t spool_memory = 64u << 20;
     trace_writer* out = nullptr;
@@ -717,6 +729,41 @@ int load_split(glassbox_record_bpf& main, const std::function<void(glassbox_reco
 
 } // namespace
 
+namespace {
+
+// The LSM guard refuses the tree a descriptor for any of the recorder's own programs, maps and
+// links, by id (bpf/record/guard.h, gb_guard_bpf); the ids exist once the object is loaded and,
+// for links, attached.
+void guard_own_ids(recorder::impl& im) {
+    constexpr __u64 prog_cmd = 13, map_cmd = 14, link_cmd = 30; // BPF_*_GET_FD_BY_ID
+    int ids_fd = bpf_map__fd(im.skel->maps.gb_guarded_ids);
+    auto add = [&](__u64 cmd, int fd) {
+        if (fd < 0)
+            return;
+        struct bpf_prog_info info {}; // every *_info struct starts with type and id
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+            return;
+        __u64 key = cmd << 32 | info.id;
+        __u8 one = 1;
+        if (bpf_map_update_elem(ids_fd, &key, &one, BPF_ANY) != 0)
+            spdlog::warn("protection: the LSM guard cannot protect BPF object {}: {}", info.id, std::strerror(errno));
+    };
+    for (auto* s : {im.skel.get(), im.second.get()}) {
+        if (!s)
+            continue;
+        struct bpf_map* m;
+        bpf_object__for_each_map(m, s->obj) add(map_cmd, bpf_map__fd(m));
+        for (int i = 0; i < s->skeleton->prog_cnt; ++i) {
+            add(prog_cmd, bpf_program__fd(*s->skeleton->progs[i].prog));
+            if (struct bpf_link* l = *s->skeleton->progs[i].link)
+                add(link_cmd, bpf_link__fd(l));
+        }
+    }
+}
+
+} // namespace
+
 recorder::recorder(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 recorder::~recorder() = default;
 
@@ -733,6 +780,14 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     kernel_plan plan;
     if (struct btf* kbtf = btf__load_vmlinux_btf()) {
         plan = plan_for(kbtf);
+        if (opts.lsm_guard) {
+            // The same probe as `glassbox doctor`: a kernel without the BPF LSM (or one that
+            // refuses it, like a VM with fentry/LSM off) records without the guard, and says so.
+            feature lsm = probe_bpf_lsm(kbtf, true);
+            plan.lsm_guard = lsm.present();
+            if (!plan.lsm_guard)
+                p->guard.detail = lsm.detail;
+        }
         btf__free(kbtf); // the share keeps it for the loads
     } else {
         end_vmlinux_btf_share();
@@ -773,6 +828,10 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     }
     end_vmlinux_btf_share();
     p->cov = coverage_of(plan);
+    if (plan.lsm_guard) {
+        p->guard.detail = plan.guard_refused();
+        p->guard.active = p->guard.detail.empty();
+    }
     if (opts.require_complete && !p->cov.complete())
         throw fatal_error(exit_code::environment,
                           fmt::format("coverage is not complete on this kernel and --require-complete-coverage "
@@ -837,6 +896,8 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
         throw fatal_error(exit_code::environment,
                           fmt::format("cannot attach glassbox's BPF programs to the tracepoints: {}",
                                       std::strerror(-err)));
+    if (impl_->guard.active)
+        guard_own_ids(*impl_);
 }
 
 int recorder::poll(int timeout_ms) {
@@ -877,6 +938,18 @@ std::size_t recorder::scope_size() const {
 }
 
 int recorder::scope_map_fd() const { return bpf_map__fd(impl_->skel->maps.gb_scope_pids); }
+
+const lsm_guard_state& recorder::lsm_guard() const { return impl_->guard; }
+
+void recorder::lsm_guard_pid(pid_t pid) {
+    if (!impl_->guard.active)
+        return;
+    __u32 key = static_cast<__u32>(pid);
+    __u8 one = 1;
+    if (bpf_map__update_elem(impl_->skel->maps.gb_guarded, &key, sizeof(key), &one, sizeof(one), BPF_ANY) != 0)
+        throw fatal_error(exit_code::internal,
+                          fmt::format("cannot guard glassbox's process {}: {}", pid, std::strerror(errno)));
+}
 
 std::vector<pid_t> recorder::scope_pids() const {
     int fd = bpf_map__fd(impl_->skel->maps.gb_scope_pids);

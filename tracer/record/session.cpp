@@ -287,7 +287,9 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         throw fatal_error(exit_code::usage, "no command given: glassbox run [OPTIONS] -- CMD [ARGS...]");
     // Order matters for "one clear error, no partial trace": privileges and kernel first, then the
     // command, then the output file.
-    auto rec = recorder::create(opts.recorder_opts);
+    recorder_options ro = opts.recorder_opts;
+    ro.lsm_guard = opts.protect != protect_mode::none; // none means none: the tree may reach glassbox
+    auto rec = recorder::create(ro);
     if (auto p = resolve_command(argv[0]); !p)
         throw p.error();
     auto writer = trace_writer::open(opts.out, opts.trace);
@@ -295,9 +297,10 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         throw fatal_error(exit_code::cant_create, writer.error().message);
     // The recorder's threads write into *writer: they stop before it goes, whatever ends this.
     stop_before_writer stopper{*rec};
-    auto prot = protection::prepare(opts.protect);
+    auto prot = protection::prepare(opts.protect, rec->lsm_guard());
     if (!prot)
         throw fatal_error(exit_code::environment, prot.error().message);
+    rec->lsm_guard_pid(::getpid());
     warn_protection(*prot);
     auto cg = cgroup_dir::create();
     if (!cg)
@@ -313,6 +316,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         dog.emplace(std::move(*w));
         prot->guard_pid(dog->pid());
         prot->guard_pid(::getpid());
+        rec->lsm_guard_pid(dog->pid());
     }
     if (auto b = prot->build(); !b)
         throw fatal_error(exit_code::environment, b.error().message);
@@ -325,6 +329,8 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     if (!child)
         throw child.error();
     prot->harden_self(); // after the fork: the command keeps its own OOM score and cgroup
+    if (child->init_pid() > 0)
+        rec->lsm_guard_pid(child->init_pid());
     rec->scope_pid(child->pid());
 
     trace_header h;
@@ -438,7 +444,13 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         if (!w)
             throw fatal_error(exit_code::internal, w.error().message);
         dog.emplace(std::move(*w));
+        rec->lsm_guard_pid(dog->pid());
     }
+    rec->lsm_guard_pid(::getpid());
+    auto prot = protection::for_attach(rec->lsm_guard(), opts.fail_closed);
+    for (const auto& gap : prot.gaps())
+        spdlog::warn("protection (attach): {}", gap);
+    prot.harden_self(); // out of the caller's cgroup, whose cgroup.kill the target could write
 
     signal_watch signals;
     trace_header h;
@@ -457,13 +469,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     }
     for (const auto& e : opts.header_extra)
         h.extra.push_back(e);
-    h.extra.emplace_back("protection",
-                         fmt::format(R"({{"mode":"none","mechanisms":[{}],"gaps":["attach cannot fence off processes it )"
-                                     R"(did not start: a root target can kill or stop glassbox"]}})",
-                                     opts.fail_closed ? R"("fail-closed (--fail-closed): a watchdog outside the tree )"
-                                                        R"(kills every traced process if glassbox ends before the )"
-                                                        R"(recording is over")"
-                                                      : ""));
+    h.extra.emplace_back("protection", prot.json());
     h.extra.emplace_back("coverage", rec->coverage().json());
     warn_coverage(*rec);
     setup_view(*rec, opts);

@@ -256,11 +256,24 @@ TEST_CASE("protection: pidns everywhere, its init fully guarded and landlock mod
     CHECK(row(p, "--protect pidns").state == verdict::yes);
     CHECK(row(p, "--protect landlock").state == verdict::yes);
     CHECK_THAT(row(p, "--protect landlock").detail, Catch::Contains("ABI 7"));
-    k.landlock_abi = 2; // Debian 12's 6.1
+    CHECK(row(p, "attach --protect guard").state == verdict::unknown); // the probe could not tell
+    k.bpf_lsm = {feature_state::absent, "an LSM program does not load: refused (Operation not permitted)"};
+    p = protection_capabilities(k);
+    CHECK(row(p, "--protect pidns").state == verdict::yes); // Landlock alone guards the init
+    CHECK(row(p, "attach --protect guard").state == verdict::no);
+    k.landlock_abi = 2; // Debian 12's 6.1, which runs the BPF LSM: the guard covers the init
+    k.bpf_lsm = {feature_state::present, "bpf is an active LSM"};
+    p = protection_capabilities(k);
+    CHECK(row(p, "--protect pidns").state == verdict::yes);
+    CHECK_THAT(row(p, "--protect pidns").detail, Catch::Contains("LSM guard (signals, ptrace, /proc/1/mem)"));
+    CHECK(row(p, "attach --protect guard").state == verdict::yes);
+    k.bpf_lsm = {feature_state::absent, "bpf is not an active LSM"}; // booted without lsm=...,bpf
     p = protection_capabilities(k);
     CHECK(row(p, "--protect pidns").state == verdict::partial);
     CHECK_THAT(row(p, "--protect pidns").detail, Catch::Contains("/proc/1/mem"));
     CHECK(row(p, "--protect landlock").state == verdict::no);
     CHECK_THAT(row(p, "--protect landlock").detail, Catch::Contains("use --protect pidns"));
+    CHECK(row(p, "attach --protect guard").state == verdict::no);
+    CHECK_THAT(row(p, "attach --protect guard").detail, Catch::Contains("bpf is not an active LSM"));
     CHECK(exit_status(k, {}, p) == 1);
 }

@@ -1,0 +1,117 @@
+/* The guard (docs/recording.md, "Protection"): BPF LSM programs that refuse, with EPERM, what a
+ * traced process does to glassbox's own processes (the recorder, its watchdog, the pid
+ * namespace's init). They are what protects an `attach` recording, where glassbox cannot fence
+ * off processes it did not start, and they close what the other protections leave open on older
+ * kernels (/proc/1/mem of the init without Landlock's scoping, 6.1).
+ *
+ * The programs decide only; they emit nothing. Each refused call fails in the process that made
+ * it, and the recorder's own sys_exit record of that call (signal, ptrace, process_vm_*,
+ * prlimit64, sched_*, setpriority, ioprio_set, bpf) shows it with errno EPERM, so the attempt is
+ * in the trace like any other failed call.
+ *
+ * Loaded only where the kernel runs the BPF LSM ("bpf" in lsm=, as Debian's 6.1 and 6.12 do) and
+ * user space asks for it (recorder_options::guard); elsewhere the trace header says the guard is
+ * absent and why. A process outside the traced tree (an administrator's kill) is never refused:
+ * the test is the caller's scope, as for every record. */
+#ifndef GLASSBOX_BPF_RECORD_GUARD_H
+#define GLASSBOX_BPF_RECORD_GUARD_H
+
+#include "../helpers/common.h"
+
+#define GB_GUARD_EPERM 1
+#define GB_MAX_GUARDED 16
+
+/* glassbox's processes (tgids in the initial pid namespace), filled by user space before the
+ * programs attach. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, GB_MAX_GUARDED);
+    __type(key, __u32);
+    __type(value, __u8);
+} gb_guarded SEC(".maps");
+
+static __always_inline bool gb_is_guarded(struct task_struct* target) {
+    __u32 tgid = target->tgid;
+    return bpf_map_lookup_elem(&gb_guarded, &tgid) != NULL;
+}
+
+/* The hook's verdict on an action of the current task against `target`: refused when the target
+ * is glassbox's and the caller is traced. Glassbox's own processes are never in scope. */
+static __always_inline int gb_guard(struct task_struct* target) {
+    if (!gb_is_guarded(target) || !gb_in_scope())
+        return 0;
+    return -GB_GUARD_EPERM;
+}
+
+/* kill, tkill, tgkill, rt_(tg)sigqueueinfo, pidfd_send_signal, and each process kill(-1) or
+ * kill(-pgrp) reaches. */
+SEC("lsm/task_kill")
+int BPF_PROG(gb_guard_task_kill, struct task_struct* p) {
+    return gb_guard(p);
+}
+
+/* ptrace attach, /proc/PID/mem, environ, fd and maps, process_vm_readv/writev, pidfd_getfd
+ * (which would hand the tree glassbox's BPF link descriptors), process_madvise, kcmp. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(gb_guard_ptrace, struct task_struct* child) {
+    return gb_guard(child);
+}
+
+/* prlimit64 with a new limit (RLIMIT_CPU 0 would end glassbox; RLIMIT_NOFILE or FSIZE starve it). */
+SEC("lsm/task_setrlimit")
+int BPF_PROG(gb_guard_setrlimit, struct task_struct* p) {
+    return gb_guard(p);
+}
+
+/* sched_setscheduler, sched_setparam, sched_setattr, sched_setaffinity. */
+SEC("lsm/task_setscheduler")
+int BPF_PROG(gb_guard_setscheduler, struct task_struct* p) {
+    return gb_guard(p);
+}
+
+/* setpriority, including PRIO_PGRP and PRIO_USER, which reach glassbox without naming it. */
+SEC("lsm/task_setnice")
+int BPF_PROG(gb_guard_setnice, struct task_struct* p) {
+    return gb_guard(p);
+}
+
+SEC("lsm/task_setioprio")
+int BPF_PROG(gb_guard_setioprio, struct task_struct* p) {
+    return gb_guard(p);
+}
+
+/* SIGIO (or the F_SETSIG signal, SIGKILL included) sent through F_SETOWN on a descriptor of the
+ * tree. The caller here is whoever made the descriptor ready, not necessarily the tree; glassbox
+ * never asks for SIGIO, so every such signal to it is refused. */
+SEC("lsm/file_send_sigiotask")
+int BPF_PROG(gb_guard_sigio, struct task_struct* tsk) {
+    return gb_is_guarded(tsk) ? -GB_GUARD_EPERM : 0;
+}
+
+/* bpf(): the commands that turn a global id into a descriptor, for an id of glassbox's own
+ * programs, maps and links. With one, a root tree could delete itself from the scope set or detach
+ * glassbox's programs; under `run` a seccomp filter refuses these commands for every id, but an
+ * attached tree has none, and a daemon may list the machine's BPF objects for reasons of its own
+ * (other ids stay open to it). Keys: the command << 32 | the id, filled by user space. */
+#define GB_BPF_PROG_GET_FD_BY_ID 13
+#define GB_BPF_MAP_GET_FD_BY_ID 14
+#define GB_BPF_LINK_GET_FD_BY_ID 30
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u64);
+    __type(value, __u8);
+} gb_guarded_ids SEC(".maps");
+
+SEC("lsm/bpf")
+int BPF_PROG(gb_guard_bpf, int cmd, union bpf_attr* attr) {
+    if (cmd != GB_BPF_PROG_GET_FD_BY_ID && cmd != GB_BPF_MAP_GET_FD_BY_ID && cmd != GB_BPF_LINK_GET_FD_BY_ID)
+        return 0;
+    /* prog_id, map_id and link_id share the first word of the attr (a kernel copy by now). */
+    __u64 key = ((__u64)cmd << 32) | attr->prog_id;
+    if (!bpf_map_lookup_elem(&gb_guarded_ids, &key))
+        return 0;
+    return gb_in_scope() ? -GB_GUARD_EPERM : 0;
+}
+
+#endif
