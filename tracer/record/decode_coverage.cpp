@@ -191,7 +191,7 @@ bool is_int_arg(std::string_view n) {
     return n == "fd" || n == "target_pid" || n == "cpu" || n == "group_fd" || n == "mount_fd" ||
            n == "kernel_fd" || n == "initrd_fd" || n == "fs_fd" || n == "pidfd" || n == "target_tid" ||
            n == "fanotify_fd" || n == "keyring" || n == "arg2" || n == "owner" || n == "group" || n == "prio" ||
-           n == "who";
+           n == "who" || n == "targetfd";
 }
 
 void write_ret(decoder& d, json_line& line, std::int64_t ret) {

@@ -227,9 +227,10 @@ protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed
         p.gaps_ = {"attach cannot fence off processes it did not start: the tree can still move glassbox into another "
                    "cgroup and freeze or kill that cgroup (its writes to cgroup files are recorded)"};
     else if (guard.detail.empty())
-        p.gaps_ = {"no protection (--protect none): a root target can kill, stop or ptrace glassbox"};
+        p.gaps_ = {"no protection (--protect none): a root target can kill, stop or ptrace glassbox and its watchdog"};
     else
-        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill, stop or ptrace glassbox", guard.detail)};
+        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill, stop or ptrace glassbox and its watchdog",
+                               guard.detail)};
     return p;
 }
 

@@ -100,6 +100,8 @@ constexpr syscall_spec table[] = {
     {.nr = 203, .name = "sched_setaffinity",  .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
     {.nr = 314, .name = "sched_setattr",      .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
     {.nr = 310, .name = "process_vm_readv",  .kind = GB_EV_PRIV, .pid = A(0)},
+    // Taking a descriptor out of another process (ptrace-attach rights): always recorded.
+    {.nr = 438, .name = "pidfd_getfd",       .kind = GB_EV_PRIV, .pid = static_cast<std::uint8_t>(A(0) | PIDFD), .ints = ints{"pidfd", "targetfd", "flags"}},
     {.nr = 311, .name = "process_vm_writev", .kind = GB_EV_PRIV, .pid = A(0)},
     {.nr = 165, .name = "mount",       .kind = GB_EV_PRIV, .str = S3{A(0), A(1), A(2)}, .dir = D2{0, CWD}, .ints = ints{nullptr, nullptr, nullptr, "flags"}, .strs = strs{"source", "@target", "fstype"}},
     {.nr = 166, .name = "umount2",     .kind = GB_EV_PRIV, .str = S3{A(0)}, .dir = D2{CWD}, .ints = ints{nullptr, "flags"}, .strs = strs{"@target"}},

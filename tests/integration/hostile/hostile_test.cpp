@@ -88,12 +88,31 @@ void check_survived(const hostile_run& r, const gbtest::temp_dir& dir) {
 
 const json& header(const hostile_run& r) { return r.trace.front(); }
 
-bool has_mechanism(const hostile_run& r, const std::string& words) {
-    for (const auto& m : header(r)["protection"]["mechanisms"])
+bool has_mechanism(const json& head, const std::string& words) {
+    for (const auto& m : head["protection"]["mechanisms"])
         if (m.get<std::string>().find(words) != std::string::npos)
             return true;
     return false;
 }
+bool has_mechanism(const hostile_run& r, const std::string& words) { return has_mechanism(header(r), words); }
+
+// Whether this kernel runs BPF LSM programs, asked of `glassbox doctor` (its own probe, not the
+// recorder's): the LSM guard must be in a trace's header exactly where this says it can be. The
+// detail is the kernel's answer, for a test that cannot run without it.
+std::pair<bool, std::string> bpf_lsm_here() {
+    static const auto answer = [] {
+        std::string out;
+        gbtest::run({GLASSBOX_BIN, "doctor", "--json"}, &out);
+        auto j = json::parse(out, nullptr, false);
+        if (j.is_discarded() || !j.contains("features") || !j["features"].contains("bpf_lsm"))
+            return std::pair<bool, std::string>{false, "glassbox doctor --json did not answer"};
+        const auto& f = j["features"]["bpf_lsm"];
+        return std::pair<bool, std::string>{f.value("state", "") == "present", f.value("detail", "")};
+    }();
+    return answer;
+}
+
+bool has_guard(const hostile_run& r) { return has_mechanism(r, "BPF LSM guard"); }
 
 // Signal events of the fixture with this signal number.
 std::vector<json> signals_of(const hostile_run& r, int sig) {
@@ -141,6 +160,16 @@ bool wait_live(const std::string& partial) {
 bool alive_named(const std::string& comm) {
     auto r = glassbox_test::run_command({"/usr/bin/pgrep", "-x", "-r", "R,S,D,T,t", comm});
     return r.status == 0;
+}
+
+// That process exists and is not a zombie.
+bool alive_pid(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat;
+    if (!pid || !std::getline(in, stat))
+        return false;
+    auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' && stat[close + 2] != 'X';
 }
 
 } // namespace
@@ -205,8 +234,11 @@ TEST_CASE("hostile pidns: ptrace, pidfd and prlimit cannot reach glassbox or its
             CHECK(e.value("errno", "") == "EPERM");
             CHECK(e.value("target_pid_ns", "") == "caller");
         }
-        if (!has_mechanism(r, "Landlock domain"))
-            CHECK(header(r)["protection"]["gaps"].dump().find("/proc/1/mem") != std::string::npos);
+        CHECK(has_guard(r) == bpf_lsm_here().first);
+        // /proc/1/mem stays open only where neither Landlock's scoping nor the LSM guard runs (6.1
+        // booted without the BPF LSM).
+        bool mem_open = !has_mechanism(r, "Landlock domain") && !has_guard(r);
+        CHECK((header(r)["protection"]["gaps"].dump().find("/proc/1/mem") != std::string::npos) == mem_open);
     }
     SECTION("pidfd") {
         auto r = run_case(dir, "pidns", "pidfd");
@@ -228,6 +260,37 @@ TEST_CASE("hostile pidns: ptrace, pidfd and prlimit cannot reach glassbox or its
             CHECK(e.value("errno", "") == "EPERM");
         CHECK(pl.size() == 4);
         CHECK(gbtest::find_all(pl, [](const json& e) { return e.value("resource", -1) == 1; }).size() == 2); // FSIZE
+    }
+    SECTION("priority") {
+        // glassbox's number names nothing there (ESRCH); its init (found by name) is refused.
+        auto r = run_case(dir, "pidns", "priority");
+        check_survived(r, dir);
+        for (const char* op : {"setpriority", "ioprio_set", "sched_setaffinity", "sched_setscheduler"}) {
+            INFO(op);
+            auto evs = gbtest::find_all(of_fixture(r, "priv"), [&](const json& e) { return e.value("op", "") == op; });
+            check_pidns_refused(evs, r.glassbox_pid);
+            auto at_init = gbtest::find_all(evs, [](const json& e) { return e.value("target_pid", 0) == 1; });
+            REQUIRE(at_init.size() == 1);
+            CHECK(at_init[0].value("errno", "") == "EPERM");
+        }
+    }
+    SECTION("mem") {
+        // The init's memory and descriptors: refused by Landlock's scoping (6.12+) or the LSM
+        // guard (a kernel running the BPF LSM); where neither runs the header says so.
+        auto r = run_case(dir, "pidns", "mem");
+        check_survived(r, dir);
+        bool open_gap = !has_mechanism(r, "Landlock domain") && !has_guard(r);
+        CHECK((header(r)["protection"]["gaps"].dump().find("/proc/1/mem") != std::string::npos) == open_gap);
+        if (!open_gap) {
+            CHECK(r.out.find("attempt proc-mem 1 = -1 EACCES") != std::string::npos);
+            CHECK(r.out.find("attempt pidfd-getfd 1 = -1 EPERM") != std::string::npos);
+            auto gf = gbtest::find_all(of_fixture(r, "priv"), [](const json& e) { return e.value("op", "") == "pidfd_getfd"; });
+            REQUIRE(!gf.empty());
+            for (const auto& e : gf)
+                CHECK(e.value("errno", "") == "EPERM");
+        }
+        auto mem = gbtest::find_all(of_fixture(r, "open"), [](const json& e) { return gbtest::str_or(e, "raw_path") == "/proc/1/mem"; });
+        CHECK(mem.size() == 1);
     }
 }
 
@@ -372,13 +435,18 @@ TEST_CASE("hostile: glassbox killed from outside stops the tree (OOM, crash)", "
             // Wait for the recording to be live (the partial file has its header), then kill it.
             REQUIRE(wait_live(trace + ".partial"));
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
-            REQUIRE(alive_named("rec_actions"));
+            // The tree's root by its pid (the header's root_pid), not by name: other runs of the
+            // fixture on the machine (benchmarks) are not this tree.
+            auto head = gbtest::load_trace(trace + ".partial");
+            REQUIRE(!head.empty());
+            pid_t root = head.front().value("root_pid", 0);
+            REQUIRE(alive_pid(root));
             ::kill(pid, SIGKILL);
             int st = 0;
             ::waitpid(pid, &st, 0);
             bool gone = false;
             for (int i = 0; i < 40 && !gone; ++i) {
-                gone = !alive_named("rec_actions");
+                gone = !alive_pid(root);
                 if (!gone)
                     std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
@@ -477,12 +545,56 @@ TEST_CASE("hostile enforce: the sandboxed program cannot kill its supervisor", "
     }
 }
 
-// attach cannot fence off a process it did not start; --fail-closed ends it with glassbox.
-TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tree before it acts",
-          "[hostile][attach]") {
-    gbtest::temp_dir dir;
-    std::string go = dir / "go", trace = dir / "attach.jsonl";
-    // glassbox's pid is known before the target starts: glassbox is forked first, paused on a pipe.
+namespace {
+
+// attach: glassbox records a running target it did not start. The target (hostile CASE) is
+// started first and waits for DIR/go-CASE; glassbox is forked before it (paused on a pipe) so that
+// the target knows its pid. Once the recording is live the test writes glassbox's children (its
+// watchdog, with --fail-closed) into the go file, which the target adds to its targets.
+struct attach_run {
+    int gb_status = -1;     // glassbox's wait status
+    int target_status = -1; // the target's wait status; -1 when it outlived the wait and was killed
+    pid_t glassbox_pid = 0;
+    std::string out;        // the target's "attempt" lines
+    std::string trace_path; // the trace (".partial" appended when glassbox did not finish)
+    std::string mark;
+};
+
+std::string children_of(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/task/{}/children", pid, pid));
+    std::string list, p;
+    while (in >> p)
+        list += (list.empty() ? "" : ",") + p;
+    return list;
+}
+
+// The ids of the BPF maps and links a process holds descriptors to ("maps 1,2\nlinks 3,4\n"),
+// from /proc/PID/fdinfo: glassbox's own objects, the only ones bpf-blind may attack under attach.
+std::string bpf_ids_of(pid_t pid) {
+    std::string maps, links;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(fmt::format("/proc/{}/fdinfo", pid), ec)) {
+        std::ifstream in(e.path());
+        std::string line;
+        while (std::getline(in, line)) {
+            std::istringstream w(line);
+            std::string key, val;
+            w >> key >> val;
+            if (key == "map_id:")
+                maps += (maps.empty() ? "" : ",") + val;
+            else if (key == "link_id:")
+                links += (links.empty() ? "" : ",") + val;
+        }
+    }
+    return "maps " + maps + "\nlinks " + links + "\n";
+}
+
+attach_run attach_case(const gbtest::temp_dir& dir, const std::string& kase, const std::vector<std::string>& extra,
+                       int act_delay_ms, bool watchdog_too = true) {
+    attach_run r;
+    std::string go = dir / ("go-" + kase), out = dir / ("target-" + kase + ".out");
+    r.trace_path = dir / ("attach-" + kase + ".jsonl");
+    r.mark = dir / ("mark-" + kase);
     int gate[2];
     REQUIRE(::pipe(gate) == 0);
     pid_t gb = ::fork();
@@ -494,47 +606,189 @@ TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tre
         int devnull = ::open("/dev/null", O_WRONLY);
         ::dup2(devnull, 1);
         pid_t target = 0;
-        std::ifstream(dir / "target.pid") >> target;
-        glassbox_test::exec_argv({GLASSBOX_BIN, "attach", "-q", "--fail-closed", "--pid", std::to_string(target),
-                                  "--out", trace});
+        std::ifstream(dir / ("target-" + kase + ".pid")) >> target;
+        std::vector<std::string> argv{GLASSBOX_BIN, "attach", "-q"};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        for (std::string a : {std::string("--pid"), std::to_string(target), std::string("--out"), r.trace_path})
+            argv.push_back(a);
+        glassbox_test::exec_argv(argv);
     }
     ::close(gate[0]);
+    r.glassbox_pid = gb;
     pid_t target = ::fork();
     if (target == 0) {
         ::setenv("GB_TARGETS", std::to_string(gb).c_str(), 1);
         ::setenv("GB_WAIT_FOR", go.c_str(), 1);
-        ::setenv("GB_MARK", (dir / "mark").c_str(), 1);
-        ::setenv("GB_ACT_DELAY_MS", "1500", 1);
-        ::setenv("GB_NO_SCAN", "1", 1); // glassbox alone: the watchdog is what must act
-        int devnull = ::open("/dev/null", O_WRONLY);
-        ::dup2(devnull, 1);
-        glassbox_test::exec_argv({gbtest::fixture("hostile"), "kill-glassbox"});
+        ::setenv("GB_MARK", r.mark.c_str(), 1);
+        ::setenv("GB_ACT_DELAY_MS", std::to_string(act_delay_ms).c_str(), 1);
+        // Only this glassbox's processes: others on the machine (tests running beside this one)
+        // are not guarded against this tree.
+        ::setenv("GB_NO_SCAN", "1", 1);
+        int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        glassbox_test::exec_argv({gbtest::fixture("hostile"), kase});
     }
-    { std::ofstream(dir / "target.pid") << target; }
+    { std::ofstream(dir / ("target-" + kase + ".pid")) << target; }
     REQUIRE(::write(gate[1], "g", 1) == 1);
     ::close(gate[1]);
-    REQUIRE(wait_live(trace + ".partial"));
-    { std::ofstream(go) << "go"; }
-    int st = 0;
-    ::waitpid(gb, &st, 0);
-    CHECK((WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL));
-    int tst = 0;
+    REQUIRE(wait_live(r.trace_path + ".partial"));
+    {
+        std::string tmp = go + ".tmp";
+        std::ofstream(tmp) << (watchdog_too ? children_of(gb) : std::string()) << "\n" << bpf_ids_of(gb);
+        std::filesystem::rename(tmp, go);
+    }
     pid_t w = 0;
-    for (int i = 0; i < 100 && w == 0; ++i) {
-        w = ::waitpid(target, &tst, WNOHANG);
+    for (int i = 0; i < 1500 && w == 0; ++i) { // under TCG an attack and its act take seconds
+        w = ::waitpid(target, &r.target_status, WNOHANG);
         if (w == 0)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (w == 0) {
         ::kill(target, SIGKILL);
         ::waitpid(target, nullptr, 0);
+        r.target_status = -1;
     }
-    CHECK(w == target);
-    CHECK((WIFSIGNALED(tst) && WTERMSIG(tst) == SIGKILL)); // killed by the watchdog...
-    CHECK(!std::filesystem::exists(dir / "mark"));          // ...before it could act
-    auto partial = gbtest::load_trace(trace + ".partial");
+    // --pid targets: glassbox ends by itself once the target is gone (or was killed by the attack).
+    ::waitpid(gb, &r.gb_status, 0);
+    std::ifstream in(out);
+    r.out.assign(std::istreambuf_iterator<char>(in), {});
+    return r;
+}
+
+// Each attempt line of the target against `pid`, e.g. "kill 123 = -1 EPERM".
+std::vector<std::string> attempts_on(const std::string& out, pid_t pid) {
+    std::vector<std::string> v;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream w(line);
+        std::string word, what;
+        long target = 0;
+        if (w >> word >> what >> target && word == "attempt" && target == pid)
+            v.push_back(line);
+    }
+    return v;
+}
+
+} // namespace
+
+// attach without the guard (--protect none, or a kernel without the BPF LSM): --fail-closed ends
+// the target with glassbox, before it acts.
+TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tree before it acts",
+          "[hostile][attach]") {
+    gbtest::temp_dir dir;
+    // glassbox alone: without the guard the watchdog can be killed first (the header says so).
+    auto r = attach_case(dir, "kill-glassbox", {"--protect", "none", "--fail-closed"}, 1500, false);
+    INFO("target: " << r.out);
+    CHECK((WIFSIGNALED(r.gb_status) && WTERMSIG(r.gb_status) == SIGKILL));
+    REQUIRE(r.target_status != -1);
+    CHECK((WIFSIGNALED(r.target_status) && WTERMSIG(r.target_status) == SIGKILL)); // killed by the watchdog...
+    CHECK(!std::filesystem::exists(r.mark));                                       // ...before it could act
+    auto partial = gbtest::load_trace(r.trace_path + ".partial");
     REQUIRE(!partial.empty());
-    CHECK(partial.front()["protection"]["mechanisms"].dump().find("--fail-closed") != std::string::npos);
+    CHECK(partial.front()["protection"]["mode"] == "none");
+    CHECK(!has_mechanism(partial.front(), "BPF LSM guard"));
+    CHECK(has_mechanism(partial.front(), "--fail-closed"));
     std::string vout;
-    CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path + ".partial"}, &vout) == 4);
+}
+
+// attach with the LSM guard (the default where the kernel runs the BPF LSM: Debian's 6.1 and 6.12,
+// the VM suites): each attack on glassbox and its watchdog fails with EPERM, is recorded as that
+// failure with glassbox named as the target, and the target's act afterwards is recorded too.
+TEST_CASE("hostile attach: the LSM guard refuses the attached tree's attempts on glassbox", "[hostile][attach]") {
+    auto [lsm, why] = bpf_lsm_here();
+    gbtest::temp_dir dir;
+    if (!lsm) {
+        // Checked instead: the header says the guard is absent, and why (the kernel's answer).
+        WARN("the LSM guard cannot run here, so its attacks are not tried: " << why);
+        auto r = attach_case(dir, "stop-glassbox", {"--fail-closed"}, 0);
+        auto t = gbtest::load_trace(std::filesystem::exists(r.trace_path) ? r.trace_path : r.trace_path + ".partial");
+        REQUIRE(!t.empty());
+        CHECK(t.front()["protection"]["mode"] == "none");
+        CHECK(t.front()["protection"]["gaps"].dump().find("no BPF LSM guard") != std::string::npos);
+        return;
+    }
+    for (std::string kase : {"kill-glassbox", "stop-glassbox", "ptrace", "pidfd", "prlimit", "priority", "mem",
+                             "bpf-blind"}) {
+        DYNAMIC_SECTION(kase) {
+            auto r = attach_case(dir, kase, {"--fail-closed"}, 0);
+            INFO("target: " << r.out);
+            CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+            REQUIRE(r.target_status != -1);
+            CHECK((WIFEXITED(r.target_status) && WEXITSTATUS(r.target_status) == 0));
+            auto t = gbtest::load_trace(r.trace_path);
+            REQUIRE(t.size() > 2);
+            const json& head = t.front();
+            CHECK(head["protection"]["mode"] == "guard");
+            CHECK(t.back().value("complete", false));
+            CHECK(t.back().value("ended_by", "") == "exit");
+            std::string vout;
+            CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
+            // The act after the attack is recorded.
+            auto mine = [&](const std::string& type) {
+                return gbtest::find_all(t, [&](const json& e) {
+                    return e.value("type", "") == type && e.value("comm", "") == "hostile";
+                });
+            };
+            CHECK(gbtest::find_all(mine("open"), [&](const json& e) { return gbtest::str_or(e, "path") == r.mark; })
+                      .size() == 1);
+            // Every attempt on glassbox failed; those the recorder decodes are in the trace as refused.
+            auto on_gb = attempts_on(r.out, r.glassbox_pid);
+            if (kase != "bpf-blind")
+                REQUIRE(!on_gb.empty());
+            for (const auto& line : on_gb)
+                CHECK(line.find("= 0 OK") == std::string::npos);
+            auto refused_at_gb = [&](const std::vector<json>& evs, const std::string& err) {
+                auto at = gbtest::find_all(evs, [&](const json& e) { return e.value("target_pid", 0) == r.glassbox_pid; });
+                CHECK(!at.empty());
+                for (const auto& e : at) {
+                    CHECK(e.value("errno", "") == err);
+                    CHECK(gbtest::str_or(e, "target_exe").ends_with("/glassbox"));
+                }
+                return at.size();
+            };
+            auto priv_op = [&](const std::string& op) {
+                return gbtest::find_all(mine("priv"), [&](const json& e) { return e.value("op", "") == op; });
+            };
+            if (kase == "kill-glassbox") {
+                refused_at_gb(mine("signal"), "EPERM");
+                // Its watchdog too (a child of glassbox, named in the go file).
+                CHECK(r.out.find("targets 2") != std::string::npos);
+                CHECK(r.out.find("= 0 OK\nattempt mark") == std::string::npos);
+            } else if (kase == "stop-glassbox") {
+                refused_at_gb(mine("signal"), "EPERM");
+            } else if (kase == "ptrace") {
+                CHECK(refused_at_gb(priv_op("ptrace"), "EPERM") == 2); // attach and seize
+            } else if (kase == "pidfd") {
+                CHECK(refused_at_gb(gbtest::find_all(mine("signal"), [](const json& e) {
+                                        return e.value("syscall", "") == "pidfd_send_signal";
+                                    }),
+                                    "EPERM") == 1);
+            } else if (kase == "prlimit") {
+                CHECK(refused_at_gb(priv_op("prlimit64"), "EPERM") == 2);
+            } else if (kase == "priority") {
+                for (const char* op : {"setpriority", "ioprio_set", "sched_setaffinity", "sched_setscheduler"}) {
+                    INFO(op);
+                    CHECK(refused_at_gb(priv_op(op), "EPERM") == 1);
+                }
+            } else if (kase == "mem") {
+                CHECK(r.out.find(fmt::format("attempt proc-mem {} = -1 EACCES", r.glassbox_pid)) != std::string::npos);
+                CHECK(refused_at_gb(priv_op("pidfd_getfd"), "EPERM") >= 1);
+                auto mem = gbtest::find_all(mine("open"), [&](const json& e) {
+                    return gbtest::str_or(e, "raw_path") == fmt::format("/proc/{}/mem", r.glassbox_pid);
+                });
+                REQUIRE(mem.size() == 1);
+                CHECK(mem[0].value("errno", "") == "EACCES");
+            } else if (kase == "bpf-blind") {
+                // glassbox's own maps and links are refused by id; the target got no descriptor
+                // to any of them, so it could neither delete itself from the scope nor detach.
+                CHECK(r.out.find("bpf-map-delete-self") == std::string::npos);
+                CHECK(r.out.find("bpf-link-detach") == std::string::npos);
+                auto bpf = priv_op("bpf");
+                auto refused = gbtest::find_all(bpf, [](const json& e) { return e.value("errno", "") == "EPERM"; });
+                CHECK(refused.size() >= 2);
+            }
+        }
+    }
 }
