@@ -12,10 +12,10 @@
 #include "helpers/common.h"
 #include "helpers/path.h"
 #include "record/file.h"
-#include "record/guard.h"
 #include "record/net.h"
 #include "record/process.h"
 #include "record/syscalls.h"
+#include "record/guard.h" /* after syscalls.h: the tripwire emits a table-driven record */
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -16,6 +16,7 @@
 #ifndef GLASSBOX_BPF_RECORD_GUARD_H
 #define GLASSBOX_BPF_RECORD_GUARD_H
 
+/* Included after syscalls.h (no include guard there): the tripwire uses its record builder. */
 #include "../helpers/common.h"
 
 #define GB_GUARD_EPERM 1
@@ -112,6 +113,49 @@ int BPF_PROG(gb_guard_bpf, int cmd, union bpf_attr* attr) {
     if (!bpf_map_lookup_elem(&gb_guarded_ids, &key))
         return 0;
     return gb_in_scope() ? -GB_GUARD_EPERM : 0;
+}
+
+/* The tripwire: a cgroup move has no LSM hook, so a tree could move glassbox (or its watchdog)
+ * into a cgroup of its own and freeze or kill that cgroup. This tracepoint fires in the mover,
+ * after the move: the mover is sent SIGKILL (it dies before it returns to user space, so it never
+ * writes the freeze), and a `priv` record "cgroup_attach" names the process moved; glassbox then
+ * moves itself back (tracer/record/session.cpp). A tp_btf program: it runs on every kernel the
+ * recorder supports, with or without the BPF LSM. */
+#define GB_NR_CGROUP_ATTACH 510 /* not a syscall: the table entry of the tripwire's record */
+#define GB_SIGKILL 9
+
+/* Moves seen (slot 0): glassbox's loop polls it to move back at once, without waiting for the
+ * record to be formatted. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} gb_tripwire_hits SEC(".maps");
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(gb_tripwire_cgroup, struct cgroup* dst_cgrp, const char* path, struct task_struct* task) {
+    if (!gb_is_guarded(task) || !gb_in_scope())
+        return 0;
+    bpf_send_signal(GB_SIGKILL);
+    __u32 zero = 0;
+    __u64* hits = bpf_map_lookup_elem(&gb_tripwire_hits, &zero);
+    if (hits)
+        __sync_fetch_and_add(hits, 1);
+    struct gb_cov_frame* f = gb_cov_frame_get();
+    __u32 key = GB_NR_CGROUP_ATTACH;
+    struct gb_sys_spec* spec = bpf_map_lookup_elem(&gb_sys_specs, &key);
+    if (!f || !spec) {
+        gb_count_lost(GB_EV_PRIV);
+        return 0;
+    }
+    __builtin_memset(&f->args, 0, sizeof(f->args));
+    f->args.a[0] = (__u32)task->tgid;
+    f->args.a[1] = BPF_CORE_READ(dst_cgrp, kn, id);
+    f->req = (struct gb_sys_req){
+        .ret = 0, .spec_nr = key, .raw_nr = key, .kind = GB_EV_PRIV, .via = GB_VIA_SYSCALL, .pid_global = 1};
+    gb_cov_emit_sys(spec, &f->args, &f->req);
+    return 0;
 }
 
 #endif

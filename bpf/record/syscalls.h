@@ -647,7 +647,7 @@ struct gb_sys_req {
     __u32 via;
     __u8 kstr[2];  /* io_uring: 1 + index of the args holding kernel string pointers */
     __u8 kdir[2];  /* io_uring: 1 + index of their dirfd args (0: not a path) */
-    __u32 pad;
+    __u32 pid_global; /* the pid argument is the machine's number already (the tripwire's) */
 };
 
 /* The large locals of gb_cov_sys_exit (and gb_abi32, inlined into it), one set per CPU instead
@@ -739,7 +739,7 @@ __noinline int gb_cov_emit_sys(struct gb_sys_spec* spec, struct gb_args* a, stru
             pid = (__s32)gb_arg(a, spec->pid_arg);
         }
         __u32 ns_rel = 0;
-        __s32 global = (spec->pid_arg & GB_SPEC_PID_PIDFD) ? pid : gb_global_pid(pid, &ns_rel);
+        __s32 global = (spec->pid_arg & GB_SPEC_PID_PIDFD) || r->pid_global ? pid : gb_global_pid(pid, &ns_rel);
         __u32 tgid = 0;
         if (ns_rel && !global) { /* not the tree's: never looked up among the machine's numbers */
             gb_cov_str_none(&e->target_exe, pos, data_off);

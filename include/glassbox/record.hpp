@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -81,6 +82,9 @@ enum class protect_mode { pidns, landlock, none };
 struct lsm_guard_state {
     bool active = false;
     std::string detail; // why not (the kernel's answer), when inactive; empty when not asked for
+    // The cgroup tripwire (a tracepoint, not an LSM hook: it runs on every kernel), loaded with
+    // the guard whenever the guard was asked for.
+    bool tripwire = false;
 };
 std::optional<protect_mode> parse_protect_mode(std::string_view s);
 std::string_view protect_mode_name(protect_mode m);
@@ -114,6 +118,11 @@ public:
     // Hardens glassbox itself once the tree is forked (it must not inherit this): OOM score
     // -1000, the cgroup v2 root (where no cgroup.kill or cgroup.freeze exists), SIGXFSZ ignored.
     void harden_self();
+    // The tripwire saw the tree move glassbox's processes into another cgroup (recorder::
+    // guarded_moves() grew): glassbox and `others` (its watchdog, its pid namespace's init; pids
+    // <= 0 are skipped) go back to the cgroup v2 root before anything freezes them there. Says
+    // so on stderr.
+    void move_back(std::initializer_list<pid_t> others);
     // The trace header's `protection` object.
     std::string json() const;
     // What this mode does not stop, one line each (stderr and the header).
@@ -291,6 +300,9 @@ public:
     // recorder's own BPF programs, maps and links.
     const lsm_guard_state& lsm_guard() const;
     void lsm_guard_pid(pid_t pid);
+    // How many times the tree moved one of glassbox's processes into another cgroup (the
+    // tripwire's count, read from the kernel); the session then moves them back.
+    std::uint64_t guarded_moves() const;
     loss_counts lost() const;
     std::uint64_t truncated_paths() const;
     std::uint64_t truncated_argv() const;

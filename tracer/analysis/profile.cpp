@@ -72,7 +72,7 @@ const std::vector<std::string_view>& known_privileged_ops() {
         "keyctl",           "add_key",          "request_key",     "fanotify_init",
         "fanotify_mark",    "io_uring_setup",   "prlimit64",       "setpriority",
         "ioprio_set",       "sched_setparam",   "sched_setscheduler", "sched_setaffinity",
-        "sched_setattr",    "pidfd_getfd",      "abi32",
+        "sched_setattr",    "pidfd_getfd",      "cgroup_attach",   "abi32",
     };
     return ops;
 }

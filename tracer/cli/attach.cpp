@@ -45,8 +45,10 @@ docs/recording.md, "Protection"):
          bpf() access to its programs and maps by id: each attempt fails with EPERM and is
          recorded. Nothing else the target does changes. Where the kernel has no BPF LSM, this
          is said on stderr and in the trace header, and a root target can kill glassbox.
-  none   no guard (to watch a target's unprotected behaviour).
-Still open under the guard: the target can move glassbox into a cgroup and freeze that cgroup.
+         On every kernel, a traced process that moves glassbox into another cgroup (to freeze
+         it there) is killed on the spot and the move recorded; glassbox moves back. Still
+         open: two processes acting together, one moving glassbox, one freezing it at once.
+  none   no guard and no tripwire (to watch a target's unprotected behaviour).
 --fail-closed adds a watchdog outside the traced tree that kills every traced process (and
 their children) if glassbox ends before the recording is over. Use it in a lab, where stopping
 the agent is better than watching it go on unrecorded.

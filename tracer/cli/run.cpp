@@ -45,10 +45,15 @@ root, so it must not be able to kill, stop or blind glassbox.
   landlock  (Linux 6.12+) keeps the machine's pids and /proc; a Landlock domain refuses signals
             and ptrace to any process outside the tree (EPERM, recorded with the target): the
             command cannot signal other processes of the machine either. A watchdog kills the
-            tree if glassbox dies. Weaker: the tree can still move glassbox between cgroups.
+            tree if glassbox dies. Weaker: two processes of the tree acting together can still
+            move glassbox into a cgroup and freeze it (the one that moves it is killed).
   none      no protection, only the watchdog; the trace header says so.
-Every mode refuses the tree bpf()'s *_GET_FD_BY_ID (EPERM) and hardens glassbox (OOM score
--1000, cgroup v2 root). The trace header's `protection` lists what held and what did not.
+pidns and landlock also load the LSM guard where the kernel runs the BPF LSM (Debian's 6.1 and
+6.12 do; `glassbox doctor` says): the tree's signals, ptrace, /proc/PID/mem, limits and priority
+changes on glassbox's own processes fail with EPERM and are recorded. A process that moves
+glassbox into another cgroup is killed on the spot (any kernel). Every mode but none refuses the
+tree bpf()'s *_GET_FD_BY_ID (EPERM) and every mode hardens glassbox (OOM score -1000, cgroup v2
+root). The trace header's `protection` lists what held and what did not.
 
 Exit status: the command's own (128+N if killed by signal N), or glassbox's codes:
   3 events were lost (without --allow-loss), 69 kernel feature missing (BTF, cgroup v2, BPF:

@@ -53,6 +53,24 @@ std::string guard_mechanism(std::string_view whose) {
                        whose);
 }
 
+bool to_cgroup_root(const std::string& root, pid_t pid) {
+    return write_kernel_file(root + "/cgroup.procs", std::to_string(pid));
+}
+
+// The cgroup tripwire's line, and what it leaves open (bpf/record/guard.h).
+constexpr const char* tripwire_mechanism =
+    "cgroup tripwire (tracepoint cgroup_attach_task): a traced process that moves glassbox or its watchdog into "
+    "another cgroup is killed before it returns to user space, the move is recorded (`cgroup_attach`), and "
+    "glassbox moves back to the cgroup v2 root";
+std::string cgroup_gap(const lsm_guard_state& guard) {
+    if (guard.tripwire)
+        return "cgroup files: two processes of the tree acting together can still freeze or kill glassbox: one moves "
+               "it into a cgroup (it is killed and the move recorded) while the other freezes or kills that cgroup "
+               "in the ~20 ms before glassbox moves back";
+    return "cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup (its writes "
+           "to cgroup files are recorded)";
+}
+
 std::string json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -197,8 +215,9 @@ result<protection> protection::prepare(protect_mode mode, const lsm_guard_state&
         };
         if (guard.active)
             p.mechanisms_.insert(p.mechanisms_.begin() + 1, guard_mechanism("glassbox's processes"));
-        p.gaps_ = {"cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup "
-                   "(its writes to cgroup files are recorded; --protect pidns stops this)"};
+        if (guard.tripwire)
+            p.mechanisms_.insert(p.mechanisms_.end() - 1, tripwire_mechanism);
+        p.gaps_ = {cgroup_gap(guard) + " (--protect pidns stops this)"};
         p.gaps_.insert(p.gaps_.end(), std::begin(common_gaps), std::end(common_gaps));
         break;
     }
@@ -220,12 +239,13 @@ protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed
     if (guard.active)
         p.mechanisms_.push_back(guard_mechanism("glassbox's processes"));
     p.mechanisms_.push_back(hardening_mechanism);
+    if (guard.tripwire)
+        p.mechanisms_.push_back(tripwire_mechanism);
     if (fail_closed)
         p.mechanisms_.push_back("fail-closed (--fail-closed): a watchdog outside the tree kills every traced process "
                                 "if glassbox ends before the recording is over");
     if (guard.active)
-        p.gaps_ = {"attach cannot fence off processes it did not start: the tree can still move glassbox into another "
-                   "cgroup and freeze or kill that cgroup (its writes to cgroup files are recorded)"};
+        p.gaps_ = {"attach cannot fence off processes it did not start; " + cgroup_gap(guard)};
     else if (guard.detail.empty())
         p.gaps_ = {"no protection (--protect none): a root target can kill, stop or ptrace glassbox and its watchdog"};
     else
@@ -307,12 +327,23 @@ void protection::harden_self() {
                                     std::strerror(errno)));
     std::signal(SIGXFSZ, SIG_IGN);
     auto root = cgroup2_root();
-    if (!root || !write_kernel_file(*root + "/cgroup.procs", std::to_string(::getpid())))
+    if (!root || !to_cgroup_root(*root, ::getpid()))
         gaps_.push_back(fmt::format("glassbox could not move to the cgroup v2 root ({}): the tree could freeze or kill "
                                     "glassbox's own cgroup through cgroup.freeze / cgroup.kill",
                                     root ? std::strerror(errno) : root.error().message));
     for (std::size_t i = inherent; i < gaps_.size(); ++i)
         spdlog::warn("protection: {}", gaps_[i]);
+}
+
+void protection::move_back(std::initializer_list<pid_t> others) {
+    auto root = cgroup2_root();
+    bool ok = root && to_cgroup_root(*root, ::getpid());
+    for (pid_t p : others)
+        ok = ok && (p <= 0 || to_cgroup_root(*root, p));
+    std::string why = ok ? std::string() : root ? std::strerror(errno) : root.error().message;
+    spdlog::warn("protection: the traced tree moved a glassbox process into another cgroup (recorded as "
+                 "`cgroup_attach`; the mover was killed): {}",
+                 ok ? "moved back to the cgroup v2 root" : "could not move back: " + why);
 }
 
 std::string protection::json() const {

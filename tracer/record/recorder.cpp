@@ -159,10 +159,11 @@ struct kernel_plan {
     std::string uring_complete;   // gb_uring_complete (the CQE), gb_uring_complete_res (its fields), or ""
     std::map<std::string, std::string> refused; // optional program -> why the kernel refused it
     bool lsm_guard = false;       // the BPF LSM runs and the guard was asked for (bpf/record/guard.h)
+    bool tripwire = false;        // the guard was asked for: the cgroup tripwire loads on any kernel
 
     static bool optional(std::string_view prog) {
         return prog.starts_with("gb_uring_") || prog.starts_with("gb_cov_process_exit") ||
-               prog.starts_with("gb_guard_");
+               prog.starts_with("gb_guard_") || prog.starts_with("gb_tripwire_");
     }
     // The guard's programs that the kernel refused, if any (the guard is then left out whole).
     std::string guard_refused() const {
@@ -189,6 +190,8 @@ struct kernel_plan {
             return uring() && prog == uring_complete;
         if (prog.starts_with("gb_guard_"))
             return lsm_guard && guard_refused().empty();
+        if (prog.starts_with("gb_tripwire_"))
+            return tripwire;
         return true;
     }
 };
@@ -336,6 +339,7 @@ struct recorder::impl {
     std::unique_ptr<spool> sp;
     struct coverage cov;
     lsm_guard_state guard;
+    bool guarded_pids = false; // glassbox's pids go into gb_guarded (the guard was asked for)
     std::optional<ring_reader> reader;
     std::size_t spool_memory = 64u << 20;
     trace_writer* out = nullptr;
@@ -780,6 +784,7 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
     kernel_plan plan;
     if (struct btf* kbtf = btf__load_vmlinux_btf()) {
         plan = plan_for(kbtf);
+        plan.tripwire = opts.lsm_guard;
         if (opts.lsm_guard) {
             // The same probe as `glassbox doctor`: a kernel without the BPF LSM (or one that
             // refuses it, like a VM with fentry/LSM off) records without the guard, and says so.
@@ -832,6 +837,8 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
         p->guard.detail = plan.guard_refused();
         p->guard.active = p->guard.detail.empty();
     }
+    p->guard.tripwire = plan.wants("gb_tripwire_cgroup");
+    p->guarded_pids = opts.lsm_guard;
     if (opts.require_complete && !p->cov.complete())
         throw fatal_error(exit_code::environment,
                           fmt::format("coverage is not complete on this kernel and --require-complete-coverage "
@@ -941,8 +948,15 @@ int recorder::scope_map_fd() const { return bpf_map__fd(impl_->skel->maps.gb_sco
 
 const lsm_guard_state& recorder::lsm_guard() const { return impl_->guard; }
 
+std::uint64_t recorder::guarded_moves() const {
+    __u32 zero = 0;
+    __u64 hits = 0;
+    bpf_map__lookup_elem(impl_->skel->maps.gb_tripwire_hits, &zero, sizeof(zero), &hits, sizeof(hits), 0);
+    return hits;
+}
+
 void recorder::lsm_guard_pid(pid_t pid) {
-    if (!impl_->guard.active)
+    if (!impl_->guarded_pids)
         return;
     __u32 key = static_cast<__u32>(pid);
     __u8 one = 1;

@@ -361,6 +361,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     progress_line progress(!opts.follow && opts.progress && stderr_is_tty());
     loop_state st;
     bool root_done = false;
+    std::uint64_t moves_seen = 0;
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
     std::optional<clock::time_point> kill_deadline;
     std::optional<clock::time_point> tree_gone_at;
@@ -369,6 +370,10 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         int sig = signals.take(); // also empties the signalfd of SIGCHLDs, or wait() would spin
         rec->poll(0);
         reap(*child, st, root_done);
+        if (auto m = rec->guarded_moves(); m != moves_seen) {
+            moves_seen = m;
+            prot->move_back({dog ? dog->pid() : -1, child->init_pid()});
+        }
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due(); // the durability window: docs/recording.md, "Durability"
@@ -481,9 +486,14 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     progress_line progress(!opts.follow && opts.progress && stderr_is_tty());
     loop_state st;
     const clock::time_point deadline = opts.timeout ? clock::now() + *opts.timeout : clock::time_point::max();
+    std::uint64_t moves_seen = 0;
     for (;;) {
         signals.wait(20);
         rec->poll(0);
+        if (auto m = rec->guarded_moves(); m != moves_seen) {
+            moves_seen = m;
+            prot.move_back({dog ? dog->pid() : -1});
+        }
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due();

@@ -100,6 +100,10 @@ constexpr syscall_spec table[] = {
     {.nr = 203, .name = "sched_setaffinity",  .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
     {.nr = 314, .name = "sched_setattr",      .kind = GB_EV_PRIV, .pid = A(0), .flags = GB_SPEC_OUTSIDE_ONLY},
     {.nr = 310, .name = "process_vm_readv",  .kind = GB_EV_PRIV, .pid = A(0)},
+    // Not a syscall: the LSM guard's tripwire (bpf/record/guard.h) records a traced process moving
+    // one of glassbox's processes into another cgroup (the mover is killed). Never on sys_exit:
+    // x86-64 has no syscall 510.
+    {.nr = 510, .name = "cgroup_attach",     .kind = GB_EV_PRIV, .pid = A(0), .ints = ints{nullptr, "cgroup_id"}},
     // Taking a descriptor out of another process (ptrace-attach rights): always recorded.
     {.nr = 438, .name = "pidfd_getfd",       .kind = GB_EV_PRIV, .pid = static_cast<std::uint8_t>(A(0) | PIDFD), .ints = ints{"pidfd", "targetfd", "flags"}},
     {.nr = 311, .name = "process_vm_writev", .kind = GB_EV_PRIV, .pid = A(0)},

@@ -172,6 +172,51 @@ bool alive_pid(pid_t pid) {
     return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' && stat[close + 2] != 'X';
 }
 
+// The cgroups the cgroup-freeze case makes (glassbox-hostile-PID under the cgroup v2 root): a
+// fixture killed by the tripwire leaves its own behind, empty.
+void remove_fixture_cgroups() {
+    for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"}) {
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(root, ec))
+            if (e.path().filename().string().starts_with("glassbox-hostile-"))
+                ::rmdir(e.path().c_str());
+    }
+}
+
+// The tripwire's outcome when the tree moved glassbox into a cgroup of its own (cgroup-freeze): the
+// mover was killed before it could freeze that cgroup, the move is recorded with glassbox named,
+// and glassbox went on to write a complete trace that verifies. `glassbox`: the process moved (0:
+// any of glassbox's).
+void check_tripwire(int command_status, const std::vector<json>& trace, const std::string& out, pid_t glassbox,
+                    const std::string& trace_path) {
+    INFO("fixture: " << out);
+    CHECK(command_status == 128 + SIGKILL); // the command's status: the mover was the command
+    CHECK(out.find("= 0 OK") == std::string::npos); // it died in its first move...
+    CHECK(out.find("cgroup-freeze-moved") == std::string::npos); // ...so it never froze glassbox
+    REQUIRE(!trace.empty());
+    CHECK(trace.back().value("type", "") == "summary");
+    CHECK(trace.back().value("complete", false));
+    auto moves = gbtest::find_all(trace, [](const json& e) { return e.value("op", "") == "cgroup_attach"; });
+    REQUIRE(moves.size() == 1);
+    CHECK(moves[0].value("comm", "") == "hostile");
+    if (glassbox) // else: the pid namespace's init, a glassbox process of its own
+        CHECK(moves[0].value("target_pid", 0) == glassbox);
+    // Without bpf_task_from_pid (6.1) the target is named from /proc when the record is read: the
+    // init may be gone by then (its namespace ended with the killed command), and says so.
+    if (moves[0].value("target_exe_source", "") == "proc" && moves[0]["target_exe"].is_null())
+        CHECK(glassbox == 0);
+    else
+        CHECK(gbtest::str_or(moves[0], "target_exe").ends_with("/glassbox"));
+    CHECK(moves[0].value("cgroup_id", 0ULL) > 0);
+    auto exits = gbtest::find_all(trace, [&](const json& e) {
+        return e.value("type", "") == "exit" && e.value("pid", 0) == moves[0].value("pid", 0);
+    });
+    REQUIRE(exits.size() == 1);
+    CHECK(exits[0].value("signal", 0) == SIGKILL);
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace_path}, &vout) == 0);
+}
+
 } // namespace
 
 TEST_CASE("hostile pidns: killing glassbox, its parent, stopping it all fail", "[hostile][pidns]") {
@@ -297,13 +342,17 @@ TEST_CASE("hostile pidns: ptrace, pidfd and prlimit cannot reach glassbox or its
 TEST_CASE("hostile: cgroup.kill and cgroup.freeze cannot reach glassbox", "[hostile][pidns]") {
     gbtest::temp_dir dir;
     auto r = run_case(dir, "pidns", "cgroup-freeze");
-    check_survived(r, dir);
+    remove_fixture_cgroups();
     // glassbox lives in the cgroup v2 root, which has neither file; the fixture cannot name it.
     CHECK(r.out.find(fmt::format("attempt cgroup-move {} = -1 ESRCH", r.glassbox_pid)) != std::string::npos);
     auto writes = gbtest::find_all(of_fixture(r, "open"), [](const json& e) {
-        return gbtest::str_or(e, "path").ends_with("/cgroup.freeze") && e.value("access", "") != "read";
+        return gbtest::str_or(e, "raw_path").ends_with("/cgroup.freeze") && e.value("access", "") != "read";
     });
     CHECK(writes.size() >= 1);
+    // The one glassbox process it can name is the namespace's init (pid 1 there): moving it is
+    // the tripwire's, like a move of glassbox itself.
+    check_tripwire(r.status, r.trace, r.out, 0, r.trace_path);
+    CHECK(r.err.find("moved back to the cgroup v2 root") != std::string::npos);
 }
 
 TEST_CASE("hostile: the tree cannot reach glassbox's BPF maps or links by id", "[hostile][pidns]") {
@@ -375,6 +424,12 @@ TEST_CASE("hostile landlock: signals, ptrace, pidfd and prlimit to glassbox are 
         auto r = run_case(dir, "landlock", "leave-cgroup");
         check_survived(r, dir);
         check_landlock_refused(signals_of(r, SIGKILL), r.glassbox_pid);
+    }
+    SECTION("move glassbox into a cgroup, then freeze it") {
+        auto r = run_case(dir, "landlock", "cgroup-freeze");
+        remove_fixture_cgroups();
+        check_tripwire(r.status, r.trace, r.out, r.glassbox_pid, r.trace_path);
+        CHECK(r.err.find("moved back to the cgroup v2 root") != std::string::npos);
     }
 }
 
@@ -791,4 +846,22 @@ TEST_CASE("hostile attach: the LSM guard refuses the attached tree's attempts on
             }
         }
     }
+}
+
+// The cgroup tripwire is a tracepoint, not an LSM hook: it guards an attached glassbox on every
+// kernel. The target moves glassbox into a cgroup of its own to freeze it there.
+TEST_CASE("hostile attach: moving glassbox into a cgroup kills the mover, glassbox moves back", "[hostile][attach]") {
+    gbtest::temp_dir dir;
+    auto r = attach_case(dir, "cgroup-freeze", {"--fail-closed"}, 0);
+    remove_fixture_cgroups();
+    INFO("target: " << r.out);
+    CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+    REQUIRE(r.target_status != -1);
+    auto t = gbtest::load_trace(r.trace_path);
+    CHECK(has_mechanism(t.front(), "cgroup tripwire"));
+    int status = WIFSIGNALED(r.target_status) ? 128 + WTERMSIG(r.target_status) : WEXITSTATUS(r.target_status);
+    check_tripwire(status, t, r.out, r.glassbox_pid, r.trace_path);
+    // glassbox is back in the cgroup v2 root... (it has exited: its trace says so; the attach
+    // session ended when the killed target was gone)
+    CHECK(t.back().value("ended_by", "") == "exit");
 }
