@@ -91,17 +91,28 @@ TEST_CASE("credential and security-state changes are recorded with arguments and
         CHECK(p["ret"] == 0);
 }
 
-TEST_CASE("signals leaving the traced tree name their target, signals inside it do not appear", "[coverage][process]") {
-    temp_dir d;
+namespace {
+
+// `cov_proc MODE PID` recorded, PID a process of the machine outside the traced tree
+// (/usr/bin/sleep), gone again when this returns.
+std::pair<run_result, pid_t> run_on_outsider(const temp_dir& d, const std::string& mode) {
     pid_t outsider = ::fork();
     if (outsider == 0) {
         ::execl("/bin/sleep", "sleep", "30", (char*)nullptr);
         ::_exit(127);
     }
     ::usleep(100 * 1000); // let it exec, so its executable is /usr/bin/sleep
-    run_result r = run_traced(d, {"cov_proc", "signal", std::to_string(outsider)});
+    run_result r = run_traced(d, {"cov_proc", mode, std::to_string(outsider)});
     ::kill(outsider, SIGKILL);
     ::waitpid(outsider, nullptr, 0);
+    return {std::move(r), outsider};
+}
+
+} // namespace
+
+TEST_CASE("signals leaving the traced tree name their target, signals inside it do not appear", "[coverage][process]") {
+    temp_dir d;
+    auto [r, outsider] = run_on_outsider(d, "signal");
 
     for (const char* sc : {"kill", "tgkill", "pidfd_send_signal"}) {
         INFO(sc);
@@ -123,15 +134,7 @@ TEST_CASE("signals leaving the traced tree name their target, signals inside it 
 TEST_CASE("priority and scheduling changes on a process outside the tree are recorded with their target",
           "[coverage][process]") {
     temp_dir d;
-    pid_t outsider = ::fork();
-    if (outsider == 0) {
-        ::execl("/bin/sleep", "sleep", "30", (char*)nullptr);
-        ::_exit(127);
-    }
-    ::usleep(100 * 1000); // let it exec, so its executable is /usr/bin/sleep
-    run_result r = run_traced(d, {"cov_proc", "priority", std::to_string(outsider)});
-    ::kill(outsider, SIGKILL);
-    ::waitpid(outsider, nullptr, 0);
+    auto [r, outsider] = run_on_outsider(d, "priority");
     REQUIRE(r.status == 0);
     auto priv_of = [&](const std::string& op) {
         return r.all([&](const json& e) { return is(e, "priv") && e.value("op", "") == op; });

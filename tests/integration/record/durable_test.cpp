@@ -9,6 +9,8 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace gbtest;
@@ -19,6 +21,17 @@ std::int64_t wall_ns() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// How often the marker name appears in a trace file so far (its raw text: the file is being
+// written); each mark is an exec of cat naming it and its open: two.
+std::size_t marks_on_disk(const std::string& path) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::size_t n = 0;
+    for (auto at = text.find("marker-"); at != std::string::npos; at = text.find("marker-", at + 1))
+        ++n;
+    return n;
 }
 
 } // namespace
@@ -39,7 +52,11 @@ TEST_CASE("a SIGKILLed glassbox leaves a partial trace that holds the events bef
         live = std::filesystem::file_size(trace + ".partial", ec) > 0 && !ec;
     }
     REQUIRE(live);
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    // Until a few marks are on disk (~150 in 1.5 s on the host; under the kernel matrix's emulated
+    // CPU on a loaded machine, a few per second): enough that the newest says how recent it is.
+    for (int i = 0; i < 600 && marks_on_disk(trace + ".partial") < 14; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
     std::int64_t killed_at = wall_ns();
     ::kill(gb, SIGKILL);
     int st = 0;
@@ -56,8 +73,6 @@ TEST_CASE("a SIGKILLed glassbox leaves a partial trace that holds the events bef
     auto marks = find_all(t, [](const json& e) {
         return e["type"] == "open" && str_or(e, "raw_path").find("marker-") != std::string::npos;
     });
-    // ~150 marks in 1.5 s on the host, ~10 under the kernel matrix's emulated CPU (each one is a
-    // fork of cat and of sleep): enough that the newest on disk says how recent the file is.
     REQUIRE(marks.size() >= 5);
     std::int64_t newest = t.front()["start_ns"].get<std::int64_t>() + marks.back()["ts"].get<std::int64_t>();
     // The window is ~0.1 s (docs/recording.md, "Durability"); 1 s leaves room for a loaded CI.
