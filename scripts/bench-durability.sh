@@ -34,6 +34,8 @@ Workloads (WORKLOADS, default "ordinary burst"):
 
 Environment:
   BUILD_DIR    build directory holding glassbox and tests/fixtures/rec_actions (default build)
+  GLASSBOX     the glassbox binary to measure (default BUILD_DIR/glassbox): to compare two
+               builds, alternate runs of the script with each
   WORKLOADS    see above
   BURST_OPENS  open+close per thread of the burst (default 500000); it must outlast the kill
   KILL_MS      "MIN MAX": the kill comes a uniformly random MIN..MAX ms after the start
@@ -51,6 +53,7 @@ Examples:
   scripts/bench-durability.sh 20                 # 20 kills each
   WORKLOADS=burst HOGS=2 scripts/bench-durability.sh 15   # the burst on a machine kept busy
   SEED=1 KILL_MS="300 600" WORKLOADS=ordinary scripts/bench-durability.sh 5
+  GLASSBOX=/tmp/old/glassbox WORKLOADS=burst scripts/bench-durability.sh 5   # an older build
 EOF
 }
 
@@ -58,7 +61,7 @@ EOF
 [[ -z ${1:-} || ${1:-} =~ ^[1-9][0-9]*$ ]] || { echo "bench-durability: KILLS must be a positive number (--help)" >&2; exit 2; }
 kills=${1:-10}
 build=${BUILD_DIR:-build}
-glassbox=$PWD/$build/glassbox
+glassbox=${GLASSBOX:-$PWD/$build/glassbox}
 burst=$PWD/$build/tests/fixtures/rec_actions
 workloads=${WORKLOADS:-ordinary burst}
 burst_opens=${BURST_OPENS:-500000}
