@@ -27,8 +27,10 @@ exit 1. A kill that lands before the trace header is on disk, or after the workl
 retried and not counted.
 
 Workloads (WORKLOADS, default "ordinary burst"):
-  ordinary  sh -c 'while :; do cat /etc/hostname; sleep 0.01; done': an exec, opens and an
-            exit every ~12 ms (the gap includes up to ~12 ms of the program being idle)
+  ordinary  a bash loop: cat /etc/hostname, write the wall clock to a stamp file, sleep
+            0.01: two execs, opens, writes and exits every ~15 ms (the gap includes up to
+            that much of the program being idle). The stamp's last value says how long the
+            tree went on acting after glassbox died (unrecorded: "last act")
   burst     the burst fixture, rec_actions burst 2 BURST_OPENS: two threads of open+close as
             fast as the CPUs allow (the formatter is behind; the worst case)
 
@@ -140,7 +142,7 @@ echo "kills   : $kills per workload, each ${kill_min}-${kill_max} ms after the s
 failed=0
 for w in $workloads; do
   case $w in
-    ordinary) cmd=(sh -c 'while :; do cat /etc/hostname; sleep 0.01; done') ;;
+    ordinary) cmd=(bash -c 'while :; do cat /etc/hostname; echo "$EPOCHREALTIME" >"$0"; sleep 0.01; done' "$work/stamp") ;;
     burst)
       [[ -x $burst ]] || { echo "bench-durability: build the burst fixture first ($burst)" >&2; exit 2; }
       cmd=("$burst" burst 2 "$burst_opens" "$work/f") ;;
@@ -155,7 +157,7 @@ for w in $workloads; do
       exit 2
     fi
     out=$work/t.jsonl
-    rm -f "$out" "$out.partial"
+    rm -f "$out" "$out.partial" "$work/stamp"
     delay=$((kill_min + RANDOM % (kill_max - kill_min + 1)))
     "$glassbox" run -q --allow-loss --protect "$protect" --out "$out" -- "${cmd[@]}" >/dev/null 2>"$work/stderr" &
     gb=$!
@@ -192,6 +194,10 @@ for w in $workloads; do
         failed=1
       else
         tree="gone ${gone_ms} ms after the kill"
+      fi
+      if [[ -s $work/stamp ]]; then
+        last=$(ns_of "$(<"$work/stamp")")
+        tree+=", its last act $(((last - kill_ns) / 1000000)) ms after it"
       fi
       rmdir "$cg" 2>/dev/null || true
     fi
