@@ -27,10 +27,12 @@ exit 1. A kill that lands before the trace header is on disk, or after the workl
 retried and not counted.
 
 Workloads (WORKLOADS, default "ordinary burst"):
-  ordinary  a bash loop: cat /etc/hostname, write the wall clock to a stamp file, sleep
-            0.01: two execs, opens, writes and exits every ~15 ms (the gap includes up to
-            that much of the program being idle). The stamp's last value says how long the
-            tree went on acting after glassbox died (unrecorded: "last act")
+  ordinary  a bash loop: cat /etc/hostname, append the wall clock to a stamp log, sleep
+            0.01: two execs, opens, a write and exits every ~15 ms. The gap includes the
+            time the program was idle (or starved of CPU) before the kill; the stamp log
+            says what it really did: "oldest lost act" is the age, at the kill, of the
+            first stamp whose write is not on disk (an event that was lost, not a bound),
+            "last act" how long the tree went on after glassbox died (unrecorded)
   burst     the burst fixture, rec_actions burst 2 BURST_OPENS: two threads of open+close as
             fast as the CPUs allow (the formatter is behind; the worst case)
 
@@ -93,13 +95,15 @@ now_ns() { ns_of "$EPOCHREALTIME"; }
 # The traced tree is alive while its cgroup is populated.
 populated() { grep -q '^populated 1' "$1/cgroup.events" 2>/dev/null; }
 
-# Reads FILE.partial after the kill; prints "gap_disk_ms gap_verified_ms note" (gaps from the
-# kill at $2 ns), reading only the file's tail. Without an event (or a checkpoint) in the file,
-# the gap is from the start: everything recorded was lost.
+# Reads FILE.partial after the kill at $2 ns, only the file's tail; prints "gap_disk_ms
+# gap_verified_ms oldest_lost_act_ms last_act_ms note". Without an event (or a checkpoint) in
+# the file, the gap is from the start: everything recorded was lost. The two act columns come
+# from the stamp log $3 ("-" without one; oldest lost "none" when every stamp before the kill
+# is on disk).
 analyse() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "$3" <<'PY'
 import os, re, sys
-path, kill_ns = sys.argv[1], int(sys.argv[2])
+path, kill_ns, stamps = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 line_re = re.compile(rb'^\{"type":"([a-z_0-9]+)","ts":(\d+)')
 with open(path, 'rb') as f:
     first = f.readline()
@@ -127,7 +131,17 @@ gap = lambda ts: '%.1f' % ((kill_ns - (start + (ts or 0))) / 1e6)
 note = 'last line cut' if cut else 'whole lines'
 if newest is None:
     note += ', NO EVENT on disk'
-print(gap(newest), gap(newest_verified), note)
+lost_act = last_act = '-'
+if stamps and os.path.exists(stamps):
+    # A stamp is read just before the write that records it: a stamp later than the newest
+    # event on disk is an act whose events are not on disk.
+    acts = [int(l.replace('.', '').replace(',', '')) * 1000 for l in open(stamps) if l.strip()]
+    on_disk = start + (newest or 0)
+    lost = [a for a in acts if on_disk < a <= kill_ns]
+    lost_act = '%.1f' % ((kill_ns - min(lost)) / 1e6) if lost else 'none'
+    if acts:
+        last_act = '%.0f' % ((max(acts) - kill_ns) / 1e6)
+print(gap(newest), gap(newest_verified), lost_act, last_act, note)
 PY
 }
 
@@ -142,7 +156,7 @@ echo "kills   : $kills per workload, each ${kill_min}-${kill_max} ms after the s
 failed=0
 for w in $workloads; do
   case $w in
-    ordinary) cmd=(bash -c 'while :; do cat /etc/hostname; echo "$EPOCHREALTIME" >"$0"; sleep 0.01; done' "$work/stamp") ;;
+    ordinary) cmd=(bash -c 'while :; do cat /etc/hostname; echo "$EPOCHREALTIME" >>"$0"; sleep 0.01; done' "$work/stamp") ;;
     burst)
       [[ -x $burst ]] || { echo "bench-durability: build the burst fixture first ($burst)" >&2; exit 2; }
       cmd=("$burst" burst 2 "$burst_opens" "$work/f") ;;
@@ -195,10 +209,6 @@ for w in $workloads; do
       else
         tree="gone ${gone_ms} ms after the kill"
       fi
-      if [[ -s $work/stamp ]]; then
-        last=$(ns_of "$(<"$work/stamp")")
-        tree+=", its last act $(((last - kill_ns) / 1000000)) ms after it"
-      fi
       rmdir "$cg" 2>/dev/null || true
     fi
     if [[ -n $why ]]; then
@@ -211,18 +221,22 @@ for w in $workloads; do
       4) verdict="partial, $(grep -o 'lines 1-[0-9]* are verified' <<<"$v" | head -1)" ;;
       *) verdict="exit $vrc: $v"; failed=1 ;;
     esac
-    read -r gap vgap note < <(analyse "$out.partial" "$kill_ns")
+    read -r gap vgap lost_act last_act note < <(analyse "$out.partial" "$kill_ns" "$work/stamp")
     lines=$(wc -l <"$out.partial")
     done_kills=$((done_kills + 1))
-    echo "$gap $vgap" >>"$work/rows"
-    echo "  kill $done_kills after ${delay} ms: gap on disk ${gap} ms, verified ${vgap} ms ($lines lines, $note); verify: $verdict; tree $tree"
+    echo "$gap $vgap $lost_act" >>"$work/rows"
+    acts=
+    [[ $last_act != - ]] && acts="; oldest lost act ${lost_act}$([[ $lost_act != none ]] && echo " ms") before the kill, last act ${last_act} ms after it"
+    echo "  kill $done_kills after ${delay} ms: gap on disk ${gap} ms, verified ${vgap} ms ($lines lines, $note)$acts; verify: $verdict; tree $tree"
   done
   python3 - "$work/rows" "$w" "$(load)" "$retries" <<'PY'
 import math, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def stats(col):
-    xs = sorted(float(r[col]) for r in rows)
+    xs = sorted(float(r[col]) for r in rows if r[col] not in ('-', 'none'))
     n = len(xs)
+    if not n:
+        return 'none in any kill'
     med = xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
     p90 = xs[max(0, math.ceil(0.9 * n) - 1)]
     s = 'median %.0f ms, p90 %.0f ms, max %.0f ms (min %.0f)' % (med, p90, xs[-1], xs[0])
@@ -230,6 +244,9 @@ def stats(col):
 print('[%s] %d kills (%s not counted), load average %s after' % (sys.argv[2], len(rows), sys.argv[4], sys.argv[3]))
 print('[%s] gap between the kill and the newest event on disk : %s' % (sys.argv[2], stats(0)))
 print('[%s] gap between the kill and the newest verified event: %s' % (sys.argv[2], stats(1)))
+if any(r[2] != '-' for r in rows):
+    none = sum(1 for r in rows if r[2] == 'none')
+    print('[%s] oldest act lost with glassbox, age at the kill   : %s; %d kills lost no act' % (sys.argv[2], stats(2), none))
 PY
 done
 exit $failed
