@@ -226,7 +226,11 @@ for w in $workloads; do
     done_kills=$((done_kills + 1))
     echo "$gap $vgap $lost_act" >>"$work/rows"
     acts=
-    [[ $last_act != - ]] && acts="; oldest lost act ${lost_act}$([[ $lost_act != none ]] && echo " ms") before the kill, last act ${last_act} ms after it"
+    if [[ $lost_act == none ]]; then
+      acts="; no act lost, last act ${last_act} ms after the kill"
+    elif [[ $lost_act != - ]]; then
+      acts="; oldest lost act ${lost_act} ms before the kill, last act ${last_act} ms after it"
+    fi
     echo "  kill $done_kills after ${delay} ms: gap on disk ${gap} ms, verified ${vgap} ms ($lines lines, $note)$acts; verify: $verdict; tree $tree"
   done
   python3 - "$work/rows" "$w" "$(load)" "$retries" <<'PY'
