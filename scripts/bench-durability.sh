@@ -24,7 +24,9 @@ hash chain verifies (the last checkpoint), the outcome of `glassbox verify FILE.
 --protect pidns the kernel kills the tree's pid namespace when glassbox dies; a tree still
 alive 3 s after the kill is reported as LEFTOVER, killed (cgroup.kill) and makes the script
 exit 1. A kill that lands before the trace header is on disk, or after the workload ended, is
-retried and not counted.
+retried and not counted; one that leaves the header alone on disk counts, with the gap from the
+recording's start (everything was lost). Nothing goes over the network; the traces and the
+stamp log live in a temporary directory removed at the end.
 
 Workloads (WORKLOADS, default "ordinary burst"):
   ordinary  a bash loop: cat /etc/hostname, append the wall clock to a stamp log, sleep
