@@ -96,6 +96,8 @@ now_ns() { ns_of "$EPOCHREALTIME"; }
 
 # The traced tree is alive while its cgroup is populated.
 populated() { grep -q '^populated 1' "$1/cgroup.events" 2>/dev/null; }
+# Where cgroup v2 is mounted: glassbox makes its run's cgroup there, named glassbox-PID-N.
+cgroup_root=$(awk -F' - ' '{ split($1, a, " "); split($2, b, " "); if (b[1] == "cgroup2") { print a[5]; exit } }' /proc/self/mountinfo)
 
 # Reads FILE.partial after the kill at $2 ns, only the file's tail; prints "gap_disk_ms
 # gap_verified_ms oldest_lost_act_ms last_act_ms note". Without an event (or a checkpoint) in
@@ -195,8 +197,12 @@ for w in $workloads; do
     elif ((alive == 0)); then
       why="the workload had ended before the kill"
     fi
-    # Whatever happens to this kill, the tree must die and its cgroup go.
+    # Whatever happens to this kill, the tree must die and its cgroup go: a kill before the
+    # header may still have left the cgroup (and a tree) behind, found by glassbox's pid.
     tree=gone
+    if [[ -z $cg && -n $cgroup_root ]]; then
+      for c in "$cgroup_root"/glassbox-"$gb"-*; do [[ -d $c ]] && cg=$c; done
+    fi
     if [[ -n $cg ]]; then
       gone_ms=-
       for ((t = 0; t < 300; t++)); do
@@ -211,7 +217,9 @@ for w in $workloads; do
       else
         tree="gone ${gone_ms} ms after the kill"
       fi
-      rmdir "$cg" 2>/dev/null || true
+      # An empty cgroup can refuse rmdir (EBUSY) for a moment while its last tasks are released.
+      for ((t = 0; t < 50; t++)); do rmdir "$cg" 2>/dev/null && break; [[ -d $cg ]] || break; sleep 0.02; done
+      [[ -d $cg ]] && echo "bench-durability: could not remove $cg" >&2
     fi
     if [[ -n $why ]]; then
       retries=$((retries + 1))
