@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,8 +103,10 @@ struct trace_writer_options {
     // digest (docs/trace-format.md, "Signature"). Empty: unsigned.
     std::string sign_key;
     // Lines are written to the file (write(2): they survive a kill of glassbox in the page
-    // cache) at the latest this long after they were formatted, each time with a checkpoint
-    // line of the hash chain. docs/recording.md, "Durability".
+    // cache), each time with a checkpoint line of the hash chain, by the first flush_due() after
+    // the oldest of them was formatted this long ago, or after the oldest event given with its
+    // ts happened this long ago: a line that reaches the writer late (the formatter lagged)
+    // does not wait a whole interval more. docs/recording.md, "Durability".
     std::chrono::milliseconds flush_interval{100};
     // A checkpoint at least every this many lines.
     std::uint32_t checkpoint_lines = 1024;
@@ -126,11 +129,14 @@ public:
     ~trace_writer(); // not finished: FILE.partial stays as evidence once an event is in it
 
     void write_header(const trace_header& h);
-    // One event line; `type` is its "type" value, counted for the summary. After finish() the
-    // line is refused (the summary stays last) and counted in late_events().
-    void write_event(std::string_view type, const std::string& line);
+    // One event line; `type` is its "type" value, counted for the summary. `ts`, when given, is
+    // the line's "ts" (ns since the header's start): flush_due() then also counts the line's
+    // wait from its event. After finish() the line is refused (the summary stays last) and
+    // counted in late_events().
+    void write_event(std::string_view type, const std::string& line, std::optional<std::int64_t> ts = {});
     // Writes the buffered lines, after a checkpoint, once the oldest of them waited
-    // flush_interval. Called about every 20 ms by the recording loop.
+    // flush_interval in the buffer or the oldest event given with a ts is flush_interval old.
+    // Called about every 20 ms by the recording loop.
     void flush_due();
     // Writes the buffered lines now, after a checkpoint (tests, and the end of a recording).
     void flush_now();
@@ -163,6 +169,8 @@ private:
     std::atomic<bool> write_failed_{false};
     std::string buf_;
     std::int64_t buf_since_ns_ = 0; // monotonic time the oldest unwritten line was added
+    // Monotonic time of the oldest event among the unwritten lines given with a ts (max: none).
+    std::int64_t buf_oldest_event_ns_ = std::numeric_limits<std::int64_t>::max();
     std::uint64_t events_ = 0;
     std::uint64_t late_events_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> counts_;

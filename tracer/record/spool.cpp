@@ -184,6 +184,10 @@ void spool::append(std::span<const std::uint8_t> rec) {
     std::uint32_t n = static_cast<std::uint32_t>(rec.size());
     if (!cur_.empty() && cur_.size() + sizeof(n) + n > chunk_bytes_)
         publish();
+    // A chunk's age counts from its first record (one clock read per chunk): the drain thread
+    // publishes every pass, so records wait in cur_ up to a pass before they are published.
+    if (cur_records_ == 0)
+        cur_first_ns_ = now_ns();
     std::size_t at = cur_.size();
     cur_.resize(at + sizeof(n) + n);
     std::memcpy(cur_.data() + at, &n, sizeof(n));
@@ -219,7 +223,7 @@ void spool::publish() {
     entry e;
     e.mem = std::move(cur_);
     e.records = cur_records_;
-    e.published_ns = now_ns();
+    e.first_ns = cur_first_ns_;
     cur_records_ = 0;
     bool to_file;
     {
@@ -273,6 +277,7 @@ std::size_t spool::consume(int timeout_ms,
         e = std::move(queue_.front());
         queue_.pop_front();
         queued_mem_ -= e.mem.size();
+        consuming_since_ns_ = e.first_ns;
     }
     if (e.mem.empty() && e.file_len) {
         e.mem = take_buffer();
@@ -282,6 +287,7 @@ std::size_t spool::consume(int timeout_ms,
             std::lock_guard lock(mu_);
             lost_ += e.records;
             ++consumed_;
+            consuming_since_ns_ = 0;
             cv_.notify_all();
             return 0;
         }
@@ -302,6 +308,7 @@ std::size_t spool::consume(int timeout_ms,
     {
         std::lock_guard lock(mu_);
         ++consumed_;
+        consuming_since_ns_ = 0;
     }
     cv_.notify_all();
     refill(); // after the count: a drain() waiting for these records need not wait for the faults
@@ -330,7 +337,9 @@ bool spool::wait_consumed(std::uint64_t n, int timeout_ms) const {
 
 std::int64_t spool::oldest_wait_ns() const {
     std::lock_guard lock(mu_);
-    return queue_.empty() ? 0 : now_ns() - queue_.front().published_ns;
+    // The chunk being consumed is older than any queued one (FIFO).
+    std::int64_t since = consuming_since_ns_ ? consuming_since_ns_ : queue_.empty() ? 0 : queue_.front().first_ns;
+    return since ? std::max<std::int64_t>(1, now_ns() - since) : 0;
 }
 
 std::uint64_t spool::spilled_bytes() const {

@@ -91,8 +91,12 @@ public:
     std::uint64_t consumed() const;
     // Waits until consumed() >= n (or the timeout); true when reached.
     bool wait_consumed(std::uint64_t n, int timeout_ms) const;
-    // How long the oldest published chunk has waited for the consumer, in ns (0: none waits).
-    // The recorder raises the formatter's priority past a bound (docs/recording.md, "Durability").
+    // How long the oldest record not yet consumed has been in the spool, in ns: from the
+    // append of the first record of the oldest chunk that is published and not yet fully handed
+    // to the consumer (including the chunk the consumer is working through), or 0 when there is
+    // none. The recorder raises the formatter's priority past a bound and lowers it again only at
+    // 0 (docs/recording.md, "Durability"): a chunk the consumer has taken but not finished still
+    // counts, or the formatter would be sent back to nice 19 in the middle of it.
     std::int64_t oldest_wait_ns() const;
     // Bytes that went to the spill file so far (for the logs and the tests).
     std::uint64_t spilled_bytes() const;
@@ -108,7 +112,7 @@ private:
         std::uint64_t file_off = 0;
         std::uint64_t file_len = 0;
         std::uint32_t records = 0;
-        std::int64_t published_ns = 0; // CLOCK_MONOTONIC
+        std::int64_t first_ns = 0; // CLOCK_MONOTONIC, when its first record was appended
     };
     chunk_buf take_buffer();
     void give_buffer(chunk_buf&& b);
@@ -120,6 +124,7 @@ private:
     std::size_t chunk_bytes_;
     chunk_buf cur_; // producer only
     std::uint32_t cur_records_ = 0;
+    std::int64_t cur_first_ns_ = 0; // producer only: when cur_'s first record was appended
 
     mutable std::mutex mu_;
     mutable std::condition_variable cv_;
@@ -134,6 +139,7 @@ private:
     std::uint64_t published_ = 0;
     std::uint64_t consumed_ = 0;
     std::uint64_t lost_ = 0;
+    std::int64_t consuming_since_ns_ = 0; // first_ns of the chunk consume() is working through, or 0
     bool wake_ = false;
 };
 

@@ -8,10 +8,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -52,7 +54,8 @@ trace_writer::trace_writer(std::string path, int fd, const trace_writer_options&
 
 trace_writer::trace_writer(trace_writer&& o) noexcept
     : path_(std::move(o.path_)), partial_(std::move(o.partial_)), fd_(o.fd_), finished_(o.finished_),
-      write_failed_(o.write_failed_.load()), buf_(std::move(o.buf_)), buf_since_ns_(o.buf_since_ns_), events_(o.events_),
+      write_failed_(o.write_failed_.load()), buf_(std::move(o.buf_)), buf_since_ns_(o.buf_since_ns_),
+      buf_oldest_event_ns_(o.buf_oldest_event_ns_), events_(o.events_),
       late_events_(o.late_events_), counts_(std::move(o.counts_)), opts_(std::move(o.opts_)),
       key_(std::move(o.key_)), chain_(std::move(o.chain_)), lines_(o.lines_), tags_(std::move(o.tags_)),
       tagged_(o.tagged_), start_mono_ns_(o.start_mono_ns_), final_digest_(std::move(o.final_digest_)),
@@ -112,6 +115,7 @@ void trace_writer::flush_locked() {
         off += static_cast<std::size_t>(n);
     }
     buf_.clear();
+    buf_oldest_event_ns_ = std::numeric_limits<std::int64_t>::max();
 }
 
 void trace_writer::add_line_locked(std::string_view line) {
@@ -186,7 +190,7 @@ void trace_writer::write_header(const trace_header& h) {
     flush_locked();
 }
 
-void trace_writer::write_event(std::string_view type, const std::string& line) {
+void trace_writer::write_event(std::string_view type, const std::string& line, std::optional<std::int64_t> ts) {
     std::lock_guard lock(*mu_);
     if (finished_) {
         // The summary is the last line and its counts are final: a line after it would make a
@@ -199,6 +203,8 @@ void trace_writer::write_event(std::string_view type, const std::string& line) {
         return;
     }
     add_line_locked(line);
+    if (ts)
+        buf_oldest_event_ns_ = std::min(buf_oldest_event_ns_, start_mono_ns_ + *ts);
     ++events_;
     auto it = counts_.find(type);
     if (it == counts_.end())
@@ -213,7 +219,14 @@ void trace_writer::write_event(std::string_view type, const std::string& line) {
 
 void trace_writer::flush_due() {
     std::lock_guard lock(*mu_);
-    if (finished_ || buf_.empty() || monotonic_ns() - buf_since_ns_ < opts_.flush_interval.count() * 1'000'000)
+    if (finished_ || buf_.empty())
+        return;
+    // Due when the oldest line has waited the interval here, or when the oldest event is that
+    // old already: behind a lagging formatter, lines arrive old, and another interval in the
+    // buffer would add to the window instead of bounding it (docs/recording.md, "Durability").
+    std::int64_t now = monotonic_ns(), interval = opts_.flush_interval.count() * 1'000'000;
+    if (now - buf_since_ns_ < interval && (buf_oldest_event_ns_ == std::numeric_limits<std::int64_t>::max() ||
+                                           now - buf_oldest_event_ns_ < interval))
         return;
     checkpoint_locked();
     flush_locked();

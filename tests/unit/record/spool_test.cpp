@@ -1,12 +1,15 @@
 // The spool between the recorder's drain and formatter threads (tracer/record/spool.hpp): every
 // record comes out once, in order, byte for byte, whether its chunk stayed in memory or went
-// through the spill file; and a producer and a consumer on two threads lose nothing.
+// through the spill file; a producer and a consumer on two threads lose nothing; and the age the
+// recorder bounds (oldest_wait_ns, docs/recording.md "Durability") covers every record not yet
+// handed over whole.
 #include "record/spool.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
 #include <cstring>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -126,4 +129,48 @@ TEST_CASE("spool: a producer and a consumer thread lose nothing") {
     CHECK(expected == n);
     CHECK(s.empty());
     CHECK(s.consumed() == s.published());
+}
+
+TEST_CASE("spool: a chunk's wait counts from its first record, not from its publish") {
+    spool s("/tmp", 1u << 20, 4096);
+    s.prepare();
+    CHECK(s.oldest_wait_ns() == 0);
+    s.append(make_record(0));
+    // Records wait in the chunk being filled until the drain thread's next pass publishes it;
+    // sleep_for never returns early, so at least this long has passed since the append.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    CHECK(s.oldest_wait_ns() == 0); // not published: the recorder's check runs after a publish
+    s.publish();
+    CHECK(s.oldest_wait_ns() >= 30'000'000);
+    CHECK(check_all(s, 0) == 1);
+    CHECK(s.oldest_wait_ns() == 0);
+}
+
+TEST_CASE("spool: the chunk the consumer is working through still waits until it is done") {
+    spool s("/tmp", 1u << 20, 4096);
+    s.prepare();
+    s.append(make_record(0));
+    s.append(make_record(1));
+    s.publish();
+    // The queue is empty once the consumer took the chunk, but its records are not formatted
+    // yet: a recorder that saw 0 here would lower the formatter's priority mid-chunk.
+    std::vector<std::int64_t> seen;
+    s.consume(0, [&](std::span<const std::uint8_t>) { seen.push_back(s.oldest_wait_ns()); });
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] > 0);
+    CHECK(seen[1] >= seen[0]);
+    CHECK(s.oldest_wait_ns() == 0);
+    // A queued chunk behind the one being consumed does not hide its age either.
+    s.append(make_record(2));
+    s.publish();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    s.append(make_record(3));
+    s.publish();
+    std::vector<std::int64_t> during;
+    s.consume(0, [&](std::span<const std::uint8_t>) { during.push_back(s.oldest_wait_ns()); });
+    REQUIRE(during.size() == 1);
+    CHECK(during[0] >= 20'000'000); // the first chunk's age, not the second's
+    CHECK(s.oldest_wait_ns() > 0);  // the second chunk still waits
+    CHECK(check_all(s, 3) == 4);
+    CHECK(s.oldest_wait_ns() == 0);
 }
