@@ -377,6 +377,10 @@ struct recorder::impl {
     ~impl() { stop_threads(); }
 
     void drain_loop() {
+        // Above the traced program and the formatter: on a loaded machine a drain thread at
+        // nice 0 fell behind the ring and records were lost to overruns; it only copies, and
+        // sleeps when the ring is empty (docs/performance.md, "Durability window").
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);
         std::uint64_t done = 0;
         while (!stop.load(std::memory_order_relaxed)) {
             // Sleep unless drain() is waiting for a pass. The BPF side wakes us only when a
@@ -415,7 +419,9 @@ struct recorder::impl {
 
     // Records waiting in the spool are in memory only: a killed glassbox loses them. When the
     // oldest has waited longer than the durability window allows, the formatter leaves nice 19
-    // for normal priority until it has caught up (docs/recording.md, "Durability").
+    // for nice -5 until it has caught up (docs/recording.md, "Durability"): at nice 0 it got only
+    // a fair share of a loaded machine and the lag kept growing. Below the drain thread, which
+    // must keep the ring from overflowing.
     bool formatter_boosted = false; // drain thread only
     void bound_formatter_lag(bool winding_down) {
         constexpr std::int64_t max_wait_ns = 100'000'000;
@@ -428,7 +434,7 @@ struct recorder::impl {
         std::lock_guard lock(drain_mu);
         if (!formatter_tid || ending || on_event)
             return; // a live view already runs at normal priority
-        ::setpriority(PRIO_PROCESS, static_cast<id_t>(formatter_tid), boost ? 0 : 19);
+        ::setpriority(PRIO_PROCESS, static_cast<id_t>(formatter_tid), boost ? -5 : 19);
         formatter_boosted = boost;
     }
 
@@ -515,7 +521,8 @@ struct recorder::impl {
                 spdlog::warn("skipping a malformed kernel record: {}", r.error().message);
             return;
         }
-        out->write_event(r->type, line.text());
+        // With its ts: a line formatted late is due to be written at once, not 100 ms later.
+        out->write_event(r->type, line.text(), dec->last_ts());
         if (on_event) {
             gb_event_header h;
             std::memcpy(&h, rec.data(), sizeof(h));
