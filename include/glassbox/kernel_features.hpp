@@ -106,6 +106,11 @@ int tracepoint_arg_count(const struct btf* vmlinux, std::string_view name);
 // A BTF_KIND_FUNC named `name` (how kfuncs are found in vmlinux BTF).
 bool btf_has_func(const struct btf* vmlinux, std::string_view name);
 
+// Whether cgroup sock_addr programs load for unix socket addresses (Linux 6.7's
+// BPF_CGROUP_UNIX_CONNECT / _SENDMSG): a tiny program per attach type, loaded and closed. Asked by
+// doctor and by enforce before its real load.
+feature probe_unix_hooks(bool may_bpf);
+
 // Whether BPF LSM programs load and attach here (the recorder's LSM guard asks the same question
 // as `glassbox doctor`). `may_bpf`: glassbox has the privileges to load BPF (else: unknown).
 feature probe_bpf_lsm(const struct btf* vmlinux, bool may_bpf);

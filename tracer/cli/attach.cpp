@@ -85,7 +85,8 @@ void register_attach(CLI::App& app) {
         ->check(CLI::Range(1u, 1u << 20));
     cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
     cmd->add_option("--protect", args->protect,
-                    "guard: refuse the target's attempts on glassbox (BPF LSM, where the kernel has it); none")
+                    "guard: refuse the target's attempts on glassbox (BPF LSM where the kernel has it, a cgroup "
+                    "tripwire everywhere); none: neither (see below)")
         ->capture_default_str()
         ->check(CLI::IsMember({"guard", "none"}));
     cmd->add_flag("--fail-closed", args->fail_closed,

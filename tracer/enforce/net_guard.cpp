@@ -2,6 +2,7 @@
 #include "enforce/net_guard.hpp"
 
 #include <glassbox/enforce_net.h>
+#include <glassbox/kernel_features.hpp>
 
 #include "glassbox_enforce_bpf.skel.h"
 #include "glassbox_enforce_legacy_bpf.skel.h"
@@ -100,25 +101,6 @@ void set_autoload(glassbox_enforce_bpf* skel, bool exec_check, bool unix_hooks, 
         bpf_map__set_max_entries(skel->maps.gb_dns_senders, 1);
 }
 
-// Whether the kernel has the AF_UNIX sock_addr hooks, asked before the real load: a
-// two-instruction program loads for their attach types only where they exist. Without this, a
-// kernel before 6.7 had every program verified twice (the whole load failed at the unix ones and
-// was redone without them). errno says why when false.
-bool kernel_has_unix_hooks() {
-    const bpf_insn prog[] = {
-        {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1}, // r0 = 1 (allow)
-        {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
-    };
-    for (auto type : {unix_connect_hook, unix_sendmsg_hook}) {
-        LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type);
-        int fd = bpf_prog_load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr, "GPL", prog, 2, &o);
-        if (fd < 0)
-            return false;
-        close(fd);
-    }
-    return true;
-}
-
 int libbpf_to_spdlog(libbpf_print_level level, const char* fmt_, va_list args) {
     if (level == LIBBPF_DEBUG)
         return 0;
@@ -205,10 +187,13 @@ result<std::unique_ptr<net_guard>> net_guard::load(const policy& pol, mode m, in
         g->unix_ = false;
         g->unix_problem_ = fmt::format("too many unix socket rules ({} > {})", unix_rules.size(), GB_UNIX_MAX_RULES);
     }
-    if (g->unix_ && !kernel_has_unix_hooks()) {
-        g->unix_ = false;
-        g->unix_problem_ = fmt::format("this kernel has no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
-                                       std::strerror(errno));
+    // Asked before the real load (the probe doctor uses): without it, a kernel before 6.7 had every
+    // program verified twice (the whole load failed at the unix ones and was redone without them).
+    if (g->unix_) {
+        if (feature hooks = probe_unix_hooks(true); !hooks.present()) {
+            g->unix_ = false;
+            g->unix_problem_ = "this kernel has " + hooks.detail;
+        }
     }
     bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_connect, unix_connect_hook);
     bpf_program__set_expected_attach_type(g->skel_->progs.gb_unix_sendmsg, unix_sendmsg_hook);

@@ -341,21 +341,6 @@ feature probe_sock_addr(bool may_bpf) {
     return yes("connect4/6, sendmsg4/6 and bind4/6 programs load");
 }
 
-feature probe_unix_hooks(bool may_bpf) {
-    // Linux 6.7's BPF_CGROUP_UNIX_CONNECT / _SENDMSG; libbpf 1.1's headers do not name them.
-    constexpr auto unix_connect = static_cast<bpf_attach_type>(49);
-    constexpr auto unix_sendmsg = static_cast<bpf_attach_type>(50);
-    for (auto type : {unix_connect, unix_sendmsg}) {
-        auto l = load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, type, 0, return_program(1));
-        fd_owner f(l.fd);
-        if (l.fd < 0)
-            return !may_bpf && l.err == EPERM
-                       ? unknown("loading a unix sock_addr program: " + errno_text(l.err))
-                       : no(fmt::format("no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
-                                        std::strerror(l.err)));
-    }
-    return yes("unix connect/sendmsg programs load");
-}
 
 feature probe_cgroup_skb(bool may_bpf) {
     if (!may_bpf)
@@ -464,6 +449,22 @@ feature probe_seccomp_notify() {
 }
 
 } // namespace
+
+feature probe_unix_hooks(bool may_bpf) {
+    // Linux 6.7's BPF_CGROUP_UNIX_CONNECT / _SENDMSG; libbpf 1.1's headers do not name them.
+    constexpr auto unix_connect = static_cast<bpf_attach_type>(49);
+    constexpr auto unix_sendmsg = static_cast<bpf_attach_type>(50);
+    for (auto type : {unix_connect, unix_sendmsg}) {
+        auto l = load(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, type, 0, return_program(1));
+        fd_owner f(l.fd);
+        if (l.fd < 0)
+            return !may_bpf && l.err == EPERM
+                       ? unknown("loading a unix sock_addr program: " + errno_text(l.err))
+                       : no(fmt::format("no cgroup hooks for unix socket addresses (Linux 6.7+): {}",
+                                        std::strerror(l.err)));
+    }
+    return yes("unix connect/sendmsg programs load");
+}
 
 feature probe_bpf_lsm(const struct btf* b, bool may_bpf) {
     std::string source;
