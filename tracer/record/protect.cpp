@@ -337,10 +337,18 @@ void protection::harden_self() {
 
 void protection::move_back(std::initializer_list<pid_t> others) {
     auto root = cgroup2_root();
-    bool ok = root && to_cgroup_root(*root, ::getpid());
+    std::string why = root ? std::string() : root.error().message;
+    // Every one of them, even after a failure; one that is gone (ESRCH: the init once its
+    // namespace is empty) has nothing to move back.
+    auto move = [&](pid_t p) {
+        if (root && !to_cgroup_root(*root, p) && errno != ESRCH && why.empty())
+            why = fmt::format("process {}: {}", p, std::strerror(errno));
+    };
+    move(::getpid());
     for (pid_t p : others)
-        ok = ok && (p <= 0 || to_cgroup_root(*root, p));
-    std::string why = ok ? std::string() : root ? std::strerror(errno) : root.error().message;
+        if (p > 0)
+            move(p);
+    bool ok = why.empty();
     spdlog::warn("protection: the traced tree moved a glassbox process into another cgroup (recorded as "
                  "`cgroup_attach`; the mover was killed): {}",
                  ok ? "moved back to the cgroup v2 root" : "could not move back: " + why);
