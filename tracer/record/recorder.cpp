@@ -339,7 +339,6 @@ struct recorder::impl {
     std::unique_ptr<spool> sp;
     struct coverage cov;
     lsm_guard_state guard;
-    bool guarded_pids = false; // glassbox's pids go into gb_guarded (the guard was asked for)
     std::optional<ring_reader> reader;
     std::size_t spool_memory = 64u << 20;
     trace_writer* out = nullptr;
@@ -845,7 +844,6 @@ std::unique_ptr<recorder> recorder::create(const recorder_options& opts) {
         p->guard.active = p->guard.detail.empty();
     }
     p->guard.tripwire = plan.wants("gb_tripwire_cgroup");
-    p->guarded_pids = opts.lsm_guard;
     if (opts.require_complete && !p->cov.complete())
         throw fatal_error(exit_code::environment,
                           fmt::format("coverage is not complete on this kernel and --require-complete-coverage "
@@ -956,6 +954,8 @@ int recorder::scope_map_fd() const { return bpf_map__fd(impl_->skel->maps.gb_sco
 const lsm_guard_state& recorder::lsm_guard() const { return impl_->guard; }
 
 std::uint64_t recorder::guarded_moves() const {
+    if (!impl_->guard.tripwire)
+        return 0; // nothing counts moves: no map read every tick of the loop
     __u32 zero = 0;
     __u64 hits = 0;
     bpf_map__lookup_elem(impl_->skel->maps.gb_tripwire_hits, &zero, sizeof(zero), &hits, sizeof(hits), 0);
@@ -963,8 +963,8 @@ std::uint64_t recorder::guarded_moves() const {
 }
 
 void recorder::lsm_guard_pid(pid_t pid) {
-    if (!impl_->guarded_pids)
-        return;
+    if (!impl_->guard.active && !impl_->guard.tripwire)
+        return; // no program reads gb_guarded
     __u32 key = static_cast<__u32>(pid);
     __u8 one = 1;
     if (bpf_map__update_elem(impl_->skel->maps.gb_guarded, &key, sizeof(key), &one, sizeof(one), BPF_ANY) != 0)

@@ -265,6 +265,15 @@ void warn_loss(const loss_counts& lost) {
         fmt::print(stderr, "glassbox: {}\n", msg);
 }
 
+// Each tick of a loop: when the cgroup tripwire saw the tree move one of glassbox's processes
+// since the last tick (its mover is dead), glassbox, and `others`, go back to the cgroup v2 root.
+void follow_tripwire(const recorder& rec, protection& prot, std::uint64_t& seen, std::initializer_list<pid_t> others) {
+    if (auto m = rec.guarded_moves(); m != seen) {
+        seen = m;
+        prot.move_back(others);
+    }
+}
+
 void setup_view(recorder& rec, const session_options& opts) {
     if (opts.follow) {
         bool colour = stderr_is_tty();
@@ -370,10 +379,7 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         int sig = signals.take(); // also empties the signalfd of SIGCHLDs, or wait() would spin
         rec->poll(0);
         reap(*child, st, root_done);
-        if (auto m = rec->guarded_moves(); m != moves_seen) {
-            moves_seen = m;
-            prot->move_back({dog ? dog->pid() : -1, child->init_pid()});
-        }
+        follow_tripwire(*rec, *prot, moves_seen, {dog ? dog->pid() : -1, child->init_pid()});
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due(); // the durability window: docs/recording.md, "Durability"
@@ -490,10 +496,7 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     for (;;) {
         signals.wait(20);
         rec->poll(0);
-        if (auto m = rec->guarded_moves(); m != moves_seen) {
-            moves_seen = m;
-            prot.move_back({dog ? dog->pid() : -1});
-        }
+        follow_tripwire(*rec, prot, moves_seen, {dog ? dog->pid() : -1});
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due();
