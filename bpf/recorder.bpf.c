@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Each syscall number has at most one entry handler. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(gb_sys_enter, struct gb_regs* regs, long id) {
+    gb_stop_if_recorder_gone();
     switch (id) {
     case NR_CLOSE:
     case NR_DUP2:

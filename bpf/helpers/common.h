@@ -294,6 +294,35 @@ static __always_inline bool gb_in_scope(void) {
     return false;
 }
 
+/* Whether glassbox is alive (struct gb_life). Once its watchdog holds the programs' links, the
+ * recording outlives glassbox: when glassbox's process ends, every traced process stops at its
+ * next syscall (the call itself runs and is recorded), and the watchdog, which reads what the
+ * ring still holds into the trace, kills it. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct gb_life);
+} gb_life SEC(".maps");
+
+#define GB_SIGSTOP 19
+
+/* At every process exit (sched_process_exit): the recorder's own? */
+static __always_inline void gb_life_exit(__u32 tgid, bool group_dead) {
+    __u32 zero = 0;
+    struct gb_life* l = bpf_map_lookup_elem(&gb_life, &zero);
+    if (l && group_dead && tgid && l->recorder_tgid == tgid)
+        l->gone = 1;
+}
+
+/* At every syscall entry: a traced process whose recorder is gone stops. */
+static __always_inline void gb_stop_if_recorder_gone(void) {
+    __u32 zero = 0;
+    struct gb_life* l = bpf_map_lookup_elem(&gb_life, &zero);
+    if (l && l->gone && gb_in_scope())
+        bpf_send_signal(GB_SIGSTOP);
+}
+
 /* A task that entered the kernel through the 32-bit ABI (int 0x80): its syscall numbers are the
  * i386 ones, so the x86-64 handlers must not interpret them. */
 #define GB_TS_COMPAT 0x0002

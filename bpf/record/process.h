@@ -201,6 +201,7 @@ static __noinline int gb_process_sys_exit(struct gb_regs* regs, long ret) {
 /* Exit of a thread or (group_dead) of the whole process; the process leaves the scope set. */
 static __always_inline int gb_sched_exit_common(struct task_struct* task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
+    gb_life_exit(tgid, group_dead);
     if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
         return 0;
     __u8* buf = gb_event_buf_or_lost(GB_EV_EXIT);

@@ -247,7 +247,17 @@ struct gb_dns_event {
     __u8 data[];
 };
 
+/* ---- the recorder's life (map gb_life, one entry; docs/recording.md, "Fail-closed") ------- */
+
+/* User space writes recorder_tgid once its watchdog holds the programs' links; the BPF side sets
+ * `gone` when that process ends, and traced processes then stop at their next syscall. */
+struct gb_life {
+    __u32 recorder_tgid;
+    __u32 gone;
+};
+
 #ifdef __cplusplus
+static_assert(sizeof(struct gb_life) == 8, "gb_life layout");
 static_assert(sizeof(struct gb_sys_spec) == 16, "gb_sys_spec layout");
 static_assert(sizeof(struct gb_sys_event) == 56 + 16 + 48 + 8 + 8 * 8, "gb_sys_event layout");
 static_assert(sizeof(struct gb_close_event) == 56 + 8 + 32 + 8, "gb_close_event layout");

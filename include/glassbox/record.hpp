@@ -142,6 +142,17 @@ private:
 // Fail-closed for the modes without a pid namespace: a process outside the tree that kills the
 // whole traced tree (cgroup.kill, and every pid in the recorder's scope set and their children,
 // stopped first so none can fork away) if glassbox ends without saying the recording is over.
+// What keeps a recording going without glassbox: the ring buffer and the links of every attached
+// program (descriptors owned by the recorder).
+struct recording_handles {
+    int ring_fd = -1;
+    std::size_t ring_size = 0;
+    std::vector<int> link_fds;
+};
+
+// A process outside the tree, forked by glassbox, that acts when glassbox ends before the
+// recording is over (docs/recording.md, "Fail-closed"): it stops the tree, keeps what the kernel
+// recorded and glassbox did not write, and kills the tree.
 class watchdog {
 public:
     // Forks the watchdog. `scope_map_fd`: the recorder's scope set (BPF hash of tgids).
@@ -153,6 +164,12 @@ public:
     watchdog(const watchdog&) = delete;
     ~watchdog(); // without done(): the watchdog kills the tree (an error ended glassbox early)
     pid_t pid() const { return pid_; }
+    // Once the recording is live (after recorder::start() and the header): the watchdog takes
+    // its own references to the ring buffer and the programs' links, so that they stay attached
+    // if glassbox dies. It then stops the tree, appends the records the ring still holds to
+    // TRACE.partial (the hash chain continued, under a `watchdog` line) and kills the tree.
+    // Without arm() it only kills the tree. Errors: the descriptors could not be passed.
+    result<void> arm(const recording_handles& h, const std::string& trace_path, std::int64_t start_mono_ns);
     // The recording is over and the tree is gone: the watchdog exits quietly.
     void done();
 
@@ -295,6 +312,11 @@ public:
     std::size_t scope_size() const;
     std::vector<pid_t> scope_pids() const;
     int scope_map_fd() const; // the kernel's scope set (the watchdog reads it)
+    // What keeps the recording going without glassbox (after start()); see watchdog::arm.
+    recording_handles watch_handles() const;
+    // Once the watchdog holds those: when this process ends before the recording is over, the
+    // kernel stops every traced process at its next syscall (the watchdog then kills them).
+    void stop_tree_when_gone();
     // The LSM guard (recorder_options::lsm_guard) and the processes it protects: glassbox's own
     // (its tgids in the initial pid namespace), added before start(). start() adds the ids of the
     // recorder's own BPF programs, maps and links.

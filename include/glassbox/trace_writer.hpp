@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -112,6 +113,13 @@ struct trace_writer_options {
     std::uint32_t checkpoint_lines = 1024;
 };
 
+// What trace_writer::resume() found in an unfinished FILE.partial.
+struct resumed_trace {
+    std::uint64_t lines = 0;           // complete lines kept
+    std::uint64_t last_chain_line = 0; // the last checkpoint line among them (0: none)
+    std::uint64_t torn_bytes = 0;      // a cut last line (no newline), removed
+};
+
 // Writes FILE.partial, renamed to FILE by finish(). Every line enters a running SHA-256 (the
 // hash chain of docs/trace-format.md): checkpoint lines carry the digest of the file so far and
 // a short tag per line, the summary carries the final digest (and its signature). Thread-safe:
@@ -122,6 +130,13 @@ public:
     // Creates (truncating) FILE.partial and loads the signing key; the error names the path or
     // the key and the reason.
     static result<trace_writer> open(const std::string& path, const trace_writer_options& opts = {});
+    // Reopens the FILE.partial a recording left behind when its writer died (glassbox's watchdog,
+    // docs/recording.md "Fail-closed"), to append to it: the hash chain continues over every
+    // byte kept, and a cut last line is removed. `each` sees every complete line but the header
+    // and the chain lines. `start_mono_ns` is the recording's ts = 0. Errors: the file cannot be
+    // read or written, it is not a chained glassbox trace, or it is complete (has a summary).
+    static result<trace_writer> resume(const std::string& path, std::int64_t start_mono_ns, resumed_trace& info,
+                                       const std::function<void(std::string_view)>& each = {});
 
     trace_writer(trace_writer&& other) noexcept;
     trace_writer& operator=(trace_writer&&) = delete;
@@ -181,6 +196,7 @@ private:
     std::string tags_;              // hex tags of the lines since the last chain line
     std::uint32_t tagged_ = 0;      // ... and their number
     std::int64_t start_mono_ns_ = 0;
+    bool resumed_ = false; // resume(): appending to a dead writer's file (its owner says so)
     std::string final_digest_;
     mutable std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
 };

@@ -1,7 +1,7 @@
 // Protecting the recording from the traced tree (see include/glassbox/record.hpp and
 // docs/recording.md, "Protection"): the Landlock domain and seccomp filter the launched child
-// enters before it is released, the hardening of glassbox itself, and the watchdog that kills the
-// tree when glassbox ends before the recording is over. The pid namespace's init lives in
+// enters before it is released, and the hardening of glassbox itself. The watchdog that acts when
+// glassbox ends before the recording is over is in watchdog.cpp; the pid namespace's init lives in
 // launch.cpp, beside the launcher it wraps.
 #include <glassbox/kernel_features.hpp>
 #include <glassbox/mountinfo.hpp>
@@ -16,17 +16,14 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
-#include <set>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace glassbox::record {
@@ -358,169 +355,6 @@ std::string protection::json() const {
     std::string_view mode = attach_mode_.empty() ? protect_mode_name(mode_) : std::string_view(attach_mode_);
     return fmt::format(R"({{"mode":"{}","mechanisms":{},"gaps":{}}})", mode, json_list(mechanisms_),
                        json_list(gaps_));
-}
-
-// ---- watchdog ----------------------------------------------------------------------------------
-
-namespace {
-
-// Every pid in the scope map (the recorder's BPF hash of traced tgids).
-void scope_pids_of(int map_fd, std::set<pid_t>& out) {
-    __u32 key = 0, next = 0;
-    void* prev = nullptr;
-    while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-        out.insert(static_cast<pid_t>(next));
-        key = next;
-        prev = &key;
-    }
-}
-
-struct proc_stat {
-    char state = 0;
-    pid_t ppid = 0;
-    unsigned long long start = 0; // clock ticks since boot
-};
-
-std::optional<proc_stat> read_stat(pid_t pid) {
-    char path[64], buf[1024];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return std::nullopt;
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0)
-        return std::nullopt;
-    buf[n] = 0;
-    const char* rp = std::strrchr(buf, ')'); // comm may hold anything; it ends at the last ')'
-    proc_stat st;
-    // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
-    // cstime priority nice num_threads itrealvalue starttime
-    if (!rp || std::sscanf(rp + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                           &st.state, &st.ppid, &st.start) != 3)
-        return std::nullopt;
-    return st;
-}
-
-// The tree's live processes: the scope set's pids, and their children (from /proc), until
-// nothing new: the tree's processes forked after glassbox ended are in no scope set. Only
-// processes started after the watchdog (`since`): a pid the scope set still holds may have been
-// reused by a process of the machine (when the tree is newer than the watchdog: run).
-std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
-    std::set<pid_t> candidates, set;
-    scope_pids_of(map_fd, candidates);
-    for (pid_t p : candidates)
-        if (auto st = read_stat(p); st && st->state != 'Z' && st->start >= since)
-            set.insert(p);
-    for (bool grew = true; grew;) {
-        grew = false;
-        DIR* d = ::opendir("/proc");
-        if (!d)
-            break;
-        while (auto* e = ::readdir(d)) {
-            char* end = nullptr;
-            long pid = std::strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0 || set.count(static_cast<pid_t>(pid)))
-                continue;
-            auto st = read_stat(static_cast<pid_t>(pid));
-            if (st && st->state != 'Z' && set.count(st->ppid)) {
-                set.insert(static_cast<pid_t>(pid));
-                grew = true;
-            }
-        }
-        ::closedir(d);
-    }
-    set.erase(::getpid());
-    set.erase(1);
-    return set;
-}
-
-[[noreturn]] void fail_closed(const std::string& kill_path, int map_fd, bool tree_is_new) {
-    unsigned long long since = 0;
-    if (auto me = read_stat(::getpid()); me && tree_is_new)
-        since = me->start;
-    std::set<pid_t> killed;
-    for (int round = 0; round < 100; ++round) {
-        if (!kill_path.empty())
-            write_kernel_file(kill_path, "1");
-        auto victims = tree_now(map_fd, since);
-        if (victims.empty())
-            break;
-        // Stopped first, so that none forks a child the next round would have to find.
-        for (pid_t p : victims)
-            ::kill(p, SIGSTOP);
-        for (pid_t p : victims)
-            ::kill(p, SIGKILL);
-        killed.insert(victims.begin(), victims.end());
-        ::usleep(20 * 1000);
-    }
-    std::string msg = fmt::format("glassbox watchdog: glassbox ended before the recording was over: the traced tree "
-                                  "was killed ({} processes)\n",
-                                  killed.size());
-    if (::write(2, msg.data(), msg.size()) < 0) {
-    }
-    ::_exit(0);
-}
-
-} // namespace
-
-result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0)
-        return std::unexpected(error{fmt::format("pipe: {}", std::strerror(errno))});
-    std::string kill_path = cg ? cg->path() + "/cgroup.kill" : std::string();
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(p[0]);
-        ::close(p[1]);
-        return std::unexpected(error{fmt::format("cannot start the watchdog: fork: {}", std::strerror(e))});
-    }
-    if (pid == 0) {
-        ::close(p[1]);
-        // Out of glassbox's session and process group: Ctrl-C or a signal to the group ends
-        // glassbox (which then finishes cleanly), never the watchdog.
-        ::setsid();
-        ::prctl(PR_SET_NAME, "glassbox-watch");
-        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
-            std::signal(s, SIG_IGN);
-        char c = 0;
-        ssize_t n;
-        do {
-            n = ::read(p[0], &c, 1);
-        } while (n < 0 && errno == EINTR);
-        if (n == 1 && c == 'd')
-            ::_exit(0);
-        fail_closed(kill_path, scope_map_fd, tree_is_new);
-    }
-    ::close(p[0]);
-    return watchdog(pid, p[1]);
-}
-
-watchdog::watchdog(watchdog&& o) noexcept : pid_(o.pid_), fd_(o.fd_) {
-    o.pid_ = -1;
-    o.fd_ = -1;
-}
-
-void watchdog::done() {
-    if (fd_ < 0)
-        return;
-    if (::write(fd_, "d", 1) != 1) {
-    }
-    ::close(fd_);
-    fd_ = -1;
-}
-
-watchdog::~watchdog() {
-    if (fd_ >= 0) {
-        // Closed without done(): the watchdog kills the tree; wait for it, so that the tree is
-        // gone when glassbox reports the error.
-        ::close(fd_);
-        fd_ = -1;
-    }
-    if (pid_ > 0)
-        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-        }
 }
 
 } // namespace glassbox::record

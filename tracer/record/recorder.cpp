@@ -951,6 +951,31 @@ std::size_t recorder::scope_size() const {
 
 int recorder::scope_map_fd() const { return bpf_map__fd(impl_->skel->maps.gb_scope_pids); }
 
+void recorder::stop_tree_when_gone() {
+    __u32 zero = 0;
+    gb_life l{static_cast<__u32>(::getpid()), 0};
+    if (bpf_map__update_elem(impl_->skel->maps.gb_life, &zero, sizeof zero, &l, sizeof l, BPF_ANY) != 0)
+        spdlog::warn("cannot tell the kernel to stop the tree if glassbox dies: {}", std::strerror(errno));
+}
+
+recording_handles recorder::watch_handles() const {
+    recording_handles h;
+    h.ring_fd = bpf_map__fd(impl_->skel->maps.gb_events);
+    h.ring_size = bpf_map__max_entries(impl_->skel->maps.gb_events);
+    for (const auto* skel : {impl_->skel.get(), impl_->second.get()}) {
+        if (!skel)
+            continue;
+        const bpf_object_skeleton* s = skel->skeleton;
+        for (int i = 0; i < s->prog_cnt; ++i) {
+            const auto* p = reinterpret_cast<const bpf_prog_skeleton*>(reinterpret_cast<const char*>(s->progs) +
+                                                                       static_cast<std::size_t>(i) * s->prog_skel_sz);
+            if (p->link && *p->link && bpf_link__fd(*p->link) >= 0)
+                h.link_fds.push_back(bpf_link__fd(*p->link));
+        }
+    }
+    return h;
+}
+
 const lsm_guard_state& recorder::lsm_guard() const { return impl_->guard; }
 
 std::uint64_t recorder::guarded_moves() const {

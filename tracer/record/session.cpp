@@ -281,6 +281,18 @@ void setup_view(recorder& rec, const session_options& opts) {
     }
 }
 
+// The watchdog holds the recording's ring and links from now on: should glassbox die, the kernel
+// stops the tree at its next syscall and what it still holds reaches the trace. Without them the
+// watchdog can still kill the tree.
+void arm_watchdog(watchdog& dog, recorder& rec, const std::string& out, std::int64_t start_mono) {
+    if (auto r = dog.arm(rec.watch_handles(), out, start_mono); !r)
+        spdlog::warn("{}: if glassbox dies, the watchdog kills the tree but cannot keep what the kernel recorded "
+                     "after glassbox's last write",
+                     r.error().message);
+    else
+        rec.stop_tree_when_gone();
+}
+
 } // namespace
 
 int session_result::command_status() const {
@@ -362,6 +374,8 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     // records are only consumed by poll(), after the header).
     rec->start(*writer, start_mono);
     writer->write_header(h);
+    if (dog)
+        arm_watchdog(*dog, *rec, opts.out, start_mono);
     if (opts.on_started)
         opts.on_started(*rec, &*child);
     if (auto r = child->release(); !r)
@@ -486,6 +500,8 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     setup_view(*rec, opts);
     rec->start(*writer, start_mono);
     writer->write_header(h); // flushed: its presence tells a waiting test/user that we are live
+    if (dog)
+        arm_watchdog(*dog, *rec, opts.out, start_mono);
     if (opts.on_started)
         opts.on_started(*rec, nullptr);
 

@@ -234,6 +234,7 @@ result<verify_report> verify_trace(const std::string& path, const std::string& p
     bool terminated = false;
     std::uint64_t n = 0;
     bool after_summary = false;
+    std::string watchdog; // its account, when glassbox's watchdog appended to the trace
     for (;;) {
         auto more = src->next(line, terminated);
         if (!more)
@@ -280,6 +281,13 @@ result<verify_report> verify_trace(const std::string& path, const std::string& p
         }
         if (kind == chain_line::summary)
             after_summary = true;
+        if (kind == chain_line::event && line.starts_with(R"({"type":"watchdog",)")) {
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_object())
+                watchdog = fmt::format("glassbox died before the end: its watchdog appended lines {}-{}, what the "
+                                       "kernel still held (line {} says so)",
+                                       j.value("first_line", std::uint64_t{0}), n - 1, n);
+        }
     }
     rep.lines = n;
     rep.verified_through = chk.verified_through();
@@ -293,16 +301,21 @@ result<verify_report> verify_trace(const std::string& path, const std::string& p
         if (rep.status != verify_status::partial) {
             rep.status = verify_status::partial;
             rep.first_bad_line = chk.verified_through() + 1;
-            rep.reason = fmt::format("the trace has no summary line: the recording was killed, crashed or is "
-                                     "still running, or the file was cut after line {}",
-                                     n);
+            rep.reason = !watchdog.empty()
+                             ? watchdog
+                             : fmt::format("the trace has no summary line: the recording was killed, crashed or is "
+                                           "still running, or the file was cut after line {}",
+                                           n);
         }
-        rep.reason += rep.verified_through
-                          ? fmt::format("; lines 1-{} are verified (its last checkpoint{}), lines {}-{} are not",
-                                        rep.verified_through,
-                                        rep.verified_ts >= 0 ? ", at " + seconds(rep.verified_ts) : "",
-                                        rep.verified_through + 1, n)
-                          : fmt::format("; no checkpoint was reached: none of its {} lines is verified", n);
+        if (!rep.verified_through)
+            rep.reason += fmt::format("; no checkpoint was reached: none of its {} lines is verified", n);
+        else if (rep.verified_through == n)
+            rep.reason += fmt::format("; all {} lines are verified (its last checkpoint{})", n,
+                                      rep.verified_ts >= 0 ? ", at " + seconds(rep.verified_ts) : "");
+        else
+            rep.reason += fmt::format("; lines 1-{} are verified (its last checkpoint{}), lines {}-{} are not",
+                                      rep.verified_through, rep.verified_ts >= 0 ? ", at " + seconds(rep.verified_ts) : "",
+                                      rep.verified_through + 1, n);
         return rep;
     }
     // Complete and the chain holds: the signature, when there is one or one is required.

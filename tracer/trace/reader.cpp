@@ -72,6 +72,7 @@ struct reader::impl {
     // The hash chain, checked at every checkpoint while reading (not per line: verify does that).
     chain_checker chain{false};
     std::int64_t last_ts = -1; // of the last event read
+    std::string watchdog;      // what glassbox's watchdog appended after glassbox died (its line)
 
     simdjson::ondemand::parser parser{kMaxLineBytes};
     event ev;
@@ -518,6 +519,8 @@ void reader::end_of_trace(std::string how) {
     std::string chain;
     if (!im.chain.chained())
         chain = "; it has no hash chain, so nothing in it can be verified";
+    else if (im.chain.verified_through() == im.line_no)
+        chain = fmt::format("; its hash chain verifies all {} lines", im.line_no);
     else if (im.chain.verified_through())
         chain = fmt::format("; its hash chain verifies lines 1-{}{}, not the {} after", im.chain.verified_through(),
                             im.chain.verified_ts() >= 0
@@ -526,6 +529,8 @@ void reader::end_of_trace(std::string how) {
                             im.line_no - im.chain.verified_through());
     else
         chain = "; no checkpoint of its hash chain was reached, so none of it is verified";
+    if (!im.watchdog.empty())
+        how = im.watchdog;
     partial_ = fmt::format("{} is PARTIAL: {}{}{}", name_, how, last, chain);
 }
 
@@ -638,6 +643,18 @@ result<const event*> reader::next() {
         }
         if (im.ev.type == "header")
             return std::unexpected(error{where(name_, im.line_no) + "a second header line (two traces concatenated?)"});
+        if (im.ev.type == "watchdog") {
+            // Not an event: the watchdog's account of what it appended after glassbox died.
+            auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+            std::uint64_t n = j.is_object() ? j.value("recovered", std::uint64_t{0}) : 0;
+            std::uint64_t first = j.is_object() ? j.value("first_line", std::uint64_t{0}) : 0;
+            im.watchdog = n ? fmt::format("glassbox died before the end; its watchdog stopped the tree, appended the {} "
+                                          "events the kernel still held (lines {}-{}) and killed the tree",
+                                          n, first, first + n - 1)
+                            : "glassbox died before the end; its watchdog stopped and killed the tree (the kernel "
+                              "held no event glassbox had not written)";
+            continue;
+        }
         ++stats_.events;
         im.last_ts = im.ev.ts;
         if (im.ev.kind == GB_EV_NONE)

@@ -58,7 +58,7 @@ trace_writer::trace_writer(trace_writer&& o) noexcept
       buf_oldest_event_ns_(o.buf_oldest_event_ns_), events_(o.events_),
       late_events_(o.late_events_), counts_(std::move(o.counts_)), opts_(std::move(o.opts_)),
       key_(std::move(o.key_)), chain_(std::move(o.chain_)), lines_(o.lines_), tags_(std::move(o.tags_)),
-      tagged_(o.tagged_), start_mono_ns_(o.start_mono_ns_), final_digest_(std::move(o.final_digest_)),
+      tagged_(o.tagged_), start_mono_ns_(o.start_mono_ns_), resumed_(o.resumed_), final_digest_(std::move(o.final_digest_)),
       mu_(std::move(o.mu_)) {
     o.fd_ = -1;
     o.finished_ = true;
@@ -85,6 +85,70 @@ result<trace_writer> trace_writer::open(const std::string& path, const trace_wri
     return w;
 }
 
+result<trace_writer> trace_writer::resume(const std::string& path, std::int64_t start_mono_ns, resumed_trace& info,
+                                          const std::function<void(std::string_view)>& each) {
+    std::string partial = path + ".partial";
+    int fd = ::open(partial.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return std::unexpected(error{fmt::format("cannot reopen the trace '{}': {}", partial, std::strerror(errno))});
+    trace_writer w(path, fd, {});
+    w.start_mono_ns_ = start_mono_ns;
+    w.resumed_ = true;
+    w.events_ = 1; // the file is evidence whatever follows: the destructor must not remove it
+    info = {};
+    constexpr std::string_view checkpoint = R"({"type":"checkpoint",)", summary = R"({"type":"summary",)";
+    std::string pending; // the bytes of a line not yet ended
+    std::vector<char> block(1 << 20);
+    off_t kept = 0; // bytes up to the end of the last complete line
+    for (;;) {
+        ssize_t n = ::read(fd, block.data(), block.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return std::unexpected(error{fmt::format("cannot read the trace '{}': {}", partial, std::strerror(errno))});
+        if (n == 0)
+            break;
+        std::string_view chunk(block.data(), static_cast<std::size_t>(n));
+        while (!chunk.empty()) {
+            auto nl = chunk.find('\n');
+            if (nl == std::string_view::npos) {
+                pending.append(chunk);
+                break;
+            }
+            pending.append(chunk.substr(0, nl));
+            chunk.remove_prefix(nl + 1);
+            std::string_view line = pending;
+            kept += static_cast<off_t>(line.size() + 1);
+            if (info.lines == 0 && line.find(R"("chain":{"hash":"sha256")") == std::string_view::npos)
+                return std::unexpected(error{fmt::format("'{}' is not a chained glassbox trace", partial)});
+            if (line.starts_with(summary))
+                return std::unexpected(error{fmt::format("'{}' is complete: it has a summary line", partial)});
+            w.chain_.update(line);
+            w.chain_.update("\n");
+            ++w.lines_;
+            ++info.lines;
+            if (line.starts_with(checkpoint)) {
+                w.tags_.clear();
+                w.tagged_ = 0;
+                info.last_chain_line = info.lines;
+            } else {
+                w.tags_ += hex_of(w.chain_.peek().data(), chain_tag_bytes);
+                ++w.tagged_;
+                if (info.lines > 1 && each)
+                    each(line);
+            }
+            pending.clear();
+        }
+    }
+    if (info.lines == 0)
+        return std::unexpected(error{fmt::format("'{}' has no complete line: not a glassbox trace", partial)});
+    info.torn_bytes = pending.size();
+    if ((info.torn_bytes && ::ftruncate(fd, kept) != 0) || ::lseek(fd, kept, SEEK_SET) < 0)
+        return std::unexpected(error{fmt::format("cannot cut the trace '{}' after its last complete line: {}", partial,
+                                                  std::strerror(errno))});
+    return w;
+}
+
 trace_writer::~trace_writer() {
     if (fd_ < 0)
         return;
@@ -97,7 +161,7 @@ trace_writer::~trace_writer() {
     // did is evidence of what happened before the failure, and stays as FILE.partial.
     if (!finished_ && events_ == 0)
         ::unlink(partial_.c_str());
-    else if (!finished_)
+    else if (!finished_ && !resumed_)
         spdlog::warn("the recording did not finish: the trace so far is in '{}'", partial_);
 }
 
@@ -213,8 +277,12 @@ void trace_writer::write_event(std::string_view type, const std::string& line, s
         ++it->second;
     if (tagged_ >= opts_.checkpoint_lines)
         checkpoint_locked();
-    if (buf_.size() >= flush_threshold)
+    if (buf_.size() >= flush_threshold) {
+        // Every write ends in a checkpoint: lines on disk after the last one are only those of a
+        // write cut short (a kill mid-write), which nobody but this writer could vouch for.
+        checkpoint_locked();
         flush_locked();
+    }
 }
 
 void trace_writer::flush_due() {
