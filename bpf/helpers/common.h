@@ -307,11 +307,11 @@ struct {
 
 #define GB_SIGSTOP 19
 
-/* At every process exit (sched_process_exit): the recorder's own? */
-static __always_inline void gb_life_exit(__u32 tgid, bool group_dead) {
+/* A process ends (sched_process_exit, group_dead) or is sent SIGKILL: is it the recorder? */
+static __always_inline void gb_life_ends(__u32 tgid, bool ends) {
     __u32 zero = 0;
     struct gb_life* l = bpf_map_lookup_elem(&gb_life, &zero);
-    if (l && group_dead && tgid && l->recorder_tgid == tgid)
+    if (l && ends && tgid && l->recorder_tgid == tgid)
         l->gone = 1;
 }
 

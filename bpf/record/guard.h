@@ -158,4 +158,21 @@ int BPF_PROG(gb_tripwire_cgroup, struct cgroup* dst_cgrp, const char* path, stru
     return 0;
 }
 
+/* The signal tripwire, for kernels without the BPF LSM (where the guard refuses these signals,
+ * they are never generated): a stop signal from the tree to one of glassbox's processes. It fires
+ * in the sender, when the signal is generated: the sender is sent SIGKILL and dies before it
+ * returns to user space, and glassbox and its watchdog continue each other (SIGCONT). The
+ * sender's call is recorded by sys_exit, with glassbox as its target. (SIGKILL to glassbox is
+ * gb_life_signal's, in process.h: it holds whatever the protection.) */
+#define GB_SIGSTOP_NR 19
+#define GB_SIGTTOU_NR 22 /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: 19-22 on x86 */
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(gb_tripwire_signal, int sig, struct kernel_siginfo* info, struct task_struct* task) {
+    if (sig < GB_SIGSTOP_NR || sig > GB_SIGTTOU_NR || !gb_is_guarded(task) || !gb_in_scope())
+        return 0;
+    bpf_send_signal(GB_SIGKILL);
+    return 0;
+}
+
 #endif

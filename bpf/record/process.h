@@ -201,7 +201,7 @@ static __noinline int gb_process_sys_exit(struct gb_regs* regs, long ret) {
 /* Exit of a thread or (group_dead) of the whole process; the process leaves the scope set. */
 static __always_inline int gb_sched_exit_common(struct task_struct* task, bool group_dead) {
     __u32 tgid = BPF_CORE_READ(task, tgid);
-    gb_life_exit(tgid, group_dead);
+    gb_life_ends(tgid, group_dead);
     if (!gb_pid_in_scope(tgid) && bpf_current_task_under_cgroup(&gb_scope_cgroup, 0) != 1)
         return 0;
     __u8* buf = gb_event_buf_or_lost(GB_EV_EXIT);
@@ -215,6 +215,19 @@ static __always_inline int gb_sched_exit_common(struct task_struct* task, bool g
     gb_vpid_del(task);
     if (group_dead)
         bpf_map_delete_elem(&gb_scope_pids, &tgid);
+    return 0;
+}
+
+/* SIGKILL to glassbox (from the tree, an administrator, the OOM killer): the recording is ending
+ * unfinished. gb_life is marked when the signal is generated, in the sender, before its kill
+ * returns (glassbox's exit, which also marks it, comes after its memory is torn down: a sender
+ * could make several more calls by then). Every traced process, the sender first, then stops at
+ * its next syscall, and glassbox's watchdog, which holds the programs and the ring, appends what
+ * the kernel holds to the trace and kills the tree. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(gb_life_signal, int sig, struct kernel_siginfo* info, struct task_struct* task) {
+    if (sig == 9 /* SIGKILL */)
+        gb_life_ends(task->tgid, true);
     return 0;
 }
 

@@ -158,7 +158,9 @@ public:
     // Forks the watchdog. `scope_map_fd`: the recorder's scope set (BPF hash of tgids).
     // `tree_is_new` (run): only processes started after the watchdog are the tree's (a pid the
     // scope set still holds may have been reused); attach's targets are older.
-    static result<watchdog> start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new);
+    // `fail_closed` (run; attach --fail-closed): the tree is stopped and killed when glassbox
+    // dies; otherwise (attach) the watchdog only keeps the evidence.
+    static result<watchdog> start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new, bool fail_closed = true);
     watchdog(watchdog&& o) noexcept;
     watchdog& operator=(watchdog&&) = delete;
     watchdog(const watchdog&) = delete;
@@ -166,17 +168,23 @@ public:
     pid_t pid() const { return pid_; }
     // Once the recording is live (after recorder::start() and the header): the watchdog takes
     // its own references to the ring buffer and the programs' links, so that they stay attached
-    // if glassbox dies. It then stops the tree, appends the records the ring still holds to
-    // TRACE.partial (the hash chain continued, under a `watchdog` line) and kills the tree.
-    // Without arm() it only kills the tree. Errors: the descriptors could not be passed.
+    // if glassbox dies. It then stops the tree (fail-closed), appends the records the ring still
+    // holds to TRACE.partial (the hash chain continued, under a `watchdog` line) and kills the
+    // tree (fail-closed). Without arm() it can only kill the tree. Errors: the descriptors could
+    // not be passed.
     result<void> arm(const recording_handles& h, const std::string& trace_path, std::int64_t start_mono_ns);
+    // Called by glassbox's loop: a watchdog the tree stopped is continued (it does the same for
+    // glassbox).
+    void keep_running() const;
     // The recording is over and the tree is gone: the watchdog exits quietly.
     void done();
+    bool fail_closed() const { return fail_closed_; }
 
 private:
-    watchdog(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+    watchdog(pid_t pid, int fd, bool fail_closed) : pid_(pid), fd_(fd), fail_closed_(fail_closed) {}
     pid_t pid_ = -1;
     int fd_ = -1;
+    bool fail_closed_ = true;
 };
 
 struct launch_options {

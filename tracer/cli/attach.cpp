@@ -44,14 +44,17 @@ docs/recording.md, "Protection"):
          /proc/PID/mem, resource limits and priority changes on glassbox's own processes, and
          bpf() access to its programs and maps by id: each attempt fails with EPERM and is
          recorded. Nothing else the target does changes. Where the kernel has no BPF LSM, this
-         is said on stderr and in the trace header, and a root target can kill glassbox.
+         is said on stderr and in the trace header, and a root target can kill glassbox; a
+         traced process that sends glassbox a stop signal is killed on the spot.
          On every kernel, a traced process that moves glassbox into another cgroup (to freeze
          it there) is killed on the spot and the move recorded; glassbox moves back. Still
          open: two processes acting together, one moving glassbox, one freezing it at once.
   none   no guard and no tripwire (to watch a target's unprotected behaviour).
---fail-closed adds a watchdog outside the traced tree that kills every traced process (and
-their children) if glassbox ends before the recording is over. Use it in a lab, where stopping
-the agent is better than watching it go on unrecorded.
+A watchdog outside the traced tree holds the recording's BPF programs and ring buffer: if
+glassbox is killed or crashes, it appends what the kernel still holds (the attempt that ended
+glassbox among it) to FILE.partial, under a "watchdog" line. With --fail-closed it also stops
+every traced process at its next syscall and kills them all (and their children). Use it in a
+lab, where stopping the agent is better than watching it go on unrecorded.
 
 Exit status: 0, or 3 events were lost (without --allow-loss), 2 bad pid/cgroup, 69, 73, 77
 (see 'glassbox --help').

@@ -54,6 +54,16 @@ bool to_cgroup_root(const std::string& root, pid_t pid) {
     return write_kernel_file(root + "/cgroup.procs", std::to_string(pid));
 }
 
+// The watchdog's line (watchdog.cpp; docs/recording.md, "Fail-closed").
+constexpr const char* watchdog_mechanism =
+    "a watchdog outside the tree holds the recording's BPF programs and ring buffer: if glassbox ends before the "
+    "recording is over (killed, OOM, a crash), every traced process stops at its next syscall (that call still "
+    "runs, and is recorded), and the watchdog appends what the kernel still holds (the attempt that ended glassbox "
+    "among it) to the trace and kills the tree";
+constexpr const char* signal_tripwire_mechanism =
+    "signal tripwire (tracepoint signal_generate): a traced process that sends glassbox or its watchdog a stop "
+    "signal is killed before it returns to user space, and glassbox and its watchdog continue each other";
+
 // The cgroup tripwire's line, and what it leaves open (bpf/record/guard.h).
 constexpr const char* tripwire_mechanism =
     "cgroup tripwire (tracepoint cgroup_attach_task): a traced process that moves glassbox or its watchdog into "
@@ -206,8 +216,7 @@ result<protection> protection::prepare(protect_mode mode, const lsm_guard_state&
             bpf_filter,
             "seccomp: prlimit64, sched_setaffinity/setscheduler/setparam/setattr, setpriority and ioprio_set on "
             "glassbox's processes refused with EPERM",
-            "fail-closed: a watchdog outside the tree kills the whole tree if glassbox ends before the recording is "
-            "over",
+            std::string("fail-closed: ") + watchdog_mechanism,
             hardening,
         };
         if (guard.active)
@@ -219,11 +228,9 @@ result<protection> protection::prepare(protect_mode mode, const lsm_guard_state&
         break;
     }
     case protect_mode::none:
-        p.mechanisms_ = {"fail-closed: a watchdog outside the tree kills the whole tree if glassbox ends before the "
-                         "recording is over",
-                         hardening};
-        p.gaps_ = {"no protection: the tree can kill, stop or ptrace glassbox (the watchdog then kills the tree, but "
-                   "the records glassbox had not yet written are lost)"};
+        p.mechanisms_ = {std::string("fail-closed: ") + watchdog_mechanism, hardening};
+        p.gaps_ = {"no protection: the tree can kill glassbox (then recorded and fail-closed, as above), stop it (the "
+                   "watchdog continues it within 20 ms), or ptrace it and change its memory"};
         break;
     }
     return p;
@@ -238,16 +245,27 @@ protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed
     p.mechanisms_.push_back(hardening_mechanism);
     if (guard.tripwire)
         p.mechanisms_.push_back(tripwire_mechanism);
+    if (guard.tripwire && !guard.active)
+        p.mechanisms_.push_back(signal_tripwire_mechanism);
     if (fail_closed)
-        p.mechanisms_.push_back("fail-closed (--fail-closed): a watchdog outside the tree kills every traced process "
-                                "if glassbox ends before the recording is over");
+        p.mechanisms_.push_back(std::string("fail-closed (--fail-closed): ") + watchdog_mechanism);
+    else
+        p.mechanisms_.push_back("evidence: a watchdog outside the tree holds the recording's BPF programs and ring "
+                                "buffer: if glassbox ends before the recording is over, it appends what the kernel "
+                                "still holds (the attempt that ended glassbox among it) to the trace; the traced "
+                                "processes go on (--fail-closed stops them)");
+    std::string after_kill = fail_closed ? "recorded, and the tree is then stopped and killed"
+                                         : "recorded; the tree goes on unrecorded without --fail-closed";
     if (guard.active)
         p.gaps_ = {"attach cannot fence off processes it did not start; " + cgroup_gap(guard)};
     else if (guard.detail.empty())
-        p.gaps_ = {"no protection (--protect none): a root target can kill, stop or ptrace glassbox and its watchdog"};
+        p.gaps_ = {fmt::format("no protection (--protect none): a root target can kill glassbox and its watchdog ({}), "
+                               "stop them, or ptrace them and change their memory",
+                               after_kill)};
     else
-        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill, stop or ptrace glassbox and its watchdog",
-                               guard.detail)};
+        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill glassbox ({}), or ptrace it and change "
+                               "its memory; a stop signal kills its sender (signal tripwire)",
+                               guard.detail, after_kill)};
     return p;
 }
 
@@ -320,7 +338,7 @@ void protection::harden_self() {
     std::size_t inherent = gaps_.size();
     if (!write_kernel_file("/proc/self/oom_score_adj", "-1000"))
         gaps_.push_back(fmt::format("glassbox's OOM score could not be lowered ({}): memory pressure from the tree "
-                                    "could end glassbox (the tree is then killed, but unwritten records are lost)",
+                                    "could end glassbox (the recording then ends partial; its watchdog keeps what the kernel held)",
                                     std::strerror(errno)));
     std::signal(SIGXFSZ, SIG_IGN);
     auto root = cgroup2_root();

@@ -289,7 +289,7 @@ void arm_watchdog(watchdog& dog, recorder& rec, const std::string& out, std::int
         spdlog::warn("{}: if glassbox dies, the watchdog kills the tree but cannot keep what the kernel recorded "
                      "after glassbox's last write",
                      r.error().message);
-    else
+    else if (dog.fail_closed())
         rec.stop_tree_when_gone();
 }
 
@@ -327,16 +327,19 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
     if (!cg)
         throw fatal_error(exit_code::environment, cg.error().message);
     rec->scope_cgroup(*cg);
-    // Without a pid namespace a watchdog outside the tree fails closed if glassbox dies. Started
-    // before the launch: it must not hold the command's go pipe.
+    // A watchdog outside the tree keeps what the kernel holds if glassbox dies, and without a pid
+    // namespace (whose kernel ends the tree with glassbox's init) fails closed. Started before
+    // the launch: it must not hold the command's go pipe.
     std::optional<watchdog> dog;
-    if (!prot->pid_namespace()) {
-        auto w = watchdog::start(&*cg, rec->scope_map_fd(), true);
+    {
+        auto w = watchdog::start(&*cg, rec->scope_map_fd(), true, !prot->pid_namespace());
         if (!w)
             throw fatal_error(exit_code::internal, w.error().message);
         dog.emplace(std::move(*w));
-        prot->guard_pid(dog->pid());
-        prot->guard_pid(::getpid());
+        if (!prot->pid_namespace()) { // in one, the tree cannot name them (its pid 1 is guarded)
+            prot->guard_pid(dog->pid());
+            prot->guard_pid(::getpid());
+        }
         rec->lsm_guard_pid(dog->pid());
     }
     if (auto b = prot->build(); !b)
@@ -394,6 +397,8 @@ session_result run_session(const std::vector<std::string>& argv, const session_o
         rec->poll(0);
         reap(*child, st, root_done);
         follow_tripwire(*rec, *prot, moves_seen, {dog ? dog->pid() : -1, child->init_pid()});
+        if (dog)
+            dog->keep_running();
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due(); // the durability window: docs/recording.md, "Durability"
@@ -464,8 +469,9 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
     for (pid_t p : pids)
         rec->scope_pid(p);
     std::optional<watchdog> dog;
-    if (opts.fail_closed) {
-        auto w = watchdog::start(cg ? &*cg : nullptr, rec->scope_map_fd(), false);
+    {
+        // Always: without --fail-closed it only keeps what the kernel holds should glassbox die.
+        auto w = watchdog::start(cg ? &*cg : nullptr, rec->scope_map_fd(), false, opts.fail_closed);
         if (!w)
             throw fatal_error(exit_code::internal, w.error().message);
         dog.emplace(std::move(*w));
@@ -513,6 +519,8 @@ session_result attach_session(const std::vector<pid_t>& pids, const std::string&
         signals.wait(20);
         rec->poll(0);
         follow_tripwire(*rec, prot, moves_seen, {dog ? dog->pid() : -1});
+        if (dog)
+            dog->keep_running();
         if (opts.on_tick)
             opts.on_tick();
         writer->flush_due();

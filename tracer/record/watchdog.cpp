@@ -27,6 +27,7 @@
 #include <deque>
 #include <set>
 #include <unordered_map>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -107,6 +108,12 @@ std::set<pid_t> tree_now(int map_fd, unsigned long long since) {
     return set;
 }
 
+// SIGCONT to `pid` when it is stopped (the tree sent it SIGSTOP: docs/recording.md, "Protection").
+void continue_if_stopped(pid_t pid) {
+    if (auto st = read_stat(pid); st && st->state == 'T')
+        ::kill(pid, SIGCONT);
+}
+
 void say(const std::string& msg) {
     if (::write(2, msg.data(), msg.size()) < 0) {
     }
@@ -134,14 +141,22 @@ struct armed {
 
 class dog {
 public:
-    dog(std::string kill_path, int scope_map_fd, bool tree_is_new)
-        : kill_path_(std::move(kill_path)), scope_fd_(scope_map_fd) {
+    dog(std::string kill_path, int scope_map_fd, bool tree_is_new, bool fail_closed)
+        : kill_path_(std::move(kill_path)), scope_fd_(scope_map_fd), fail_closed_(fail_closed) {
         if (auto me = read_stat(::getpid()); me && tree_is_new)
             since_ = me->start;
     }
 
-    [[noreturn]] void run(int sock) {
+    [[noreturn]] void run(int sock, pid_t glassbox) {
         for (;;) {
+            // Every 20 ms: a glassbox the tree stopped is continued (the tree's sender is dead
+            // already where the signal tripwire runs).
+            pollfd pfd{sock, POLLIN, 0};
+            int ready = ::poll(&pfd, 1, 20);
+            if (ready == 0) {
+                continue_if_stopped(glassbox);
+                continue;
+            }
             arm_msg m;
             alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * max_fds)];
             iovec iov{&m, sizeof m};
@@ -158,13 +173,16 @@ public:
             if (m.tag == 'd')
                 ::_exit(0);
             if (m.tag == 'k') {
-                kill_tree();
+                if (fail_closed_)
+                    kill_tree();
                 ::_exit(0);
             }
             if (m.tag == 'a' && static_cast<std::size_t>(n) == sizeof m)
                 take_arm(m, mh);
         }
         if (!arm_) {
+            if (!fail_closed_)
+                ::_exit(0);
             std::size_t killed = kill_tree();
             say(fmt::format("glassbox watchdog: glassbox ended before the recording was over: the traced tree was "
                             "killed ({} processes)\n",
@@ -300,14 +318,17 @@ private:
 
     [[noreturn]] void recover() {
         const armed& a = *arm_;
-        std::size_t stopped = stop_tree();
-        // A syscall in flight when the tree was stopped ends (and is recorded) before the stop.
+        // Fail-closed: the kernel stops each traced process at its next syscall (gb_life); these
+        // stop those blocked in one, so that the tree does nothing more while the ring is read.
+        std::size_t stopped = fail_closed_ ? stop_tree() : 0;
+        // A syscall in flight when glassbox died ends (and is recorded) meanwhile.
         ::usleep(20 * 1000);
         std::string verdict;
         on_disk disk;
         resumed_trace info;
         std::optional<trace_writer> w;
-        bool complete = ::access((a.trace_path + ".partial").c_str(), F_OK) != 0 && ::access(a.trace_path.c_str(), F_OK) == 0;
+        bool complete =
+            ::access((a.trace_path + ".partial").c_str(), F_OK) != 0 && ::access(a.trace_path.c_str(), F_OK) == 0;
         if (!complete) {
             auto r = trace_writer::resume(a.trace_path, a.start_mono_ns, info, [&](std::string_view l) { learn(l, disk); });
             if (r)
@@ -323,18 +344,24 @@ private:
         auto ring = ring_reader::open(a.ring_fd, a.ring_size);
         if (ring)
             drain(*ring, dec, lines);
-        std::size_t killed = std::max(stopped, kill_tree());
-        if (ring) {
-            ::usleep(20 * 1000); // the killed processes' exits
-            drain(*ring, dec, lines);
+        std::size_t killed = 0;
+        if (fail_closed_ && !complete) {
+            killed = std::max(stopped, kill_tree());
+            if (ring) {
+                ::usleep(20 * 1000); // the killed processes' exits
+                drain(*ring, dec, lines);
+            }
         }
-        if (complete) // glassbox died after its summary: nothing to keep, nobody to kill
+        if (complete) // glassbox died after its summary: nothing to keep, nobody to stop
             ::_exit(0);
         if (w)
             verdict = append(a, *w, info, disk.recent_set(), lines, killed, ring ? std::string() : ring.error().message);
-        say(fmt::format("glassbox watchdog: glassbox ended before the recording was over: the traced tree was "
-                        "killed ({} processes); {}\n",
-                        killed, verdict));
+        say(fail_closed_ ? fmt::format("glassbox watchdog: glassbox ended before the recording was over: the traced "
+                                       "tree was killed ({} processes); {}\n",
+                                       killed, verdict)
+                         : fmt::format("glassbox watchdog: glassbox ended before the recording was over (the traced "
+                                       "processes go on: no --fail-closed); {}\n",
+                                       verdict));
         ::_exit(0);
     }
 
@@ -351,8 +378,10 @@ private:
         }
         json_line m;
         m.str("type", "watchdog").num("ts", monotonic_ns() - a.start_mono_ns);
-        m.str("what", "glassbox ended before the recording was over; its watchdog stopped the traced tree, "
-                      "appended the records the kernel still held and killed the tree");
+        m.str("what", fail_closed_ ? "glassbox ended before the recording was over; its watchdog stopped the traced "
+                                     "tree, appended the records the kernel still held and killed the tree"
+                                   : "glassbox ended before the recording was over; its watchdog appended the records "
+                                     "the kernel still held; the traced processes went on, unrecorded");
         m.unum("recovered", appended).unum("first_line", first).unum("duplicates", duplicates);
         m.unum("killed", killed).unum("malformed", malformed_);
         // Lines after glassbox's last checkpoint (a write cut short): as found on disk, vouched
@@ -373,6 +402,7 @@ private:
 
     std::string kill_path_;
     int scope_fd_;
+    bool fail_closed_;
     unsigned long long since_ = 0;
     std::optional<armed> arm_;
     std::uint64_t malformed_ = 0;
@@ -380,7 +410,7 @@ private:
 
 } // namespace
 
-result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new) {
+result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tree_is_new, bool fail_closed) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return std::unexpected(error{fmt::format("cannot start the watchdog: socketpair: {}", std::strerror(errno))});
@@ -394,16 +424,17 @@ result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tr
     }
     if (pid == 0) {
         ::close(sv[1]);
+        pid_t glassbox = ::getppid();
         // Out of glassbox's session and process group: Ctrl-C or a signal to the group ends
         // glassbox (which then finishes cleanly), never the watchdog.
         ::setsid();
         ::prctl(PR_SET_NAME, "glassbox-watch");
         for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
             std::signal(s, SIG_IGN);
-        dog(kill_path, scope_map_fd, tree_is_new).run(sv[0]);
+        dog(kill_path, scope_map_fd, tree_is_new, fail_closed).run(sv[0], glassbox);
     }
     ::close(sv[0]);
-    return watchdog(pid, sv[1]);
+    return watchdog(pid, sv[1], fail_closed);
 }
 
 result<void> watchdog::arm(const recording_handles& h, const std::string& trace_path, std::int64_t start_mono_ns) {
@@ -434,9 +465,14 @@ result<void> watchdog::arm(const recording_handles& h, const std::string& trace_
     return {};
 }
 
-watchdog::watchdog(watchdog&& o) noexcept : pid_(o.pid_), fd_(o.fd_) {
+watchdog::watchdog(watchdog&& o) noexcept : pid_(o.pid_), fd_(o.fd_), fail_closed_(o.fail_closed_) {
     o.pid_ = -1;
     o.fd_ = -1;
+}
+
+void watchdog::keep_running() const {
+    if (pid_ > 0)
+        continue_if_stopped(pid_);
 }
 
 void watchdog::done() {

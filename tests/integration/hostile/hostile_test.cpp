@@ -71,6 +71,42 @@ std::vector<json> of_fixture(const hostile_run& r, const std::string& type) {
     });
 }
 
+// glassbox was killed, and its armed watchdog kept what the kernel still held: the kill itself is
+// in the partial trace, under the watchdog's account, and every line of the file verifies.
+// The watchdog outlives glassbox by the time it takes to read the ring and append (a few ms; more
+// under TCG): its account is the file's last line but the checkpoint after it.
+bool wait_for_watchdog(const std::string& partial_path) {
+    for (int i = 0; i < 400; ++i) {
+        std::ifstream in(partial_path);
+        std::string all((std::istreambuf_iterator<char>(in)), {});
+        auto at = all.rfind(R"({"type":"watchdog",)");
+        if (at != std::string::npos && all.find(R"({"type":"checkpoint",)", at) != std::string::npos)
+            return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+}
+
+void check_watchdog_kept(const std::string& partial_path, pid_t glassbox) {
+    REQUIRE(wait_for_watchdog(partial_path));
+    auto t = gbtest::load_trace(partial_path);
+    auto dog = gbtest::find_all(t, [](const json& e) { return e.value("type", "") == "watchdog"; });
+    REQUIRE(dog.size() == 1);
+    CHECK(dog[0].value("killed", 0) >= 1);
+    CHECK(dog[0].value("first_line", 0) > 1);
+    auto kills = gbtest::find_all(t, [&](const json& e) {
+        return e.value("type", "") == "signal" && e.value("sig", 0) == SIGKILL && e.value("target_pid", 0) == glassbox;
+    });
+    REQUIRE(kills.size() == 1);
+    CHECK(kills[0].value("target_exe", "").ends_with("/glassbox"));
+    CHECK(kills[0].value("ret", -1) == 0);
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", partial_path}, &vout) == 4);
+    INFO("verify: " << vout);
+    CHECK(vout.find("its watchdog appended lines") != std::string::npos);
+    CHECK(vout.find(fmt::format("all {} lines are verified", t.size())) != std::string::npos);
+}
+
 // The fixture acted after its attack, and glassbox recorded it; the trace is complete and intact.
 void check_survived(const hostile_run& r, const gbtest::temp_dir& dir) {
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
@@ -468,8 +504,7 @@ TEST_CASE("hostile none: killing glassbox fails closed: the tree is killed, the 
     CHECK(r.err.find("glassbox watchdog: glassbox ended before the recording was over: the traced tree was killed") !=
           std::string::npos);
     CHECK(!alive_named("hostile"));
-    std::string vout;
-    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path + ".partial"}, &vout) == 4);
+    check_watchdog_kept(r.trace_path + ".partial", r.glassbox_pid);
     auto partial = gbtest::load_trace(r.trace_path + ".partial");
     REQUIRE(!partial.empty());
     CHECK(partial.front()["protection"]["mode"] == "none");
@@ -506,8 +541,17 @@ TEST_CASE("hostile: glassbox killed from outside stops the tree (OOM, crash)", "
                     std::this_thread::sleep_for(std::chrono::milliseconds(50));
             }
             CHECK(gone); // pidns: the kernel killed the namespace; none: the watchdog killed the tree
+            // The watchdog, which held the ring, says what it did (under pidns the kernel ended the
+            // namespace with glassbox's init: nothing left for it to kill); the whole file verifies.
+            REQUIRE(wait_for_watchdog(trace + ".partial"));
             std::string vout;
             CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
+            auto t = gbtest::load_trace(trace + ".partial");
+            auto dog = gbtest::find_all(t, [](const json& e) { return e.value("type", "") == "watchdog"; });
+            REQUIRE(dog.size() == 1);
+            if (mode == "none")
+                CHECK(dog[0].value("killed", 0) >= 1);
+            CHECK(vout.find(fmt::format("all {} lines are verified", t.size())) != std::string::npos);
         }
     }
 }
@@ -613,6 +657,7 @@ struct attach_run {
     std::string out;        // the target's "attempt" lines
     std::string trace_path; // the trace (".partial" appended when glassbox did not finish)
     std::string mark;
+    bool gb_left_stopped = false; // glassbox had not ended 30 s after the target: continued by the test
 };
 
 std::string children_of(pid_t pid) {
@@ -704,7 +749,19 @@ attach_run attach_case(const gbtest::temp_dir& dir, const std::string& kase, con
         r.target_status = -1;
     }
     // --pid targets: glassbox ends by itself once the target is gone (or was killed by the attack).
-    ::waitpid(gb, &r.gb_status, 0);
+    // A glassbox left stopped (a protection that failed) is continued after 30 s, and the test
+    // told so, rather than hang it.
+    pid_t g = 0;
+    for (int i = 0; i < 1500 && g == 0; ++i) {
+        g = ::waitpid(gb, &r.gb_status, WNOHANG);
+        if (g == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (g == 0) {
+        r.gb_left_stopped = true;
+        ::kill(gb, SIGCONT);
+        ::waitpid(gb, &r.gb_status, 0);
+    }
     std::ifstream in(out);
     r.out.assign(std::istreambuf_iterator<char>(in), {});
     return r;
@@ -744,8 +801,28 @@ TEST_CASE("hostile attach --fail-closed: killing glassbox kills the attached tre
     CHECK(partial.front()["protection"]["mode"] == "none");
     CHECK(!has_mechanism(partial.front(), "BPF LSM guard"));
     CHECK(has_mechanism(partial.front(), "--fail-closed"));
-    std::string vout;
-    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path + ".partial"}, &vout) == 4);
+    check_watchdog_kept(r.trace_path + ".partial", r.glassbox_pid);
+}
+
+// Without any protection (--protect none), a glassbox the tree stops is continued by its watchdog
+// within ~20 ms: the recording goes on and completes. (Both stopped at once is a gap of none.)
+TEST_CASE("hostile attach --protect none: the watchdog continues a stopped glassbox", "[hostile][attach]") {
+    gbtest::temp_dir dir;
+    auto r = attach_case(dir, "stop-only", {"--protect", "none"}, 0, false);
+    INFO("target: " << r.out);
+    CHECK(!r.gb_left_stopped);
+    CHECK(r.out.find(fmt::format("attempt stop {} = 0 OK", r.glassbox_pid)) != std::string::npos);
+    // 500 ms after the stop the target found glassbox running again.
+    CHECK(r.out.find(fmt::format("state {} ", r.glassbox_pid)) != std::string::npos);
+    CHECK(r.out.find(fmt::format("state {} T", r.glassbox_pid)) == std::string::npos);
+    CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+    auto t = gbtest::load_trace(r.trace_path);
+    REQUIRE(!t.empty());
+    CHECK(t.back().value("complete", false));
+    CHECK(gbtest::find_all(t, [&](const json& e) {
+              return e.value("type", "") == "signal" && e.value("sig", 0) == SIGSTOP &&
+                     e.value("target_pid", 0) == r.glassbox_pid;
+          }).size() == 1);
 }
 
 // attach with the LSM guard (the default where the kernel runs the BPF LSM: Debian's 6.1 and 6.12,
@@ -755,13 +832,42 @@ TEST_CASE("hostile attach: the LSM guard refuses the attached tree's attempts on
     auto [lsm, why] = bpf_lsm_here();
     gbtest::temp_dir dir;
     if (!lsm) {
-        // Checked instead: the header says the guard is absent, and why (the kernel's answer).
-        WARN("the LSM guard cannot run here, so its attacks are not tried: " << why);
-        auto r = attach_case(dir, "stop-glassbox", {"--fail-closed"}, 0);
-        auto t = gbtest::load_trace(std::filesystem::exists(r.trace_path) ? r.trace_path : r.trace_path + ".partial");
-        REQUIRE(!t.empty());
-        CHECK(t.front()["protection"]["mode"] == "none");
-        CHECK(t.front()["protection"]["gaps"].dump().find("no BPF LSM guard") != std::string::npos);
+        // Checked instead: the header says the guard is absent, and why (the kernel's answer), and
+        // what holds without it: a stop signal kills its sender (the signal tripwire) and glassbox
+        // goes on; a kill is recorded by the watchdog, which stops and kills the tree.
+        WARN("the LSM guard cannot run here, so its refusals are not tried: " << why);
+        SECTION("stop: the sender dies, glassbox goes on") {
+            auto r = attach_case(dir, "stop-only", {"--fail-closed"}, 0);
+            INFO("target: " << r.out);
+            CHECK(!r.gb_left_stopped);
+            REQUIRE(r.target_status != -1);
+            CHECK((WIFSIGNALED(r.target_status) && WTERMSIG(r.target_status) == SIGKILL));
+            CHECK(r.out.find("state ") == std::string::npos); // it never got past its first kill
+            CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+            auto t = gbtest::load_trace(r.trace_path);
+            REQUIRE(!t.empty());
+            CHECK(t.front()["protection"]["mode"] == "none");
+            CHECK(t.front()["protection"]["gaps"].dump().find("no BPF LSM guard") != std::string::npos);
+            CHECK(has_mechanism(t.front(), "signal tripwire"));
+            CHECK(t.back().value("complete", false));
+            auto stops = gbtest::find_all(t, [&](const json& e) {
+                return e.value("type", "") == "signal" && e.value("sig", 0) == SIGSTOP &&
+                       e.value("target_pid", 0) == r.glassbox_pid;
+            });
+            REQUIRE(stops.size() == 1);
+            CHECK(stops[0].value("ret", -1) == 0);
+            std::string vout;
+            CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
+        }
+        SECTION("kill: recorded, then the tree is stopped and killed") {
+            auto r = attach_case(dir, "kill-glassbox", {"--fail-closed"}, 1500, false);
+            INFO("target: " << r.out);
+            CHECK((WIFSIGNALED(r.gb_status) && WTERMSIG(r.gb_status) == SIGKILL));
+            REQUIRE(r.target_status != -1);
+            CHECK((WIFSIGNALED(r.target_status) && WTERMSIG(r.target_status) == SIGKILL));
+            CHECK(!std::filesystem::exists(r.mark));
+            check_watchdog_kept(r.trace_path + ".partial", r.glassbox_pid);
+        }
         return;
     }
     for (std::string kase : {"kill-glassbox", "stop-glassbox", "ptrace", "pidfd", "prlimit", "priority", "mem",

@@ -312,7 +312,141 @@ TEST_CASE("a partial trace verifies up to its last checkpoint, written at the pe
     CHECK(v.verified_through == 133);
     CHECK(v.first_bad_line == 134);
     CHECK(v.reason.find("no checkpoint") == std::string::npos);
-    CHECK(v.reason.find("lines 1-133 are verified") != std::string::npos);
+    CHECK(v.reason.find("all 133 lines are verified") != std::string::npos);
+}
+
+// ---- resume: the watchdog appends to the file of a recording whose writer died ----------------
+
+namespace {
+
+// A killed recording's file at DIR/NAME.partial (130 events, a checkpoint every 100 lines: 133
+// lines ending in the flush's checkpoint), plus `tail` appended as found after a cut write.
+std::string killed_recording(const std::string& name, const std::string& tail = {}) {
+    auto copy = write_trace(name + ".src", 130, 100, {}, true);
+    std::string base = (temp_dir() / name).string();
+    fs::copy_file(copy, base + ".partial", fs::copy_options::overwrite_existing);
+    std::ofstream(base + ".partial", std::ios::app | std::ios::binary) << tail;
+    return base;
+}
+
+glassbox::resumed_trace resume_and_append(const std::string& base, int events, std::vector<std::string>* seen = nullptr) {
+    glassbox::resumed_trace info;
+    auto w = glassbox::trace_writer::resume(base, 0, info, [&](std::string_view l) {
+        if (seen)
+            seen->emplace_back(l);
+    });
+    REQUIRE(w);
+    for (int i = 0; i < events; ++i)
+        w->write_event("open", event_line(1000 + i));
+    w->flush_now();
+    return info;
+}
+
+} // namespace
+
+TEST_CASE("resume continues the hash chain of a killed recording's file", "[trace][chain][resume]") {
+    auto base = killed_recording("resumed.jsonl");
+    std::vector<std::string> seen;
+    auto info = resume_and_append(base, 2, &seen);
+    CHECK(info.lines == 133);
+    CHECK(info.last_chain_line == 133);
+    CHECK(info.torn_bytes == 0);
+    // The callback saw the events, not the header or the checkpoints.
+    REQUIRE(seen.size() == 130);
+    CHECK(seen.front() == event_line(0));
+    CHECK(seen.back() == event_line(129));
+    auto lines = lines_of(base + ".partial");
+    REQUIRE(lines.size() == 136); // + 2 events + the checkpoint after them
+    CHECK(lines[133] == event_line(1000));
+    CHECK(type_of(lines.back()) == "checkpoint");
+    auto v = verify(base + ".partial");
+    CHECK(v.status == verify_status::partial);
+    CHECK(v.verified_through == 136);
+    CHECK(v.reason.find("all 136 lines are verified") != std::string::npos);
+}
+
+TEST_CASE("resume removes a cut last line and vouches for whole lines after the last checkpoint",
+          "[trace][chain][resume]") {
+    SECTION("a cut line") {
+        std::string cut = event_line(500).substr(0, 40);
+        auto base = killed_recording("cut.jsonl", cut);
+        auto info = resume_and_append(base, 1);
+        CHECK(info.torn_bytes == cut.size());
+        CHECK(info.lines == 133);
+        auto lines = lines_of(base + ".partial");
+        REQUIRE(lines.size() == 135);
+        CHECK(lines[133] == event_line(1000)); // the cut bytes are gone, not glued to it
+        CHECK(verify(base + ".partial").verified_through == 135);
+    }
+    SECTION("whole lines after the last checkpoint") {
+        auto base = killed_recording("orphans.jsonl", event_line(200) + "\n" + event_line(201) + "\n");
+        auto info = resume_and_append(base, 1);
+        CHECK(info.lines == 135);
+        CHECK(info.last_chain_line == 133);
+        auto v = verify(base + ".partial");
+        CHECK(v.status == verify_status::partial);
+        CHECK(v.verified_through == 137);
+    }
+}
+
+TEST_CASE("an edit made before resume is still found by verify", "[trace][chain][resume]") {
+    auto base = killed_recording("edited.jsonl");
+    auto lines = lines_of(base + ".partial");
+    lines[49][lines[49].find("/etc/file")] = 'X';
+    write_lines("edited.jsonl.partial", lines);
+    resume_and_append(base, 2);
+    auto v = verify(base + ".partial");
+    CHECK(v.status == verify_status::broken);
+    CHECK(v.first_bad_line == 50);
+}
+
+TEST_CASE("resume refuses a complete trace, an unchained one and a missing one", "[trace][chain][resume]") {
+    glassbox::resumed_trace info;
+    auto complete = write_trace("complete.jsonl", 5, 100);
+    fs::copy_file(complete, complete.string() + ".partial", fs::copy_options::overwrite_existing);
+    auto r = glassbox::trace_writer::resume(complete.string(), 0, info);
+    REQUIRE(!r);
+    CHECK(r.error().message.find("is complete") != std::string::npos);
+    auto unchained = write_lines("unchained.jsonl.partial", {R"({"type":"header","format":"glassbox-trace"})"});
+    (void)unchained;
+    auto r2 = glassbox::trace_writer::resume((temp_dir() / "unchained.jsonl").string(), 0, info);
+    REQUIRE(!r2);
+    CHECK(r2.error().message.find("not a chained glassbox trace") != std::string::npos);
+    auto r3 = glassbox::trace_writer::resume((temp_dir() / "missing.jsonl").string(), 0, info);
+    REQUIRE(!r3);
+    CHECK(r3.error().message.find("cannot reopen") != std::string::npos);
+    // A refused file is left as it was.
+    CHECK(fs::exists(complete.string() + ".partial"));
+}
+
+TEST_CASE("the reader reports what the watchdog appended instead of a bare cut", "[trace][chain][resume]") {
+    auto base = killed_recording("dog.jsonl");
+    glassbox::resumed_trace info;
+    auto w = glassbox::trace_writer::resume(base, 0, info);
+    REQUIRE(w);
+    w->write_event("open", event_line(1000));
+    glassbox::json_line m;
+    m.str("type", "watchdog").num("ts", 5000).unum("recovered", 1).unum("first_line", 134);
+    w->write_event("watchdog", m.finish());
+    w->flush_now();
+    auto r = glassbox::trace::reader::open(base + ".partial");
+    REQUIRE(r);
+    std::uint64_t events = 0;
+    for (;;) {
+        auto e = (*r)->next();
+        REQUIRE(e);
+        if (!*e)
+            break;
+        CHECK((*e)->type != "watchdog"); // an account, not an event
+        ++events;
+    }
+    CHECK(events == 131);
+    const std::string& why = (*r)->partial_reason();
+    CHECK(why.find("its watchdog stopped the tree, appended the 1 events the kernel still held (lines 134-134)") !=
+          std::string::npos);
+    CHECK(why.find("verifies all 136 lines") != std::string::npos);
+    auto v = verify(base + ".partial");
+    CHECK(v.reason.find("its watchdog appended lines 134-134") != std::string::npos);
 }
 
 TEST_CASE("signed traces verify with the right public key only", "[trace][chain]") {
