@@ -150,6 +150,8 @@ struct recording_handles {
     std::vector<int> link_fds;
 };
 
+struct root_keeper; // watchdog.cpp
+
 // A process outside the tree, forked by glassbox, that acts when glassbox ends before the
 // recording is over (docs/recording.md, "Fail-closed"): it stops the tree, keeps what the kernel
 // recorded and glassbox did not write, and kills the tree.
@@ -173,9 +175,9 @@ public:
     // tree (fail-closed). Without arm() it can only kill the tree. Errors: the descriptors could
     // not be passed.
     result<void> arm(const recording_handles& h, const std::string& trace_path, std::int64_t start_mono_ns);
-    // Called by glassbox's loop: a watchdog the tree stopped is continued (it does the same for
-    // glassbox).
-    void keep_running() const;
+    // Called by glassbox's loop every tick: a watchdog the tree stopped is continued, one it
+    // moved out of the cgroup v2 root is moved back (it does the same for glassbox).
+    void keep_running();
     // The recording is over and the tree is gone: the watchdog exits quietly.
     void done();
     bool fail_closed() const { return fail_closed_; }
@@ -185,6 +187,7 @@ private:
     pid_t pid_ = -1;
     int fd_ = -1;
     bool fail_closed_ = true;
+    std::shared_ptr<root_keeper> keeper_; // keep_running()'s memory (watchdog.cpp)
 };
 
 struct launch_options {

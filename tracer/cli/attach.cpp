@@ -48,7 +48,8 @@ docs/recording.md, "Protection"):
          traced process that sends glassbox a stop signal is killed on the spot.
          On every kernel, a traced process that moves glassbox into another cgroup (to freeze
          it there) is killed on the spot and the move recorded; glassbox moves back. Still
-         open: two processes acting together, one moving glassbox, one freezing it at once.
+         open: two processes acting together, one moving glassbox, one freezing it at once,
+         stall it for up to ~20 ms, until its watchdog moves it back.
   none   no guard and no tripwire (to watch a target's unprotected behaviour).
 A watchdog outside the traced tree holds the recording's BPF programs and ring buffer: if
 glassbox is killed or crashes, it appends what the kernel still holds (the attempt that ended

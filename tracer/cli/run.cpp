@@ -33,8 +33,9 @@ including ones that double-fork, setsid, daemonize, run as threads or move thems
 cgroup. Recording ends when the command and all its descendants are gone, at --timeout (the tree is
 then killed), or on Ctrl-C/SIGTERM; every ending writes a complete trace (FILE.partial until done).
 Lines reach the file at most ~0.1 s after they are formatted, with checkpoints of the trace's
-hash chain: if glassbox is killed, FILE.partial keeps what was recorded until then, and
-'glassbox verify' checks any trace for edits (docs/trace-format.md).
+hash chain: if glassbox is killed, FILE.partial keeps what was recorded until then, its
+watchdog (which holds the recording's BPF programs and ring buffer) appends what the kernel
+still held, and 'glassbox verify' checks any trace for edits (docs/trace-format.md).
 
 Protection (--protect; docs/recording.md, "Protection"): the traced program may be hostile and
 root, so it must not be able to kill, stop or blind glassbox.
@@ -44,10 +45,11 @@ root, so it must not be able to kill, stop or blind glassbox.
             kernel kills the whole namespace. The command sees pids from 2 up and only its tree.
   landlock  (Linux 6.12+) keeps the machine's pids and /proc; a Landlock domain refuses signals
             and ptrace to any process outside the tree (EPERM, recorded with the target): the
-            command cannot signal other processes of the machine either. A watchdog kills the
-            tree if glassbox dies. Weaker: two processes of the tree acting together can still
-            move glassbox into a cgroup and freeze it (the one that moves it is killed).
-  none      no protection, only the watchdog; the trace header says so.
+            command cannot signal other processes of the machine either. If glassbox dies
+            anyway, the tree stops at its next syscall and the watchdog kills it. Weaker: two
+            processes of the tree acting together can move glassbox into a cgroup and freeze
+            it, for up to ~20 ms (the mover is killed, the watchdog moves glassbox back).
+  none      no protection, only the watchdog (as for landlock); the trace header says so.
 pidns and landlock also load the LSM guard where the kernel runs the BPF LSM (Debian's 6.1 and
 6.12 do; `glassbox doctor` says): the tree's signals, ptrace, /proc/PID/mem, limits and priority
 changes on glassbox's own processes fail with EPERM and are recorded. A process that moves

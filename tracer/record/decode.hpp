@@ -71,6 +71,13 @@ public:
     const std::optional<std::string>& exe_of(std::uint32_t pid); // cached per pid
     void set_exe(std::uint32_t pid, std::optional<std::string> exe) { exe_[pid] = std::move(exe); }
     void forget(std::uint32_t pid) { exe_.erase(pid); }
+    // Processes outside the tree whose executable is known even once they are gone: a target
+    // named late (from /proc) is named from here first. The watchdog names glassbox so.
+    void know_exe(std::uint32_t pid, std::string exe) { known_[pid] = std::move(exe); }
+    std::optional<std::string> known_exe(std::uint32_t pid) const {
+        auto it = known_.find(pid);
+        return it == known_.end() ? std::nullopt : std::optional<std::string>(it->second);
+    }
     std::int64_t start_ns() const { return start_ns_; }
     // The one-line human text (for --follow) costs a format per event: skip it when unused.
     void want_human(bool w) { want_human_ = w; }
@@ -94,6 +101,7 @@ private:
     std::int64_t last_ts_ = 0;
     bool want_human_ = true;
     std::unordered_map<std::uint32_t, std::optional<std::string>> exe_;
+    std::unordered_map<std::uint32_t, std::string> known_;
     std::uint64_t truncated_paths_ = 0;
     std::uint64_t truncated_argv_ = 0;
     std::uint64_t malformed_ = 0;

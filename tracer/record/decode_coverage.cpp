@@ -354,8 +354,12 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
                 // now, a few ms later (the pid may have been reused meanwhile: said as such).
                 char buf[4096];
                 std::string link = fmt::format("/proc/{}/exe", ev.target_pid);
-                ssize_t n = ev.target_pid > 0 ? ::readlink(link.c_str(), buf, sizeof(buf)) : -1;
-                if (n > 0) {
+                auto known = d.known_exe(ev.target_pid); // gone by now: glassbox, to its watchdog
+                ssize_t n = known || ev.target_pid <= 0 ? -1 : ::readlink(link.c_str(), buf, sizeof(buf));
+                if (known) {
+                    exe = std::move(known);
+                    line.str("target_exe", *exe);
+                } else if (n > 0) {
                     exe = std::string(buf, static_cast<std::size_t>(n));
                     line.str("target_exe", *exe);
                 } else {

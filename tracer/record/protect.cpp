@@ -71,9 +71,10 @@ constexpr const char* tripwire_mechanism =
     "glassbox moves back to the cgroup v2 root";
 std::string cgroup_gap(const lsm_guard_state& guard) {
     if (guard.tripwire)
-        return "cgroup files: two processes of the tree acting together can still freeze or kill glassbox: one moves "
-               "it into a cgroup (it is killed and the move recorded) while the other freezes or kills that cgroup "
-               "in the ~20 ms before glassbox moves back";
+        return "cgroup files: two processes of the tree acting together, one moving glassbox into a cgroup (it is "
+               "killed and the move recorded) while the other freezes that cgroup at once, stall glassbox for up to "
+               "~20 ms (its watchdog then moves it back to the root, which thaws it), or kill it through that "
+               "cgroup's cgroup.kill (then fail-closed: the watchdog appends what the kernel held)";
     return "cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup (its writes "
            "to cgroup files are recorded)";
 }

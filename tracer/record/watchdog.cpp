@@ -23,6 +23,7 @@
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
 #include <fcntl.h>
 #include <deque>
 #include <set>
@@ -54,18 +55,23 @@ struct proc_stat {
     unsigned long long start = 0; // clock ticks since boot
 };
 
-std::optional<proc_stat> read_stat(pid_t pid) {
-    char path[64], buf[1024];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+// /proc/PID/FILE's first 4 KiB (one read: these files are generated whole); empty when gone.
+std::string proc_file(pid_t pid, const char* file) {
+    char path[64], buf[4096];
+    std::snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
     int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return std::nullopt;
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+        return {};
+    ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
-    if (n <= 0)
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::optional<proc_stat> read_stat(pid_t pid) {
+    std::string buf = proc_file(pid, "stat");
+    if (buf.empty())
         return std::nullopt;
-    buf[n] = 0;
-    const char* rp = std::strrchr(buf, ')'); // comm may hold anything; it ends at the last ')'
+    const char* rp = std::strrchr(buf.c_str(), ')'); // comm may hold anything; it ends at the last ')'
     proc_stat st;
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
     // cstime priority nice num_threads itrealvalue starttime
@@ -114,6 +120,53 @@ void continue_if_stopped(pid_t pid) {
         ::kill(pid, SIGCONT);
 }
 
+// The cgroup v2 path of `pid` ("/" for the root); nullopt when unreadable.
+std::optional<std::string> cgroup_of(pid_t pid) {
+    std::string buf = proc_file(pid, "cgroup");
+    std::string_view all = buf;
+    for (std::size_t at = 0; at < all.size();) {
+        std::size_t end = all.find('\n', at);
+        std::string_view l = all.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+        if (l.starts_with("0::"))
+            return std::string(l.substr(3));
+        if (end == std::string_view::npos)
+            break;
+        at = end + 1;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+// Keeps one of glassbox's processes in the cgroup v2 root (harden_self() put it there; the root
+// has no cgroup.freeze or cgroup.kill): once seen there, a move into another cgroup (the tree's:
+// the cgroup tripwire kills the mover, but a second process may freeze that cgroup at once) is
+// undone within one tick, which also thaws it.
+struct root_keeper {
+    std::string procs; // ROOT/cgroup.procs; empty: no cgroup v2
+    bool seen_in_root = false;
+    void tick(pid_t pid) {
+        if (procs.empty())
+            return;
+        auto c = cgroup_of(pid);
+        if (!c)
+            return;
+        if (*c == "/")
+            seen_in_root = true;
+        else if (seen_in_root)
+            write_kernel_file(procs, std::to_string(pid));
+    }
+};
+
+static root_keeper keeper_for_root() {
+    root_keeper k;
+    if (auto root = cgroup2_root())
+        k.procs = *root + "/cgroup.procs";
+    return k;
+}
+
+namespace {
+
 void say(const std::string& msg) {
     if (::write(2, msg.data(), msg.size()) < 0) {
     }
@@ -148,6 +201,7 @@ public:
     }
 
     [[noreturn]] void run(int sock, pid_t glassbox) {
+        glassbox_ = glassbox;
         for (;;) {
             // Every 20 ms: a glassbox the tree stopped is continued (the tree's sender is dead
             // already where the signal tripwire runs).
@@ -155,8 +209,11 @@ public:
             int ready = ::poll(&pfd, 1, 20);
             if (ready == 0) {
                 continue_if_stopped(glassbox);
+                keeper_.tick(glassbox);
                 continue;
             }
+            if (ready < 0)
+                continue; // EINTR
             arm_msg m;
             alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int) * max_fds)];
             iovec iov{&m, sizeof m};
@@ -341,6 +398,10 @@ private:
         dec.want_human(false);
         for (auto& [pid, exe] : disk.exe)
             dec.set_exe(pid, std::move(exe));
+        // glassbox, a signal's target most likely, is gone: its executable is the watchdog's own.
+        std::error_code ec;
+        if (auto self = std::filesystem::read_symlink("/proc/self/exe", ec); !ec)
+            dec.know_exe(static_cast<std::uint32_t>(glassbox_), self.string());
         auto ring = ring_reader::open(a.ring_fd, a.ring_size);
         if (ring)
             drain(*ring, dec, lines);
@@ -403,6 +464,8 @@ private:
     std::string kill_path_;
     int scope_fd_;
     bool fail_closed_;
+    pid_t glassbox_ = 0;
+    root_keeper keeper_ = keeper_for_root();
     unsigned long long since_ = 0;
     std::optional<armed> arm_;
     std::uint64_t malformed_ = 0;
@@ -429,6 +492,10 @@ result<watchdog> watchdog::start(const cgroup_dir* cg, int scope_map_fd, bool tr
         // glassbox (which then finishes cleanly), never the watchdog.
         ::setsid();
         ::prctl(PR_SET_NAME, "glassbox-watch");
+        // Out of glassbox's cgroup (the caller's, whose cgroup.kill the tree could write) into
+        // the root, as glassbox itself moves once the tree is forked.
+        if (auto k = keeper_for_root(); !k.procs.empty())
+            write_kernel_file(k.procs, "0");
         for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE})
             std::signal(s, SIG_IGN);
         dog(kill_path, scope_map_fd, tree_is_new, fail_closed).run(sv[0], glassbox);
@@ -441,9 +508,13 @@ result<void> watchdog::arm(const recording_handles& h, const std::string& trace_
     arm_msg m;
     m.start_mono_ns = start_mono_ns;
     m.ring_size = h.ring_size;
-    if (trace_path.size() >= sizeof m.trace_path)
+    std::error_code ec;
+    std::string path = std::filesystem::absolute(trace_path, ec).string(); // the watchdog's cwd may differ
+    if (ec)
+        path = trace_path;
+    if (path.size() >= sizeof m.trace_path)
         return std::unexpected(error{"the trace's path is too long for the watchdog"});
-    std::memcpy(m.trace_path, trace_path.data(), trace_path.size());
+    std::memcpy(m.trace_path, path.data(), path.size());
     std::vector<int> fds{h.ring_fd};
     fds.insert(fds.end(), h.link_fds.begin(), h.link_fds.end());
     if (h.ring_fd < 0 || fds.size() > max_fds)
@@ -465,14 +536,19 @@ result<void> watchdog::arm(const recording_handles& h, const std::string& trace_
     return {};
 }
 
-watchdog::watchdog(watchdog&& o) noexcept : pid_(o.pid_), fd_(o.fd_), fail_closed_(o.fail_closed_) {
+watchdog::watchdog(watchdog&& o) noexcept
+    : pid_(o.pid_), fd_(o.fd_), fail_closed_(o.fail_closed_), keeper_(std::move(o.keeper_)) {
     o.pid_ = -1;
     o.fd_ = -1;
 }
 
-void watchdog::keep_running() const {
-    if (pid_ > 0)
-        continue_if_stopped(pid_);
+void watchdog::keep_running() {
+    if (pid_ <= 0)
+        return;
+    continue_if_stopped(pid_);
+    if (!keeper_)
+        keeper_ = std::make_shared<root_keeper>(keeper_for_root());
+    keeper_->tick(pid_);
 }
 
 void watchdog::done() {

@@ -73,22 +73,8 @@ std::vector<json> of_fixture(const hostile_run& r, const std::string& type) {
 
 // glassbox was killed, and its armed watchdog kept what the kernel still held: the kill itself is
 // in the partial trace, under the watchdog's account, and every line of the file verifies.
-// The watchdog outlives glassbox by the time it takes to read the ring and append (a few ms; more
-// under TCG): its account is the file's last line but the checkpoint after it.
-bool wait_for_watchdog(const std::string& partial_path) {
-    for (int i = 0; i < 400; ++i) {
-        std::ifstream in(partial_path);
-        std::string all((std::istreambuf_iterator<char>(in)), {});
-        auto at = all.rfind(R"({"type":"watchdog",)");
-        if (at != std::string::npos && all.find(R"({"type":"checkpoint",)", at) != std::string::npos)
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-}
-
 void check_watchdog_kept(const std::string& partial_path, pid_t glassbox) {
-    REQUIRE(wait_for_watchdog(partial_path));
+    REQUIRE(gbtest::wait_for_watchdog(partial_path));
     auto t = gbtest::load_trace(partial_path);
     auto dog = gbtest::find_all(t, [](const json& e) { return e.value("type", "") == "watchdog"; });
     REQUIRE(dog.size() == 1);
@@ -543,7 +529,7 @@ TEST_CASE("hostile: glassbox killed from outside stops the tree (OOM, crash)", "
             CHECK(gone); // pidns: the kernel killed the namespace; none: the watchdog killed the tree
             // The watchdog, which held the ring, says what it did (under pidns the kernel ended the
             // namespace with glassbox's init: nothing left for it to kill); the whole file verifies.
-            REQUIRE(wait_for_watchdog(trace + ".partial"));
+            REQUIRE(gbtest::wait_for_watchdog(trace + ".partial"));
             std::string vout;
             CHECK(gbtest::run({GLASSBOX_BIN, "verify", trace + ".partial"}, &vout) == 4);
             auto t = gbtest::load_trace(trace + ".partial");
@@ -956,6 +942,40 @@ TEST_CASE("hostile attach: the LSM guard refuses the attached tree's attempts on
 
 // The cgroup tripwire is a tracepoint, not an LSM hook: it guards an attached glassbox on every
 // kernel. The target moves glassbox into a cgroup of its own to freeze it there.
+// The declared race of the tripwire: two processes acting together, one moving glassbox into a
+// cgroup (killed for it), the other freezing that cgroup the instant glassbox is in it. The
+// watchdog moves glassbox back to the cgroup v2 root within a tick, which thaws it: 300 ms later
+// the freezer finds glassbox in the root, and glassbox records the freezer's act and completes.
+TEST_CASE("hostile attach: a second process freezing the cgroup glassbox was moved into stalls it one tick at most",
+          "[hostile][attach]") {
+    gbtest::temp_dir dir;
+    auto r = attach_case(dir, "move-freeze-pair", {"--fail-closed"}, 0, false);
+    remove_fixture_cgroups();
+    INFO("target: " << r.out);
+    CHECK(!r.gb_left_stopped);
+    CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+    REQUIRE(r.target_status != -1);
+    CHECK((WIFSIGNALED(r.target_status) && WTERMSIG(r.target_status) == SIGKILL)); // the mover
+    // The freezer froze the cgroup glassbox was in...
+    CHECK(r.out.find(fmt::format("attempt cgroup-freeze-moved {} = 0 OK", r.glassbox_pid)) != std::string::npos);
+    CHECK(r.out.find(fmt::format("cgroup {} ", r.glassbox_pid)) != std::string::npos);
+    // ...and 300 ms later glassbox was in the root again.
+    for (std::string root : {"/sys/fs/cgroup/unified/", "/sys/fs/cgroup/"})
+        CHECK(r.out.find(fmt::format("cgroup {} {}glassbox-hostile-", r.glassbox_pid, root)) == std::string::npos);
+    auto t = gbtest::load_trace(r.trace_path);
+    REQUIRE(!t.empty());
+    CHECK(t.back().value("complete", false));
+    auto moves = gbtest::find_all(t, [](const json& e) { return e.value("op", "") == "cgroup_attach"; });
+    REQUIRE(moves.size() == 1);
+    CHECK(moves[0].value("target_pid", 0) == r.glassbox_pid);
+    // The freezer's act after the stall is recorded.
+    CHECK(gbtest::find_all(t, [&](const json& e) {
+              return e.value("type", "") == "open" && gbtest::str_or(e, "path") == r.mark;
+          }).size() == 1);
+    std::string vout;
+    CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
+}
+
 TEST_CASE("hostile attach: moving glassbox into a cgroup kills the mover, glassbox moves back", "[hostile][attach]") {
     gbtest::temp_dir dir;
     auto r = attach_case(dir, "cgroup-freeze", {"--fail-closed"}, 0);

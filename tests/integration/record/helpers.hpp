@@ -67,4 +67,19 @@ inline std::string str_or(const json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
+// After glassbox was killed: its watchdog outlives it by the time it takes to read the ring and
+// append (a few ms; more under TCG). True once its account, the `watchdog` line, and the
+// checkpoint after it are in the file.
+inline bool wait_for_watchdog(const std::string& partial_path) {
+    for (int i = 0; i < 400; ++i) {
+        std::ifstream in(partial_path);
+        std::string all((std::istreambuf_iterator<char>(in)), {});
+        auto at = all.rfind(R"({"type":"watchdog",)");
+        if (at != std::string::npos && all.find(R"({"type":"checkpoint",)", at) != std::string::npos)
+            return true;
+        ::usleep(50 * 1000);
+    }
+    return false;
+}
+
 } // namespace gbtest
