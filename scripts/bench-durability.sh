@@ -226,11 +226,21 @@ for w in $workloads; do
       echo "  not counted (after ${delay} ms): $why; tree $tree"
       continue
     fi
+    # glassbox's watchdog appends what the ring still held, then its `watchdog` line: the file is
+    # final once that line is there (or after 3 s: a watchdog that could not).
+    dog=none
+    for ((t = 0; t < 300; t++)); do
+      if grep -q '^{"type":"watchdog",' "$out.partial" 2>/dev/null; then
+        dog=$(grep '^{"type":"watchdog",' "$out.partial" | grep -oE '"recovered":[0-9]+' | cut -d: -f2)
+        break
+      fi
+      sleep 0.01
+    done
     v=$("$glassbox" verify "$out.partial" 2>&1) && vrc=0 || vrc=$?
     case $vrc in
-      4) # "lines 1-N are verified", or "no checkpoint was reached" (nothing but the header on
-         # disk, or events without a checkpoint yet): said as verify says it.
-         verdict="partial, $(grep -oE 'lines 1-[0-9]+ are verified|no checkpoint was reached' <<<"$v" | head -1 || true)" ;;
+      4) # "all N lines are verified", "lines 1-N are verified", or "no checkpoint was reached"
+         # (nothing but the header on disk, or events without a checkpoint yet): as verify says it.
+         verdict="partial, $(grep -oE 'all [0-9]+ lines are verified|lines 1-[0-9]+ are verified|no checkpoint was reached' <<<"$v" | head -1 || true)" ;;
       *) verdict="exit $vrc: $v"; failed=1 ;;
     esac
     gap=
@@ -249,7 +259,7 @@ for w in $workloads; do
     elif [[ $lost_act != - ]]; then
       acts="; oldest lost act ${lost_act} ms before the kill, last act ${last_act} ms after it"
     fi
-    echo "  kill $done_kills after ${delay} ms: gap on disk ${gap} ms, verified ${vgap} ms ($lines lines, $note)$acts; verify: $verdict; tree $tree"
+    echo "  kill $done_kills after ${delay} ms: gap on disk ${gap} ms, verified ${vgap} ms ($lines lines, $note)$acts; watchdog appended ${dog} events; verify: $verdict; tree $tree"
   done
   python3 - "$work/rows" "$w" "$(load)" "$retries" <<'PY'
 import math, sys
