@@ -47,9 +47,9 @@ docs/recording.md, "Protection"):
          is said on stderr and in the trace header, and a root target can kill glassbox; a
          traced process that sends glassbox a stop signal is killed on the spot.
          On every kernel, a traced process that moves glassbox into another cgroup (to freeze
-         it there) is killed on the spot and the move recorded; glassbox moves back. Still
-         open: two processes acting together, one moving glassbox, one freezing it at once,
-         stall it for up to ~20 ms, until its watchdog moves it back.
+         it there) is killed on the spot and the move recorded; glassbox moves back (its
+         watchdog moves it back within ~20 ms if that cgroup was frozen). Still open: two
+         processes, each moving one of glassbox and its watchdog into a frozen cgroup at once.
   none   no guard and no tripwire (to watch a target's unprotected behaviour).
 A watchdog outside the traced tree holds the recording's BPF programs and ring buffer: if
 glassbox is killed or crashes, it appends what the kernel still holds (the attempt that ended

@@ -47,8 +47,8 @@ root, so it must not be able to kill, stop or blind glassbox.
             and ptrace to any process outside the tree (EPERM, recorded with the target): the
             command cannot signal other processes of the machine either. If glassbox dies
             anyway, the tree stops at its next syscall and the watchdog kills it. Weaker: two
-            processes of the tree acting together can move glassbox into a cgroup and freeze
-            it, for up to ~20 ms (the mover is killed, the watchdog moves glassbox back).
+            processes acting together, each moving one of glassbox and its watchdog into a
+            frozen cgroup at once, stall the recording (one such move is undone in ~20 ms).
   none      no protection, only the watchdog (as for landlock); the trace header says so.
 pidns and landlock also load the LSM guard where the kernel runs the BPF LSM (Debian's 6.1 and
 6.12 do; `glassbox doctor` says): the tree's signals, ptrace, /proc/PID/mem, limits and priority

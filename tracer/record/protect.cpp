@@ -71,10 +71,11 @@ constexpr const char* tripwire_mechanism =
     "glassbox moves back to the cgroup v2 root";
 std::string cgroup_gap(const lsm_guard_state& guard) {
     if (guard.tripwire)
-        return "cgroup files: two processes of the tree acting together, one moving glassbox into a cgroup (it is "
-               "killed and the move recorded) while the other freezes that cgroup at once, stall glassbox for up to "
-               "~20 ms (its watchdog then moves it back to the root, which thaws it), or kill it through that "
-               "cgroup's cgroup.kill (then fail-closed: the watchdog appends what the kernel held)";
+        return "cgroup files: a process that moves glassbox into a frozen cgroup is killed and the move recorded, "
+               "and glassbox stalls for up to ~20 ms until its watchdog moves it back (which thaws it); two processes "
+               "acting together, each moving one of glassbox and its watchdog into a frozen cgroup at once, stall "
+               "both for good (the ring then fills, its loss is counted); and a cgroup.kill of such a cgroup kills "
+               "glassbox (then fail-closed: the watchdog appends what the kernel held)";
     return "cgroup files: the tree can move glassbox into another cgroup and freeze or kill that cgroup (its writes "
            "to cgroup files are recorded)";
 }
