@@ -23,6 +23,7 @@ char LICENSE[] SEC("license") = "GPL";
 SEC("tp_btf/sys_enter")
 int BPF_PROG(gb_sys_enter, struct gb_regs* regs, long id) {
     gb_stop_if_recorder_gone();
+    gb_tripwire_calls(regs, id);
     switch (id) {
     case NR_CLOSE:
     case NR_DUP2:

@@ -175,4 +175,34 @@ int BPF_PROG(gb_tripwire_signal, int sig, struct kernel_siginfo* info, struct ta
     return 0;
 }
 
+/* The call tripwire, where the guard does not run (user space sets gb_call_tripwire[0] when the
+ * tripwires load and the guard does not): a traced process that enters ptrace or
+ * process_vm_readv/writev naming one of glassbox's processes is sent SIGKILL. The call still runs
+ * (nothing here can refuse it) and is recorded; the caller dies when it returns, so no second
+ * call follows: a PTRACE_SEIZE is never followed by an interrupt or a poke (PTRACE_ATTACH is the
+ * signal tripwire's already: it sends SIGSTOP). One process_vm_writev can still write glassbox's
+ * memory, and /proc/PID/mem is not covered: the header says so. */
+#define GB_NR_PTRACE 101
+#define GB_NR_PROCESS_VM_READV 310
+#define GB_NR_PROCESS_VM_WRITEV 311
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u32);
+} gb_call_tripwire SEC(".maps");
+
+static __always_inline void gb_tripwire_calls(struct gb_regs* regs, long id) {
+    if (id != GB_NR_PTRACE && id != GB_NR_PROCESS_VM_READV && id != GB_NR_PROCESS_VM_WRITEV)
+        return;
+    __u32 zero = 0;
+    __u32* on = bpf_map_lookup_elem(&gb_call_tripwire, &zero);
+    if (!on || !*on)
+        return;
+    __u32 pid = (__u32)(id == GB_NR_PTRACE ? regs->si : regs->di);
+    if (bpf_map_lookup_elem(&gb_guarded, &pid) && gb_in_scope())
+        bpf_send_signal(GB_SIGKILL);
+}
+
 #endif

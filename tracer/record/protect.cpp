@@ -62,7 +62,11 @@ constexpr const char* watchdog_mechanism =
     "among it) to the trace and kills the tree";
 constexpr const char* signal_tripwire_mechanism =
     "signal tripwire (tracepoint signal_generate): a traced process that sends glassbox or its watchdog a stop "
-    "signal is killed before it returns to user space, and glassbox and its watchdog continue each other";
+    "signal (PTRACE_ATTACH does) is killed before it returns to user space, and glassbox and its watchdog continue "
+    "each other";
+constexpr const char* call_tripwire_mechanism =
+    "call tripwire (sys_enter): a traced process calling ptrace or process_vm_readv/writev on glassbox or its "
+    "watchdog is killed when that call returns, so none follows it (no poke after a PTRACE_SEIZE)";
 
 // The cgroup tripwire's line, and what it leaves open (bpf/record/guard.h).
 constexpr const char* tripwire_mechanism =
@@ -247,8 +251,10 @@ protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed
     p.mechanisms_.push_back(hardening_mechanism);
     if (guard.tripwire)
         p.mechanisms_.push_back(tripwire_mechanism);
-    if (guard.tripwire && !guard.active)
+    if (guard.tripwire && !guard.active) {
         p.mechanisms_.push_back(signal_tripwire_mechanism);
+        p.mechanisms_.push_back(call_tripwire_mechanism);
+    }
     if (fail_closed)
         p.mechanisms_.push_back(std::string("fail-closed (--fail-closed): ") + watchdog_mechanism);
     else
@@ -265,8 +271,9 @@ protection protection::for_attach(const lsm_guard_state& guard, bool fail_closed
                                "stop them, or ptrace them and change their memory",
                                after_kill)};
     else
-        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill glassbox ({}), or ptrace it and change "
-                               "its memory; a stop signal kills its sender (signal tripwire)",
+        p.gaps_ = {fmt::format("no BPF LSM guard ({}): a root target can kill glassbox ({}); its stop signals and "
+                               "ptrace calls kill it (the tripwires), but one process_vm_writev or a write to "
+                               "/proc/PID/mem can still change glassbox's memory",
                                guard.detail, after_kill)};
     return p;
 }

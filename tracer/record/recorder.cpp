@@ -910,6 +910,13 @@ void recorder::start(trace_writer& out, std::int64_t start_mono_ns) {
                                       std::strerror(-err)));
     if (impl_->guard.active)
         guard_own_ids(*impl_);
+    if (impl_->guard.tripwire && !impl_->guard.active) {
+        // Without the guard, ptrace and process_vm_* on glassbox kill their caller
+        // (bpf/record/guard.h, the call tripwire).
+        __u32 zero = 0, one = 1;
+        if (bpf_map__update_elem(impl_->skel->maps.gb_call_tripwire, &zero, sizeof zero, &one, sizeof one, BPF_ANY) != 0)
+            spdlog::warn("cannot set the call tripwire: {}", std::strerror(errno));
+    }
 }
 
 int recorder::poll(int timeout_ms) {

@@ -845,6 +845,25 @@ TEST_CASE("hostile attach: the LSM guard refuses the attached tree's attempts on
             std::string vout;
             CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
         }
+        SECTION("ptrace: the caller dies when its first call returns, glassbox goes on") {
+            auto r = attach_case(dir, "ptrace-seize", {"--fail-closed"}, 0, false);
+            INFO("target: " << r.out);
+            CHECK(!r.gb_left_stopped);
+            REQUIRE(r.target_status != -1);
+            CHECK((WIFSIGNALED(r.target_status) && WTERMSIG(r.target_status) == SIGKILL));
+            CHECK(r.out.find("ptrace-interrupt") == std::string::npos); // no second call
+            CHECK((WIFEXITED(r.gb_status) && WEXITSTATUS(r.gb_status) == 0));
+            auto t = gbtest::load_trace(r.trace_path);
+            REQUIRE(!t.empty());
+            CHECK(t.back().value("complete", false));
+            CHECK(has_mechanism(t.front(), "call tripwire"));
+            auto calls = gbtest::find_all(t, [&](const json& e) {
+                return e.value("syscall", "") == "ptrace" && e.value("target_pid", 0) == r.glassbox_pid;
+            });
+            REQUIRE(calls.size() == 1);
+            std::string vout;
+            CHECK(gbtest::run({GLASSBOX_BIN, "verify", r.trace_path}, &vout) == 0);
+        }
         SECTION("kill: recorded, then the tree is stopped and killed") {
             auto r = attach_case(dir, "kill-glassbox", {"--fail-closed"}, 1500, false);
             INFO("target: " << r.out);
