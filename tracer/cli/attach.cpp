@@ -45,7 +45,8 @@ docs/recording.md, "Protection"):
          bpf() access to its programs and maps by id: each attempt fails with EPERM and is
          recorded. Nothing else the target does changes. Where the kernel has no BPF LSM, this
          is said on stderr and in the trace header, and a root target can kill glassbox; a
-         traced process that sends glassbox a stop signal is killed on the spot.
+         traced process that sends glassbox a stop signal, or ptraces it, is killed when
+         that call returns (the call itself runs, and is recorded).
          On every kernel, a traced process that moves glassbox into another cgroup (to freeze
          it there) is killed on the spot and the move recorded; glassbox moves back (its
          watchdog moves it back within ~20 ms if that cgroup was frozen). Still open: two
