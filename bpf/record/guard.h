@@ -200,6 +200,12 @@ static __always_inline void gb_tripwire_calls(struct gb_regs* regs, long id) {
     __u32* on = bpf_map_lookup_elem(&gb_call_tripwire, &zero);
     if (!on || !*on)
         return;
+    /* gb_guarded holds pids of the initial pid namespace: a caller in a namespace of its own
+     * (--protect pidns, an attached container) passes numbers of its own, which name none of
+     * glassbox's processes whatever they are. */
+    struct task_struct* task = bpf_get_current_task_btf();
+    if (task->thread_pid->level != 0) /* direct loads: a BPF_CORE_READ would take stack here */
+        return;
     __u32 pid = (__u32)(id == GB_NR_PTRACE ? regs->si : regs->di);
     if (bpf_map_lookup_elem(&gb_guarded, &pid) && gb_in_scope())
         bpf_send_signal(GB_SIGKILL);

@@ -269,6 +269,9 @@ private:
         }
         if (a.ring_fd >= 0 && !a.trace_path.empty())
             arm_ = std::move(a);
+        // glassbox is in the cgroup v2 root by now (harden_self() comes first): from here on a
+        // move out of it is undone, even one made before the first tick.
+        keeper_.tick(glassbox_);
     }
 
     // Stops (not kills) the tree, so that it does nothing more while the ring is read and its
