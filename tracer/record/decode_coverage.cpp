@@ -366,6 +366,11 @@ void sys_body(decoder& d, const decode_input& in, json_line& line, std::string& 
                     line.null("target_exe");
                 }
                 line.str("target_exe_source", "proc");
+            } else if (auto known = d.known_exe(ev.target_pid)) {
+                // glassbox itself, gone before the call ended (a kill): its watchdog knows it.
+                exe = std::move(known);
+                line.str("target_exe", *exe);
+                line.str("target_exe_source", "watchdog");
             } else {
                 line.null("target_exe");
             }
