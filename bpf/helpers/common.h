@@ -305,7 +305,9 @@ struct {
     __type(value, struct gb_life);
 } gb_life SEC(".maps");
 
+#define GB_SIGKILL 9
 #define GB_SIGSTOP 19
+#define GB_SIGTTOU 22 /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: the stop signals, 19-22 on x86 */
 
 /* A process ends (sched_process_exit, group_dead) or is sent SIGKILL: is it the recorder? */
 static __always_inline void gb_life_ends(__u32 tgid, bool ends) {

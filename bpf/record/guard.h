@@ -122,7 +122,6 @@ int BPF_PROG(gb_guard_bpf, int cmd, union bpf_attr* attr) {
  * moves itself back (tracer/record/session.cpp). A tp_btf program: it runs on every kernel the
  * recorder supports, with or without the BPF LSM. */
 #define GB_NR_CGROUP_ATTACH 510 /* not a syscall: the table entry of the tripwire's record */
-#define GB_SIGKILL 9
 
 /* Moves seen (slot 0): glassbox's loop polls it to move back at once, without waiting for the
  * record to be formatted. */
@@ -164,12 +163,9 @@ int BPF_PROG(gb_tripwire_cgroup, struct cgroup* dst_cgrp, const char* path, stru
  * returns to user space, and glassbox and its watchdog continue each other (SIGCONT). The
  * sender's call is recorded by sys_exit, with glassbox as its target. (SIGKILL to glassbox is
  * gb_life_signal's, in process.h: it holds whatever the protection.) */
-#define GB_SIGSTOP_NR 19
-#define GB_SIGTTOU_NR 22 /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: 19-22 on x86 */
-
 SEC("tp_btf/signal_generate")
 int BPF_PROG(gb_tripwire_signal, int sig, struct kernel_siginfo* info, struct task_struct* task) {
-    if (sig < GB_SIGSTOP_NR || sig > GB_SIGTTOU_NR || !gb_is_guarded(task) || !gb_in_scope())
+    if (sig < GB_SIGSTOP || sig > GB_SIGTTOU || !gb_is_guarded(task) || !gb_in_scope())
         return 0;
     bpf_send_signal(GB_SIGKILL);
     return 0;

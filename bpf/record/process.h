@@ -226,7 +226,7 @@ static __always_inline int gb_sched_exit_common(struct task_struct* task, bool g
  * the kernel holds to the trace and kills the tree. */
 SEC("tp_btf/signal_generate")
 int BPF_PROG(gb_life_signal, int sig, struct kernel_siginfo* info, struct task_struct* task) {
-    if (sig == 9 /* SIGKILL */)
+    if (sig == GB_SIGKILL)
         gb_life_ends(task->tgid, true);
     return 0;
 }
