@@ -68,6 +68,10 @@ private:
     std::string signature_;
 };
 
+// What a `watchdog` line (docs/trace-format.md) at line `line_no` says glassbox's watchdog did,
+// as one sentence for verify and the readers' PARTIAL line; empty when it is not valid JSON.
+std::string watchdog_account(std::string_view line, std::uint64_t line_no);
+
 // ---- glassbox verify --------------------------------------------------------------------------
 
 enum class verify_status {

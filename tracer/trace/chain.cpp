@@ -216,6 +216,19 @@ std::string seconds(std::int64_t ns) { return fmt::format("{:.3f} s", static_cas
 
 } // namespace
 
+std::string watchdog_account(std::string_view line, std::uint64_t line_no) {
+    auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+    if (!j.is_object())
+        return {};
+    std::uint64_t recovered = j.value("recovered", std::uint64_t{0}), killed = j.value("killed", std::uint64_t{0});
+    std::string did = recovered ? fmt::format("appended lines {}-{}, what the kernel still held",
+                                              j.value("first_line", std::uint64_t{0}), line_no - 1)
+                                : std::string("found nothing the kernel held that glassbox had not written");
+    if (killed)
+        did += fmt::format(", and killed the traced tree ({} processes)", killed);
+    return fmt::format("glassbox died before the end: its watchdog {} (line {} says so)", did, line_no);
+}
+
 result<verify_report> verify_trace(const std::string& path, const std::string& pubkey_pem) {
     std::optional<ed25519_key> key;
     if (!pubkey_pem.empty()) {
@@ -281,13 +294,8 @@ result<verify_report> verify_trace(const std::string& path, const std::string& p
         }
         if (kind == chain_line::summary)
             after_summary = true;
-        if (kind == chain_line::event && line.starts_with(R"({"type":"watchdog",)")) {
-            auto j = nlohmann::json::parse(line, nullptr, false);
-            if (j.is_object())
-                watchdog = fmt::format("glassbox died before the end: its watchdog appended lines {}-{}, what the "
-                                       "kernel still held (line {} says so)",
-                                       j.value("first_line", std::uint64_t{0}), n - 1, n);
-        }
+        if (kind == chain_line::event && line.starts_with(R"({"type":"watchdog",)"))
+            watchdog = watchdog_account(line, n);
     }
     rep.lines = n;
     rep.verified_through = chk.verified_through();

@@ -645,14 +645,7 @@ result<const event*> reader::next() {
             return std::unexpected(error{where(name_, im.line_no) + "a second header line (two traces concatenated?)"});
         if (im.ev.type == "watchdog") {
             // Not an event: the watchdog's account of what it appended after glassbox died.
-            auto j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-            std::uint64_t n = j.is_object() ? j.value("recovered", std::uint64_t{0}) : 0;
-            std::uint64_t first = j.is_object() ? j.value("first_line", std::uint64_t{0}) : 0;
-            im.watchdog = n ? fmt::format("glassbox died before the end; its watchdog stopped the tree, appended the {} "
-                                          "events the kernel still held (lines {}-{}) and killed the tree",
-                                          n, first, first + n - 1)
-                            : "glassbox died before the end; its watchdog stopped and killed the tree (the kernel "
-                              "held no event glassbox had not written)";
+            im.watchdog = watchdog_account(line, im.line_no);
             continue;
         }
         ++stats_.events;
